@@ -1,0 +1,1 @@
+"""Local storage: models, migrations and the services every front end uses."""
