@@ -143,7 +143,6 @@ class Dealer(SyncedBase):
     team_size: Mapped[int | None] = mapped_column(Integer)
     financial_proof: Mapped[str | None]
     notes: Mapped[str | None]
-    last_visit_at: Mapped[date | None] = mapped_column(index=True)
     profile_reviewed_at: Mapped[datetime | None]
 
 

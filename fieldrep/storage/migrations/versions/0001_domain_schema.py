@@ -167,7 +167,6 @@ def upgrade() -> None:
         sa.Column("team_size", sa.Integer(), nullable=True),
         sa.Column("financial_proof", sa.Text(), nullable=True),
         sa.Column("notes", sa.Text(), nullable=True),
-        sa.Column("last_visit_at", sa.Date(), nullable=True),
         sa.Column("profile_reviewed_at", sa.String(length=32), nullable=True),
         sa.Column("id", sa.String(length=36), nullable=False),
         sa.Column("territory_id", sa.String(length=36), nullable=False),
@@ -182,9 +181,6 @@ def upgrade() -> None:
     with op.batch_alter_table("dealer", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_dealer_abc_class"), ["abc_class"], unique=False)
         batch_op.create_index(batch_op.f("ix_dealer_city"), ["city"], unique=False)
-        batch_op.create_index(
-            batch_op.f("ix_dealer_last_visit_at"), ["last_visit_at"], unique=False
-        )
         batch_op.create_index(batch_op.f("ix_dealer_name"), ["name"], unique=False)
         batch_op.create_index(
             batch_op.f("ix_dealer_our_contact_user_id"), ["our_contact_user_id"], unique=False
@@ -1590,7 +1586,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_dealer_province"))
         batch_op.drop_index(batch_op.f("ix_dealer_our_contact_user_id"))
         batch_op.drop_index(batch_op.f("ix_dealer_name"))
-        batch_op.drop_index(batch_op.f("ix_dealer_last_visit_at"))
         batch_op.drop_index(batch_op.f("ix_dealer_city"))
         batch_op.drop_index(batch_op.f("ix_dealer_abc_class"))
 
