@@ -30,6 +30,7 @@ which always says 1. A crash mid-apply rolls the flag back with everything else.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from functools import cache
 
 from sqlalchemy import Connection, text
 
@@ -97,6 +98,12 @@ def synced_tables() -> dict[str, list[str]]:
         if _is_synced(table.name):
             result[table.name] = [column.name for column in table.columns]
     return result
+
+
+@cache
+def synced_tables_cached() -> dict[str, list[str]]:
+    """:func:`synced_tables`, computed once (for runtime checks)."""
+    return synced_tables()
 
 
 def _is_synced(table_name: str) -> bool:

@@ -9,13 +9,11 @@ import keyring
 import pytest
 from keyring.backend import KeyringBackend
 from sqlalchemy import Engine
+from synctest import REP, TERRITORY
 
 from fieldrep.storage.db import open_database
 from fieldrep.storage.enums import Role
 from fieldrep.storage.services.core import Store, UserContext
-
-TERRITORY = "0190a000-0000-7000-8000-000000000001"
-REP = "0190a000-0000-7000-8000-0000000000a1"
 
 
 class MemoryKeyring(KeyringBackend):

@@ -54,13 +54,13 @@ def test_edits_of_one_row_coalesce_first_base_last_value(store: Store, engine: E
         connection.exec_driver_sql("UPDATE dealer SET row_version = 7")
 
     core.update(store, Dealer, dealer_id, {"city": "宁波"})
-    core.update(store, Dealer, dealer_id, {"city": None, "phone": "0571"})
+    core.update(store, Dealer, dealer_id, {"city": None, "phone": "0571-87654321"})
     core.update(store, Dealer, dealer_id, {"abc_class": AbcClass.A})
 
     [op] = outbox(engine)
     assert op["kind"] == "upsert" and op["created"] == 0
     assert op["base_version"] == 7
-    assert op["fields"] == {"city": None, "phone": "0571", "abc_class": "A"}
+    assert op["fields"] == {"city": None, "phone": "0571-87654321", "abc_class": "A"}
     assert op["base"] == {"city": "杭州", "phone": None, "abc_class": "B"}
 
 

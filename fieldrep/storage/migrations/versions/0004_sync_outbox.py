@@ -30,26 +30,26 @@ SYNC_DDL = (
     # A frozen push batch: its ops carry its batch_id and never change again.
     "CREATE TABLE sync_batch (batch_id TEXT PRIMARY KEY, created_at TEXT NOT NULL, "
     "attempts INTEGER NOT NULL DEFAULT 0)",
-    # Field conflicts the server recorded, as pulled: base / mine / theirs per field.
+    # Conflict records pulled from the server (pseudo-table sync_conflict of the
+    # protocol): the searchable columns plus every wire value in ``record``.
     """
     CREATE TABLE sync_conflict (
         id TEXT PRIMARY KEY,
+        territory_id TEXT NOT NULL,
+        row_version INTEGER NOT NULL DEFAULT 0,
         table_name TEXT NOT NULL,
         row_id TEXT NOT NULL,
         field TEXT NOT NULL,
-        base TEXT,
-        mine TEXT,
-        theirs TEXT,
-        kind TEXT NOT NULL DEFAULT 'field',
-        mine_user_id TEXT,
-        theirs_user_id TEXT,
-        created_at TEXT NOT NULL,
-        resolved INTEGER NOT NULL DEFAULT 0,
-        resolved_at TEXT,
+        kind TEXT NOT NULL,
+        status TEXT NOT NULL,
         resolution TEXT,
-        payload TEXT NOT NULL DEFAULT '{}'
+        resolved_value TEXT,
+        record TEXT NOT NULL CHECK (json_valid(record))
     )
     """,
+    # People named in pulled changes (display names for the digest).
+    "CREATE TABLE sync_user (id TEXT PRIMARY KEY, username TEXT NOT NULL, "
+    "display_name TEXT NOT NULL, role TEXT NOT NULL)",
     "CREATE INDEX ix_sync_conflict_row ON sync_conflict (table_name, row_id)",
     # What others changed, recorded while a pull applies (for the digest).
     """
@@ -840,6 +840,7 @@ def downgrade() -> None:
     drop_capture_triggers(op, CAPTURED_TABLES)
     for table in (
         "sync_change_digest",
+        "sync_user",
         "sync_conflict",
         "sync_batch",
         "sync_cursor",

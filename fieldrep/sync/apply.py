@@ -1,0 +1,183 @@
+"""Applying pulled rows to the local database without touching pending edits.
+
+Runs inside the engine's write transaction with capture switched off (remote
+changes must not echo back into the outbox). A field that has a pending outbox
+op keeps the local value: that edit is pushed and merged on the server instead.
+The row always takes the server's ``row_version``: it is the base of the next
+edit. Every field whose value changed is recorded for the digest.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Connection, bindparam, text
+
+from fieldrep.storage.models import Base
+from fieldrep.sync import capture, local
+from fieldrep.sync.protocol import MODEL_TABLES
+from fieldrep.sync.values import same_local, to_local
+
+_MODEL_TABLES = frozenset(MODEL_TABLES)
+_CHUNK = 400  # ids per IN (...) lookup; well under SQLite's variable limit
+
+
+@dataclass(frozen=True)
+class RowChange:
+    """One row as the server sends it: its new row_version and column values."""
+
+    table: str
+    row_id: str
+    row_version: int
+    values: dict[str, Any]  # wire values; may be the whole row or the changed columns
+    changed_by: str | None = None
+
+
+@dataclass
+class ApplyStats:
+    """What one apply did."""
+
+    rows: int = 0
+    inserted: int = 0
+    updated: int = 0
+    kept_fields: int = 0  # pulled values not applied because a local edit is pending
+    unknown_tables: set[str] = field(default_factory=set)
+
+
+def _columns(table: str) -> list[str]:
+    return [column.name for column in Base.metadata.tables[table].columns]
+
+
+def _existing(connection: Connection, table: str, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+    found: dict[str, dict[str, Any]] = {}
+    statement = text(f'SELECT * FROM "{table}" WHERE id IN :ids').bindparams(
+        bindparam("ids", expanding=True)
+    )
+    for start in range(0, len(ids), _CHUNK):
+        for row in connection.execute(statement, {"ids": list(ids[start : start + _CHUNK])}):
+            mapping = dict(row._mapping)
+            found[str(mapping["id"])] = mapping
+    return found
+
+
+def apply_rows(
+    connection: Connection,
+    changes: Iterable[RowChange],
+    *,
+    sync_run: str,
+    own_user: str | None = None,
+    record_digest: bool = True,
+) -> ApplyStats:
+    """Apply pulled rows in order (caller's transaction; capture is off meanwhile)."""
+    stats = ApplyStats()
+    by_table: dict[str, list[RowChange]] = defaultdict(list)
+    for change in changes:
+        if change.table not in _MODEL_TABLES:
+            stats.unknown_tables.add(change.table)
+            continue
+        by_table[change.table].append(change)
+    capture.set_capture(connection, False)
+    try:
+        for table, rows in by_table.items():
+            _apply_table(connection, table, rows, stats, sync_run, own_user, record_digest)
+    finally:
+        capture.set_capture(connection, True)
+    return stats
+
+
+def _apply_table(
+    connection: Connection,
+    table: str,
+    rows: list[RowChange],
+    stats: ApplyStats,
+    sync_run: str,
+    own_user: str | None,
+    record_digest: bool,
+) -> None:
+    known = set(_columns(table))
+    ids = list(dict.fromkeys(change.row_id for change in rows))
+    existing = _existing(connection, table, ids)
+    pending = local.pending_fields(connection, table, ids)
+    inserts: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
+    updates: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
+    digest: list[dict[str, Any]] = []
+    for change in rows:
+        stats.rows += 1
+        values = {
+            name: to_local(table, name, value)
+            for name, value in change.values.items()
+            if name in known and name not in ("id", "row_version")
+        }
+        kept = pending.get(change.row_id, set())
+        current = existing.get(change.row_id)
+        if current is None:
+            if kept:
+                # Deleted here by raw SQL while a delete is pending: let the push win.
+                stats.kept_fields += len(kept)
+                continue
+            row = {**values, "id": change.row_id, "row_version": change.row_version}
+            inserts[tuple(sorted(row))].append(row)
+            existing[change.row_id] = row
+            stats.inserted += 1
+            if record_digest and change.changed_by != own_user:
+                digest.append(_digest_row(sync_run, table, change, None, None, None, created=True))
+            continue
+        applied = {name: value for name, value in values.items() if name not in kept}
+        stats.kept_fields += len(values) - len(applied)
+        if record_digest and change.changed_by != own_user:
+            for name, value in applied.items():
+                if name in ("updated_at", "updated_by", "created_at"):
+                    continue
+                if not same_local(table, name, current.get(name), value):
+                    digest.append(
+                        _digest_row(sync_run, table, change, name, current.get(name), value)
+                    )
+        current.update(applied)
+        row = {**applied, "id": change.row_id, "row_version": change.row_version}
+        updates[tuple(sorted(row))].append(row)
+        stats.updated += 1
+    for names, batch in inserts.items():
+        column_sql = ", ".join(f'"{name}"' for name in names)
+        value_sql = ", ".join(f":{name}" for name in names)
+        connection.execute(
+            text(f'INSERT INTO "{table}" ({column_sql}) VALUES ({value_sql})'), batch
+        )
+    for names, batch in updates.items():
+        assignments = ", ".join(f'"{name}" = :{name}' for name in names if name != "id")
+        connection.execute(text(f'UPDATE "{table}" SET {assignments} WHERE id = :id'), batch)
+    if digest:
+        connection.execute(
+            text(
+                "INSERT INTO sync_change_digest "
+                "(sync_run, table_name, row_id, field, old, new, by_user, created, deleted) "
+                "VALUES (:sync_run, :table_name, :row_id, :field, :old, :new, :by_user, "
+                ":created, :deleted)"
+            ),
+            digest,
+        )
+
+
+def _digest_row(
+    sync_run: str,
+    table: str,
+    change: RowChange,
+    name: str | None,
+    old: Any,
+    new: Any,
+    *,
+    created: bool = False,
+) -> dict[str, Any]:
+    return {
+        "sync_run": sync_run,
+        "table_name": table,
+        "row_id": change.row_id,
+        "field": name,
+        "old": None if old is None else str(old),
+        "new": None if new is None else str(new),
+        "by_user": change.changed_by,
+        "created": 1 if created else 0,
+        "deleted": 1 if name == "deleted" and bool(int(new or 0)) else 0,
+    }

@@ -1,0 +1,271 @@
+"""The client's sync bookkeeping in the local database: state, cursors, outbox.
+
+Every function takes a SQLAlchemy :class:`Connection` inside the caller's
+transaction and never commits: the engine decides what is written together
+(e.g. a pulled page and its cursor).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, bindparam, text
+
+from fieldrep.storage.types import new_id, utcnow
+
+# Keys of sync_state.
+DEVICE_ID = "device_id"
+SERVER_URL = "server_url"
+USER_NAME = "user_name"
+USER_ID = "user_id"
+SERVER_EPOCH = "server_epoch"
+LAST_SYNC = "last_sync"
+LAST_SYNC_RUN = "last_sync_run"
+
+
+def get_state(connection: Connection, key: str) -> str | None:
+    """One value of sync_state, or None."""
+    value = connection.execute(
+        text("SELECT value FROM sync_state WHERE key = :k"), {"k": key}
+    ).scalar()
+    return None if value is None else str(value)
+
+
+def set_state(connection: Connection, key: str, value: str | None) -> None:
+    """Set (or with None remove) one value of sync_state."""
+    if value is None:
+        connection.execute(text("DELETE FROM sync_state WHERE key = :k"), {"k": key})
+    else:
+        connection.execute(
+            text(
+                "INSERT INTO sync_state (key, value) VALUES (:k, :v) "
+                "ON CONFLICT (key) DO UPDATE SET value = excluded.value"
+            ),
+            {"k": key, "v": value},
+        )
+
+
+def device_id(connection: Connection) -> str:
+    """This database's device id, made on first use and never changed."""
+    found = get_state(connection, DEVICE_ID)
+    if found is None:
+        found = new_id()
+        set_state(connection, DEVICE_ID, found)
+    return found
+
+
+def cursors(connection: Connection) -> dict[str, str]:
+    """The pull cursor of every stream."""
+    rows = connection.execute(text("SELECT stream, cursor FROM sync_cursor")).all()
+    return {str(stream): str(cursor) for stream, cursor in rows}
+
+
+def set_cursors(connection: Connection, values: dict[str, str]) -> None:
+    for stream, cursor in values.items():
+        connection.execute(
+            text(
+                "INSERT INTO sync_cursor (stream, cursor) VALUES (:s, :c) "
+                "ON CONFLICT (stream) DO UPDATE SET cursor = excluded.cursor"
+            ),
+            {"s": stream, "c": cursor},
+        )
+
+
+def clear_cursors(connection: Connection) -> None:
+    connection.exec_driver_sql("DELETE FROM sync_cursor")
+
+
+@dataclass(frozen=True)
+class OutboxOp:
+    """One captured change as stored in the outbox."""
+
+    seq: int
+    op_id: str
+    table: str
+    row_id: str
+    kind: str
+    created: bool
+    fields: dict[str, Any]
+    base: dict[str, Any]
+    base_version: int
+    batch_id: str | None
+    state: str
+    reason: str | None
+    created_at: str
+
+
+_OP_COLUMNS = (
+    "seq, op_id, table_name, row_id, kind, created, fields, base, base_version, "
+    "batch_id, state, reason, created_at"
+)
+
+
+def _op(row: Sequence[Any]) -> OutboxOp:
+    return OutboxOp(
+        seq=int(row[0]),
+        op_id=str(row[1]),
+        table=str(row[2]),
+        row_id=str(row[3]),
+        kind=str(row[4]),
+        created=bool(row[5]),
+        fields=json.loads(row[6]),
+        base=json.loads(row[7]),
+        base_version=int(row[8]),
+        batch_id=row[9],
+        state=str(row[10]),
+        reason=row[11],
+        created_at=str(row[12]),
+    )
+
+
+def frozen_batch(connection: Connection) -> tuple[str, list[OutboxOp]] | None:
+    """The batch that was frozen (and maybe sent) but not yet answered, if any."""
+    batch_id = connection.execute(
+        text(
+            "SELECT batch_id FROM outbox WHERE batch_id IS NOT NULL AND state = 'pending' "
+            "ORDER BY seq LIMIT 1"
+        )
+    ).scalar()
+    if batch_id is None:
+        return None
+    return str(batch_id), batch_ops(connection, str(batch_id))
+
+
+def batch_ops(connection: Connection, batch_id: str) -> list[OutboxOp]:
+    rows = connection.execute(
+        text(
+            f"SELECT {_OP_COLUMNS} FROM outbox WHERE batch_id = :b AND state = 'pending' "
+            "ORDER BY seq"
+        ),
+        {"b": batch_id},
+    ).all()
+    return [_op(row) for row in rows]
+
+
+def freeze_batch(connection: Connection, limit: int) -> tuple[str, list[OutboxOp]] | None:
+    """Freeze up to ``limit`` open ops into a new batch; None when nothing is open.
+
+    From here on those ops never change: a retry resends exactly this batch.
+    """
+    seqs = (
+        connection.execute(
+            text(
+                "SELECT seq FROM outbox WHERE batch_id IS NULL AND state = 'pending' "
+                "ORDER BY seq LIMIT :n"
+            ),
+            {"n": limit},
+        )
+        .scalars()
+        .all()
+    )
+    if not seqs:
+        return None
+    batch_id = new_id()
+    connection.execute(
+        text("INSERT INTO sync_batch (batch_id, created_at) VALUES (:b, :t)"),
+        {"b": batch_id, "t": utcnow().isoformat()},
+    )
+    connection.execute(
+        text("UPDATE outbox SET batch_id = :b WHERE seq IN :seqs").bindparams(
+            bindparam("seqs", expanding=True)
+        ),
+        {"b": batch_id, "seqs": list(seqs)},
+    )
+    return batch_id, batch_ops(connection, batch_id)
+
+
+def note_attempt(connection: Connection, batch_id: str) -> None:
+    connection.execute(
+        text("UPDATE sync_batch SET attempts = attempts + 1 WHERE batch_id = :b"), {"b": batch_id}
+    )
+
+
+def acknowledge(connection: Connection, op_ids: Iterable[str]) -> None:
+    """The server accepted these ops (applied or merged): they leave the outbox."""
+    ids = list(op_ids)
+    if ids:
+        connection.execute(
+            text("DELETE FROM outbox WHERE op_id IN :ids").bindparams(
+                bindparam("ids", expanding=True)
+            ),
+            {"ids": ids},
+        )
+
+
+def reject(connection: Connection, op_id: str, reason: str) -> None:
+    """The server refused this op: it stays visible with the reason, never resent."""
+    connection.execute(
+        text("UPDATE outbox SET state = 'rejected', reason = :r WHERE op_id = :o"),
+        {"r": reason, "o": op_id},
+    )
+
+
+def finish_batch(connection: Connection, batch_id: str) -> None:
+    connection.execute(text("DELETE FROM sync_batch WHERE batch_id = :b"), {"b": batch_id})
+
+
+def pending_fields(
+    connection: Connection, table: str, row_ids: Sequence[str]
+) -> dict[str, set[str]]:
+    """Fields of these rows that have a pending op (frozen or open): a pull keeps them."""
+    result: dict[str, set[str]] = {}
+    if not row_ids:
+        return result
+    statement = text(
+        "SELECT row_id, fields, kind FROM outbox WHERE table_name = :t AND state = 'pending' "
+        "AND row_id IN :ids"
+    ).bindparams(bindparam("ids", expanding=True))
+    for row_id, fields, kind in connection.execute(statement, {"t": table, "ids": list(row_ids)}):
+        names = result.setdefault(str(row_id), set())
+        names.update(json.loads(fields))
+        if kind == "delete":
+            names.update(("deleted", "deleted_at"))
+    return result
+
+
+def pending_count(connection: Connection) -> int:
+    """How many changes wait to be pushed (rejected ones are not counted)."""
+    return int(
+        connection.exec_driver_sql(
+            "SELECT count(*) FROM outbox WHERE state = 'pending'"
+        ).scalar_one()
+    )
+
+
+def all_ops(connection: Connection, state: str | None = None) -> list[OutboxOp]:
+    """Every op in outbox order (optionally only those in ``state``)."""
+    where = "" if state is None else "WHERE state = :s"
+    rows = connection.execute(
+        text(f"SELECT {_OP_COLUMNS} FROM outbox {where} ORDER BY seq"), {"s": state}
+    ).all()
+    return [_op(row) for row in rows]
+
+
+def export_ops(connection: Connection) -> dict[str, Any]:
+    """The whole outbox as a JSON-ready document (for support after a revocation)."""
+    return {
+        "device_id": get_state(connection, DEVICE_ID),
+        "server_url": get_state(connection, SERVER_URL),
+        "user": get_state(connection, USER_NAME),
+        "exported_at": utcnow().isoformat(),
+        "ops": [
+            {
+                "op_id": op.op_id,
+                "table": op.table,
+                "row_id": op.row_id,
+                "kind": op.kind,
+                "created": op.created,
+                "fields": op.fields,
+                "base": op.base,
+                "base_version": op.base_version,
+                "batch_id": op.batch_id,
+                "state": op.state,
+                "reason": op.reason,
+                "created_at": op.created_at,
+            }
+            for op in all_ops(connection)
+        ],
+    }

@@ -1,0 +1,20 @@
+"""Constants and helpers shared by the sync tests."""
+
+from __future__ import annotations
+
+TERRITORY = "0190a000-0000-7000-8000-000000000001"
+REP = "0190a000-0000-7000-8000-0000000000a1"
+
+
+def model_defaults(table: str) -> dict[str, object]:
+    """Wire values of a table's columns that have scalar defaults (like a full server row)."""
+    from fieldrep.storage.models import Base
+    from fieldrep.sync.values import to_wire
+
+    values: dict[str, object] = {}
+    for column in Base.metadata.tables[table].columns:
+        default = column.default
+        if default is not None and getattr(default, "is_scalar", False):
+            arg = default.arg  # type: ignore[attr-defined]
+            values[column.name] = to_wire(table, column.name, getattr(arg, "code", arg))
+    return values
