@@ -1,0 +1,185 @@
+"""Project-wide guarantees: models match migrations, layering, and the set-up commands."""
+
+from __future__ import annotations
+
+import ast
+import sqlite3
+from pathlib import Path
+
+import pytest
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import inspect
+
+from fieldrep.storage.db import (
+    NotAFieldRepDatabase,
+    alembic_config,
+    current_revision,
+    head_revision,
+    open_database,
+)
+from fieldrep.storage.migrations.env_support import include_object
+from fieldrep.storage.models import Base
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGE = ROOT / "fieldrep"
+QT_MODULES = ("PySide6", "shiboken6", "PyQt5", "PyQt6", "PySide2")
+
+
+def _sources() -> list[Path]:
+    return sorted(PACKAGE.rglob("*.py"))
+
+
+def _relative(path: Path) -> str:
+    return path.relative_to(ROOT).as_posix()
+
+
+def test_models_match_the_migrations(tmp_path: Path) -> None:
+    engine = open_database(tmp_path / "schema.db")
+    try:
+        with engine.connect() as connection:
+            context = MigrationContext.configure(
+                connection,
+                opts={"include_object": include_object, "compare_type": True},
+            )
+            differences = compare_metadata(context, Base.metadata)
+    finally:
+        engine.dispose()
+    assert differences == [], "models and migrations differ: add or regenerate a migration"
+
+
+def test_upgrade_from_empty_reaches_head(tmp_path: Path) -> None:
+    engine = open_database(tmp_path / "fresh.db")
+    try:
+        assert current_revision(engine) == head_revision()
+        tables = set(inspect(engine).get_table_names())
+        assert {table.name for table in Base.metadata.sorted_tables} <= tables
+    finally:
+        engine.dispose()
+
+
+def test_downgrade_to_base_and_upgrade_again(tmp_path: Path) -> None:
+    engine = open_database(tmp_path / "roundtrip.db")
+    try:
+        config = alembic_config(engine)
+        command.downgrade(config, "base")
+        assert current_revision(engine) is None
+        left = set(inspect(engine).get_table_names()) - {"alembic_version"}
+        assert left == set(), f"downgrade left tables behind: {sorted(left)}"
+        command.upgrade(config, "head")
+        assert current_revision(engine) == head_revision()
+    finally:
+        engine.dispose()
+
+
+def test_reopening_an_existing_database_keeps_it(tmp_path: Path) -> None:
+    path = tmp_path / "again.db"
+    open_database(path).dispose()
+    engine = open_database(path, create=False)
+    try:
+        assert current_revision(engine) == head_revision()
+    finally:
+        engine.dispose()
+
+
+def test_text_file_is_not_a_fieldrep_database(tmp_path: Path) -> None:
+    path = tmp_path / "notes.db"
+    path.write_text("客户名单\n海信电器,青岛\n" * 200, encoding="utf-8")
+    with pytest.raises(NotAFieldRepDatabase):
+        open_database(path)
+    assert path.read_text(encoding="utf-8").startswith("客户名单"), "the file must stay untouched"
+
+
+def test_foreign_sqlite_database_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "other-app.db"
+    with sqlite3.connect(path) as connection:
+        connection.execute("CREATE TABLE invoices (id INTEGER PRIMARY KEY, total REAL)")
+    with pytest.raises(NotAFieldRepDatabase):
+        open_database(path)
+    with sqlite3.connect(path) as connection:
+        tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master")}
+    assert tables == {"invoices"}
+
+
+def test_missing_database_without_create(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError):
+        open_database(tmp_path / "absent.db", create=False)
+
+
+def test_connections_use_wal_and_foreign_keys(tmp_path: Path) -> None:
+    engine = open_database(tmp_path / "pragmas.db")
+    try:
+        with engine.connect() as connection:
+            assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+            assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+    finally:
+        engine.dispose()
+
+
+def _imported_modules(tree: ast.AST) -> list[str]:
+    names: list[str] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.extend(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.append(node.module)
+        elif (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute | ast.Name)
+            and getattr(node.func, "attr", getattr(node.func, "id", "")) == "import_module"
+            and node.args
+            and isinstance(node.args[0], ast.Constant)
+            and isinstance(node.args[0].value, str)
+        ):
+            names.append(node.args[0].value)
+    return names
+
+
+def test_only_the_ui_imports_qt() -> None:
+    offenders = []
+    for path in _sources():
+        if path.is_relative_to(PACKAGE / "ui"):
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        for module in _imported_modules(tree):
+            if module.split(".")[0] in QT_MODULES:
+                offenders.append(f"{_relative(path)} imports {module}")
+    assert offenders == []
+
+
+def test_the_ui_imports_qt() -> None:
+    # Guards the scan above: it must recognise the imports it forbids elsewhere.
+    tree = ast.parse((PACKAGE / "ui" / "app.py").read_text(encoding="utf-8"))
+    assert any(name.startswith("PySide6") for name in _imported_modules(tree))
+
+
+def _is_cli_module(path: Path) -> bool:
+    relative = path.relative_to(PACKAGE)
+    return relative.parts[0] == "cli" or (len(relative.parts) == 1 and path.stem.startswith("cli"))
+
+
+def test_print_is_used_only_by_the_cli() -> None:
+    offenders = []
+    for path in _sources():
+        if _is_cli_module(path):
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        for node in ast.walk(tree):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Name)
+                and node.func.id == "print"
+            ):
+                offenders.append(f"{_relative(path)}:{node.lineno}")
+    assert offenders == [], "use a logger (fieldrep.logging_setup), not print()"
+
+
+def test_readme_gives_the_two_commands_and_ci_runs_the_test_one() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "bash scripts/setup.sh run" in readme
+    assert "bash scripts/setup.sh test" in readme
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert ci.startswith("#!/usr/bin/env bash")
+    commands = [line.strip() for line in ci.splitlines() if line.strip().startswith("bash ")]
+    assert commands == ["bash scripts/setup.sh test"]
