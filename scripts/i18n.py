@@ -86,9 +86,7 @@ class Extracted:
 
     @property
     def part(self) -> str:
-        first = min(
-            self.locations, key=lambda loc: (PARTS.index(part_for(loc[0])), loc[0], loc[1])
-        )
+        first = min(self.locations, key=lambda loc: (PARTS.index(part_for(loc[0])), loc[0], loc[1]))
         return part_for(first[0])
 
 
@@ -226,11 +224,12 @@ def update(root: Path = ROOT, only: Iterable[str] | None = None) -> list[UpdateS
             )
         rendered = render_po(catalog)
         target = po_dir(root) / f"{part}.po"
-        written = False
-        if mine or target.exists():
-            if not target.exists() or target.read_bytes() != rendered:
-                target.write_bytes(rendered)
-                written = True
+        # A part with no strings gets no file; an existing file is rewritten only on change.
+        written = (bool(mine) or target.exists()) and (
+            not target.exists() or target.read_bytes() != rendered
+        )
+        if written:
+            target.write_bytes(rendered)
         summaries.append(
             UpdateSummary(
                 part=part,
