@@ -91,7 +91,9 @@ def update_dealer(
                 [problem(ClassHistory, "reason", REASON_NEEDS_REASON)], "class_history"
             )
         for scheme, value in changed.items():
-            _log_change(session, store, dealer, scheme, value, reason or "", period_label)
+            log_classification_change(
+                session, store, dealer, scheme, value, reason or "", period_label
+            )
         return snapshot(update_row(session, store, dealer, cleaned))
 
 
@@ -122,7 +124,7 @@ def change_classification(
     value = _scheme_value(scheme, new_value)
     with store.write() as session:
         dealer = get_live(session, Dealer, dealer_id)
-        history = _log_change(
+        history = log_classification_change(
             session, store, dealer, scheme, value, reason, period_label, changed_on
         )
         update_row(session, store, dealer, {SCHEME_COLUMNS[scheme]: value})
@@ -149,16 +151,17 @@ def _text(value: Any) -> str | None:
     return value.code if isinstance(value, LabelledEnum) else str(value)
 
 
-def _log_change(
+def log_classification_change(
     session: Session,
     store: Store,
     dealer: Dealer,
     scheme: ClassScheme,
     value: Any,
     reason: str,
-    period_label: str | None,
+    period_label: str | None = None,
     changed_on: date | None = None,
 ) -> ClassHistory:
+    """Write one class history row (inside the caller's transaction)."""
     return insert_row(
         session,
         store,

@@ -20,6 +20,7 @@ Choices we made where DOMAIN.md leaves room (documented here once):
   both a result and the time the dealer was told of it.
 - Invariant 8: an unresolvable issue needs the apology or clear answer before it
   reaches any final status (resolved, rejected or closed).
+- A complaint is closed only with its result (the feedback of §4.7).
 - Plan items: "not done" needs the reason for the deviation (the check step of
   the plan-execute-check cycle, DOMAIN.md §2.7).
 """
@@ -36,6 +37,7 @@ from sqlalchemy.orm import Session
 from fieldrep.i18n import N_
 from fieldrep.storage import formats
 from fieldrep.storage.enums import (
+    ComplaintStatus,
     CreditRisk,
     FollowUpDirection,
     FollowUpSource,
@@ -110,6 +112,7 @@ REASON_EXTENDED_TERMS_HIGH_RISK = N_(
     "extended payment terms are not allowed while the latest credit assessment is high risk"
 )
 REASON_CONCESSION_NEEDS_POLICY = N_("a concession needs the policy it is based on")
+REASON_CLOSE_NEEDS_RESULT = N_("record the result before closing the complaint")
 REASON_NOT_DONE_NEEDS_REASON = N_("say why the planned visit was not done")
 REASON_BIRTH_IN_FUTURE = formats.REASON_IN_FUTURE
 
@@ -463,6 +466,18 @@ def negotiation_note_rules(
     if not touched(row, before, "concession", "policy_reference"):
         return []
     return [problem(NegotiationNote, "policy_reference", REASON_CONCESSION_NEEDS_POLICY)]
+
+
+@rule(Complaint)
+def complaint_rules(session: Session, row: Complaint, before: Mapping[str, Any]) -> Problems:
+    """A complaint is closed with the result the dealer was given (§4.7 feedback)."""
+    if (
+        value_of(row, "status") == ComplaintStatus.CLOSED
+        and is_blank(row.result)
+        and touched(row, before, "status", "result")
+    ):
+        return [problem(Complaint, "result", REASON_CLOSE_NEEDS_RESULT)]
+    return []
 
 
 @rule(VisitPlanItem)
