@@ -130,7 +130,8 @@ run_tests() {
     fi
     say "pytest"
     local status=0
-    python -m pytest tests "$@" || status=$?
+    # With no path given, pytest collects tests/ (testpaths in pyproject.toml).
+    python -m pytest "$@" || status=$?
     case "$status" in
         0) ;;
         5) failed+=("pytest (no tests were collected)") ;;
