@@ -62,7 +62,7 @@ class Complaint(SyncedBase):
     responsible_dept: Mapped[str | None]
     result: Mapped[str | None]
     status: Mapped[ComplaintStatus] = code(
-        ComplaintStatus, nullable=False, default=ComplaintStatus.RECEIVED
+        ComplaintStatus, nullable=False, default=ComplaintStatus.RECEIVED, index=True
     )
     escalated: Mapped[bool] = mapped_column(default=False)
     closed_at: Mapped[datetime | None]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Integer, String
+from sqlalchemy import Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from fieldrep.storage.enums import (
@@ -39,6 +39,12 @@ class Dealer(SyncedBase):
     """A dealer (经销商) with the 17 sections of the customer profile card."""
 
     __tablename__ = "dealer"
+    # Dealer lists filter by class, city or status and page in name order.
+    __table_args__ = (
+        Index("ix_dealer_abc_class_name", "abc_class", "name"),
+        Index("ix_dealer_city_name", "city", "name"),
+        Index("ix_dealer_status_name", "status", "name"),
+    )
 
     # 1. Basic data
     name: Mapped[str] = mapped_column(index=True)

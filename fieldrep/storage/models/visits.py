@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time
 
-from sqlalchemy import Integer, String, Time, UniqueConstraint
+from sqlalchemy import Index, Integer, String, Time, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from fieldrep.storage.enums import (
@@ -42,6 +42,10 @@ class VisitPlanItem(SyncedBase):
     """One planned visit with the six fixes: who, where, which dealer, route, cadence, time."""
 
     __tablename__ = "visit_plan_item"
+    # Today's plan: one rep's items of one day in route order.
+    __table_args__ = (
+        Index("ix_visit_plan_item_rep_day_route", "rep_user_id", "planned_date", "route_seq"),
+    )
 
     plan_id: Mapped[str | None] = ref("visit_plan")
     dealer_id: Mapped[str] = ref("dealer", nullable=False)
@@ -145,6 +149,8 @@ class FollowUp(SyncedBase):
     """A commitment or task with an owner and a due date (§2.10)."""
 
     __tablename__ = "follow_up"
+    # Overdue follow-ups of one owner, most overdue first.
+    __table_args__ = (Index("ix_follow_up_owner_due", "owner_user_id", "due_on"),)
 
     title: Mapped[str]
     details: Mapped[str | None]

@@ -180,12 +180,15 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("dealer", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_dealer_abc_class"), ["abc_class"], unique=False)
+        batch_op.create_index("ix_dealer_abc_class_name", ["abc_class", "name"], unique=False)
         batch_op.create_index(batch_op.f("ix_dealer_city"), ["city"], unique=False)
+        batch_op.create_index("ix_dealer_city_name", ["city", "name"], unique=False)
         batch_op.create_index(batch_op.f("ix_dealer_name"), ["name"], unique=False)
         batch_op.create_index(
             batch_op.f("ix_dealer_our_contact_user_id"), ["our_contact_user_id"], unique=False
         )
         batch_op.create_index(batch_op.f("ix_dealer_province"), ["province"], unique=False)
+        batch_op.create_index("ix_dealer_status_name", ["status", "name"], unique=False)
         batch_op.create_index(batch_op.f("ix_dealer_territory_id"), ["territory_id"], unique=False)
 
     op.create_table(
@@ -535,6 +538,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("complaint", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_complaint_dealer_id"), ["dealer_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_complaint_status"), ["status"], unique=False)
         batch_op.create_index(
             batch_op.f("ix_complaint_territory_id"), ["territory_id"], unique=False
         )
@@ -723,6 +727,7 @@ def upgrade() -> None:
     with op.batch_alter_table("follow_up", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_follow_up_dealer_id"), ["dealer_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_follow_up_due_on"), ["due_on"], unique=False)
+        batch_op.create_index("ix_follow_up_owner_due", ["owner_user_id", "due_on"], unique=False)
         batch_op.create_index(
             batch_op.f("ix_follow_up_owner_user_id"), ["owner_user_id"], unique=False
         )
@@ -1041,6 +1046,11 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_visit_plan_item_plan_id"), ["plan_id"], unique=False)
         batch_op.create_index(
             batch_op.f("ix_visit_plan_item_planned_date"), ["planned_date"], unique=False
+        )
+        batch_op.create_index(
+            "ix_visit_plan_item_rep_day_route",
+            ["rep_user_id", "planned_date", "route_seq"],
+            unique=False,
         )
         batch_op.create_index(
             batch_op.f("ix_visit_plan_item_rep_user_id"), ["rep_user_id"], unique=False
@@ -1456,6 +1466,7 @@ def downgrade() -> None:
     with op.batch_alter_table("visit_plan_item", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_visit_plan_item_territory_id"))
         batch_op.drop_index(batch_op.f("ix_visit_plan_item_rep_user_id"))
+        batch_op.drop_index("ix_visit_plan_item_rep_day_route")
         batch_op.drop_index(batch_op.f("ix_visit_plan_item_planned_date"))
         batch_op.drop_index(batch_op.f("ix_visit_plan_item_plan_id"))
         batch_op.drop_index(batch_op.f("ix_visit_plan_item_dealer_id"))
@@ -1504,6 +1515,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_follow_up_status"))
         batch_op.drop_index(batch_op.f("ix_follow_up_source_id"))
         batch_op.drop_index(batch_op.f("ix_follow_up_owner_user_id"))
+        batch_op.drop_index("ix_follow_up_owner_due")
         batch_op.drop_index(batch_op.f("ix_follow_up_due_on"))
         batch_op.drop_index(batch_op.f("ix_follow_up_dealer_id"))
 
@@ -1529,6 +1541,7 @@ def downgrade() -> None:
     op.drop_table("contact")
     with op.batch_alter_table("complaint", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_complaint_territory_id"))
+        batch_op.drop_index(batch_op.f("ix_complaint_status"))
         batch_op.drop_index(batch_op.f("ix_complaint_dealer_id"))
 
     op.drop_table("complaint")
@@ -1583,10 +1596,13 @@ def downgrade() -> None:
     op.drop_table("objection_answer")
     with op.batch_alter_table("dealer", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_dealer_territory_id"))
+        batch_op.drop_index("ix_dealer_status_name")
         batch_op.drop_index(batch_op.f("ix_dealer_province"))
         batch_op.drop_index(batch_op.f("ix_dealer_our_contact_user_id"))
         batch_op.drop_index(batch_op.f("ix_dealer_name"))
+        batch_op.drop_index("ix_dealer_city_name")
         batch_op.drop_index(batch_op.f("ix_dealer_city"))
+        batch_op.drop_index("ix_dealer_abc_class_name")
         batch_op.drop_index(batch_op.f("ix_dealer_abc_class"))
 
     op.drop_table("dealer")
