@@ -173,3 +173,20 @@ def test_compile_uses_every_part(tmp_path: Path) -> None:
         catalog.get(msgid).string = text
         (tool.po_dir(root) / f"{part}.po").write_bytes(tool.render_po(catalog))
     assert _messages(tool.compile_mo(root)) == {"Class A": "A类客户", "Today": "今天"}
+
+
+def test_plural_messages_compile_to_one_chinese_form(tmp_path: Path) -> None:
+    root = _project(
+        tmp_path, {"fieldrep/ui/v.py": 'ngettext("{n} dealer due", "{n} dealers due", n)\n'}
+    )
+    tool.update(root)
+    catalog = tool.read_part(tool.po_dir(root) / "ui.po")
+    message = catalog.get("{n} dealer due")
+    assert message.string == ("",)
+    assert [p.kind for p in tool.check(root)["ui"]] == ["untranslated"]
+    message.string = ("{n} 家经销商到期",)
+    (tool.po_dir(root) / "ui.po").write_bytes(tool.render_po(catalog))
+    assert tool.failures(tool.check(root)) == []
+    compiled = gettext.GNUTranslations(io.BytesIO(tool.compile_mo(root)))
+    assert compiled.ngettext("{n} dealer due", "{n} dealers due", 1) == "{n} 家经销商到期"
+    assert compiled.ngettext("{n} dealer due", "{n} dealers due", 7) == "{n} 家经销商到期"
