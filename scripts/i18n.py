@@ -85,9 +85,13 @@ class Extracted:
     comments: list[str] = field(default_factory=list)
 
     @property
+    def first_location(self) -> tuple[str, int]:
+        """The occurrence that decides the part: lowest layer first, then path and line."""
+        return min(self.locations, key=lambda loc: (PARTS.index(part_for(loc[0])), loc[0], loc[1]))
+
+    @property
     def part(self) -> str:
-        first = min(self.locations, key=lambda loc: (PARTS.index(part_for(loc[0])), loc[0], loc[1]))
-        return part_for(first[0])
+        return part_for(self.first_location[0])
 
 
 def key_of(msgid: MessageId) -> str:
@@ -302,12 +306,12 @@ def check(root: Path = ROOT, only: Iterable[str] | None = None) -> dict[str, lis
             continue
         catalog = parts.get(part)
         message = catalog.get(key) if catalog is not None else None
+        where = entry.first_location
         if message is None:
-            where = entry.locations[0]
             detail = f"{where[0]}:{where[1]}; run `python scripts/i18n.py update`"
             problems[part].append(Problem(part, "missing", key, detail))
         elif not is_translated(message):
-            problems[part].append(Problem(part, "untranslated", key))
+            problems[part].append(Problem(part, "untranslated", key, f"{where[0]}:{where[1]}"))
         elif (reason := placeholder_problem(message)) is not None:
             problems[part].append(Problem(part, "placeholders", key, reason))
     for part, catalog in parts.items():
