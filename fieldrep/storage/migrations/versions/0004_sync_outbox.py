@@ -47,6 +47,10 @@ SYNC_DDL = (
         record TEXT NOT NULL CHECK (json_valid(record))
     )
     """,
+    # Server values of pending fields that a pull did not apply (restored when the
+    # server did not take the rep's value: conflict, refusal, rejection).
+    'CREATE TABLE sync_shadow (table_name TEXT NOT NULL, row_id TEXT NOT NULL, "values" TEXT '
+    "NOT NULL, PRIMARY KEY (table_name, row_id))",
     # People named in pulled changes (display names for the digest).
     "CREATE TABLE sync_user (id TEXT PRIMARY KEY, username TEXT NOT NULL, "
     "display_name TEXT NOT NULL, role TEXT NOT NULL)",
@@ -841,6 +845,7 @@ def downgrade() -> None:
     for table in (
         "sync_change_digest",
         "sync_user",
+        "sync_shadow",
         "sync_conflict",
         "sync_batch",
         "sync_cursor",

@@ -1,0 +1,267 @@
+"""Command-line sync and scripting: login, sync, dealer add/set/show, conflicts.
+
+Every write goes through the storage services, hence through the outbox, exactly
+like the GUI. Exit codes: 0 done, 1 bad input, 3 server unreachable, 4 refused
+or signed out, 5 another sync is running, 6 no secure keyring.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import sys
+from datetime import date, datetime, time
+from decimal import Decimal
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+from fieldrep.i18n import _
+from fieldrep.paths import default_database_path
+from fieldrep.storage.db import open_database
+from fieldrep.storage.errors import NotFound, ValidationError
+from fieldrep.storage.fields import parse_field_value
+from fieldrep.storage.models import Dealer
+from fieldrep.storage.services import dealers
+from fieldrep.storage.services.core import Store
+from fieldrep.sync import api
+from fieldrep.sync.client import Refused, SyncError, Unreachable
+from fieldrep.sync.engine import SyncBusy
+from fieldrep.sync.tokens import NoSecureStorage
+
+EXIT_BAD_INPUT = 1
+EXIT_UNREACHABLE = 3
+EXIT_REFUSED = 4
+EXIT_BUSY = 5
+EXIT_NO_KEYRING = 6
+
+
+def register(subparsers: Any) -> None:
+    """Add this module's commands to the ``fieldrep`` parser."""
+    login = subparsers.add_parser("login", help=_("Sign this computer in to a FieldRep server"))
+    login.add_argument("--server", required=True, help=_("Server address, e.g. https://host"))
+    login.add_argument("--user", required=True, help=_("User name"))
+    login.add_argument(
+        "--password-stdin", action="store_true", help=_("Read the password from standard input")
+    )
+    _db_option(login)
+    login.set_defaults(func=cmd_login)
+
+    sync = subparsers.add_parser("sync", help=_("Send local changes and receive others' changes"))
+    _db_option(sync)
+    sync.add_argument(
+        "--export-outbox",
+        metavar="FILE",
+        type=Path,
+        help=_("Write the unsent changes to a JSON file instead of syncing"),
+    )
+    sync.set_defaults(func=cmd_sync)
+
+    dealer = subparsers.add_parser("dealer", help=_("Add, change or show a dealer"))
+    actions = dealer.add_subparsers(dest="dealer_action", required=True)
+    add = actions.add_parser("add", help=_("Add a dealer and print its id"))
+    add.add_argument("--name", required=True)
+    add.add_argument("--city", required=True)
+    add.add_argument("values", nargs="*", metavar="FIELD=VALUE")
+    _db_option(add)
+    add.set_defaults(func=cmd_dealer_add)
+    change = actions.add_parser("set", help=_("Change fields of a dealer"))
+    change.add_argument("id")
+    change.add_argument("values", nargs="+", metavar="FIELD=VALUE")
+    change.add_argument("--reason", help=_("Why a classification changes"))
+    _db_option(change)
+    change.set_defaults(func=cmd_dealer_set)
+    show = actions.add_parser("show", help=_("Show a dealer"))
+    show.add_argument("id")
+    show.add_argument("--json", action="store_true")
+    _db_option(show)
+    show.set_defaults(func=cmd_dealer_show)
+
+    conflicts = subparsers.add_parser("conflicts", help=_("List or resolve sync conflicts"))
+    conflicts.add_argument("--json", action="store_true")
+    conflicts.add_argument("--resolve", metavar="ID", help=_("Resolve this conflict"))
+    conflicts.add_argument(
+        "--take", choices=("mine", "theirs", "value", "dismissed"), default="theirs"
+    )
+    conflicts.add_argument("--value", help=_("The value to apply with --take value"))
+    _db_option(conflicts)
+    conflicts.set_defaults(func=cmd_conflicts)
+
+
+def _db_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--db", type=Path, default=None, help=_("Database file (default: the profile's)")
+    )
+
+
+def _db(args: argparse.Namespace) -> Path:
+    return Path(args.db) if args.db else default_database_path()
+
+
+def _fail(message: str, code: int) -> int:
+    print(message, file=sys.stderr)
+    return code
+
+
+def cmd_login(args: argparse.Namespace) -> int:
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = getpass.getpass(_("Password: "))
+    try:
+        user = api.login(_db(args), args.server, args.user, password)
+    except NoSecureStorage as error:
+        return _fail(error.user_message(), EXIT_NO_KEYRING)
+    except Unreachable as error:
+        return _fail(error.user_message(), EXIT_UNREACHABLE)
+    except SyncError as error:
+        return _fail(error.user_message(), EXIT_REFUSED)
+    print(_("Signed in as {name}.").format(name=user.display_name))
+    return 0
+
+
+def cmd_sync(args: argparse.Namespace) -> int:
+    if args.export_outbox:
+        engine = open_database(_db(args))
+        try:
+            count = api.export_outbox(engine, args.export_outbox)
+        finally:
+            engine.dispose()
+        print(
+            _("{count} unsent changes written to {path}.").format(
+                count=count, path=args.export_outbox
+            )
+        )
+        return 0
+    try:
+        summary = api.run_sync(_db(args))
+    except NoSecureStorage as error:
+        return _fail(error.user_message(), EXIT_NO_KEYRING)
+    except SyncBusy as error:
+        return _fail(error.user_message(), EXIT_BUSY)
+    except Unreachable as error:
+        return _fail(error.user_message(), EXIT_UNREACHABLE)
+    except Refused as error:
+        return _fail(error.user_message(), EXIT_REFUSED)
+    except SyncError as error:
+        return _fail(error.user_message(), EXIT_REFUSED)
+    print(summary.line())
+    for rejected in summary.rejected:
+        print(f"  {rejected.table} {rejected.row_id}: {rejected.reason}", file=sys.stderr)
+    return 0
+
+
+def _store(args: argparse.Namespace) -> Store:
+    engine = open_database(_db(args))
+    return Store(engine, api.user_context(engine))
+
+
+def _assignments(items: list[str]) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for item in items:
+        name, separator, text = item.partition("=")
+        if not separator or not name.strip():
+            raise ValueError(item)
+        values[name.strip()] = parse_field_value(Dealer, name.strip(), text)
+    return values
+
+
+def _with_store(args: argparse.Namespace, action: Any) -> int:
+    try:
+        store = _store(args)
+    except Exception as error:  # a missing or foreign file: say so, no traceback
+        return _fail(str(error), EXIT_BAD_INPUT)
+    try:
+        if not store.user.territory_id:
+            return _fail(
+                _("This database is not signed in. Run: fieldrep login --server URL --user NAME"),
+                EXIT_REFUSED,
+            )
+        return int(action(store))
+    except ValidationError as error:
+        return _fail(error.message(), EXIT_BAD_INPUT)
+    except NotFound as error:
+        return _fail(_("No such record: {id}").format(id=error.row_id), EXIT_BAD_INPUT)
+    except ValueError as error:
+        return _fail(_("Expected FIELD=VALUE, got “{text}”").format(text=error), EXIT_BAD_INPUT)
+    finally:
+        store.engine.dispose()
+
+
+def cmd_dealer_add(args: argparse.Namespace) -> int:
+    def run(store: Store) -> int:
+        values = _assignments(args.values)
+        values["name"] = parse_field_value(Dealer, "name", args.name)
+        values["city"] = parse_field_value(Dealer, "city", args.city)
+        values.setdefault("abc_class", "C")
+        record = dealers.create_dealer(store, values)
+        print(record.id)
+        return 0
+
+    return _with_store(args, run)
+
+
+def cmd_dealer_set(args: argparse.Namespace) -> int:
+    def run(store: Store) -> int:
+        dealers.update_dealer(store, args.id, _assignments(args.values), reason=args.reason)
+        return 0
+
+    return _with_store(args, run)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, datetime | date | time):
+        return value.isoformat()
+    return value
+
+
+def cmd_dealer_show(args: argparse.Namespace) -> int:
+    def run(store: Store) -> int:
+        record = dealers.get_dealer(store, args.id)
+        values = {name: _plain(value) for name, value in record.values.items()}
+        if args.json:
+            print(json.dumps(values, ensure_ascii=False, indent=2))
+        else:
+            for name, value in values.items():
+                if value is not None and value != "":
+                    print(f"{name}: {value}")
+        return 0
+
+    return _with_store(args, run)
+
+
+def cmd_conflicts(args: argparse.Namespace) -> int:
+    def run(store: Store) -> int:
+        if args.resolve:
+            api.resolve_conflict(store, args.resolve, args.take, args.value)
+            print(_("Resolved; the change is sent with the next sync."))
+            return 0
+        views = api.list_conflicts(store.engine)
+        if args.json:
+            print(
+                json.dumps(
+                    [view.__dict__ for view in views], ensure_ascii=False, indent=2, default=str
+                )
+            )
+        elif not views:
+            print(_("No open conflicts."))
+        else:
+            for view in views:
+                print(
+                    _("{id}  {record} · {field}: mine {mine} / theirs {theirs} ({author})").format(
+                        id=view.id,
+                        record=view.record_label,
+                        field=view.field_label,
+                        mine=view.mine,
+                        theirs=view.theirs,
+                        author=view.author,
+                    )
+                )
+        return 0
+
+    return _with_store(args, run)

@@ -1,0 +1,445 @@
+"""What the GUI and the CLI call: sign in, sync, conflicts, pending count, digest.
+
+Plain functions with plain arguments and frozen results, safe to run on a worker
+thread (each call opens its own connections). No Qt here.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+from sqlalchemy import Connection, Engine, text
+from tenacity.wait import WaitBaseT
+
+from fieldrep.i18n import N_, _, ngettext
+from fieldrep.storage import fields as field_labels
+from fieldrep.storage.db import open_database
+from fieldrep.storage.enums import Role
+from fieldrep.storage.errors import NotFound
+from fieldrep.storage.models import Base
+from fieldrep.storage.services.core import Store, UserContext, get_live, update_row
+from fieldrep.storage.types import utcnow
+from fieldrep.sync import local, tokens
+from fieldrep.sync.client import SyncClient
+from fieldrep.sync.engine import Progress, SyncEngine, SyncSummary
+from fieldrep.sync.protocol import CONFLICT_TABLE, TABLES, UserInfo, from_wire
+from fieldrep.sync.values import to_local, to_wire
+
+__all__ = [
+    "ConflictView",
+    "SyncSummary",
+    "digest",
+    "export_outbox",
+    "list_conflicts",
+    "login",
+    "pending_count",
+    "resolve_conflict",
+    "run_sync",
+    "user_context",
+]
+
+
+# What a rep calls each kind of synced record (digest sentences).
+TABLE_LABELS: dict[str, str] = {
+    "app_user": N_("User"),
+    "customer_mgmt_report": N_("Customer management report"),
+    "dealer": N_("Dealer"),
+    "objection_answer": N_("Playbook answer"),
+    "territory": N_("Territory"),
+    "territory_setting": N_("Territory setting"),
+    "visit_plan": N_("Visit plan"),
+    "after_sales_event": N_("After-sales case"),
+    "agreement": N_("Agreement"),
+    "carried_product": N_("Carried product"),
+    "channel_conflict": N_("Channel conflict"),
+    "class_history": N_("Classification change"),
+    "competitor_note": N_("Competitor note"),
+    "complaint": N_("Complaint"),
+    "contact": N_("Contact"),
+    "credit_assessment": N_("Credit review"),
+    "dealer_assessment": N_("Dealer assessment"),
+    "follow_up": N_("Follow-up"),
+    "legacy_issue": N_("Legacy issue"),
+    "project": N_("Project"),
+    "relationship_grade": N_("Relationship grade"),
+    "report_task": N_("Report task"),
+    "retail_price_change": N_("Retail price change"),
+    "sales_figure": N_("Sales figure"),
+    "sales_target": N_("Sales target"),
+    "visit_plan_item": N_("Planned visit"),
+    "channel_conflict_dealer": N_("Dealer in a channel conflict"),
+    "contact_record": N_("Contact record"),
+    "follow_up_step": N_("Follow-up step"),
+    "negotiation_note": N_("Negotiation note"),
+    "contact_record_participant": N_("Visit participant"),
+    "objection": N_("Objection"),
+    "training_session": N_("Training session"),
+}
+
+
+def login(
+    db_path: Path | str,
+    server_url: str,
+    username: str,
+    password: str,
+    *,
+    transport: httpx.BaseTransport | None = None,
+) -> UserInfo:
+    """Sign this database in to a server; tokens go to the OS keyring only.
+
+    Raises :class:`~fieldrep.sync.tokens.NoSecureStorage` before any network call
+    when the keyring cannot keep secrets.
+    """
+    server_url = server_url.rstrip("/")
+    tokens.load_tokens(server_url, username)  # fails early without a secure keyring
+    engine = open_database(db_path)
+    try:
+        with engine.connect() as connection:
+            device = local.get_state(connection, local.DEVICE_ID)
+            old_server = local.get_state(connection, local.SERVER_URL)
+            old_user = local.get_state(connection, local.USER_NAME)
+        with SyncClient(
+            server_url,
+            transport=transport,
+            save_tokens=lambda new: tokens.save_tokens(server_url, username, new),
+        ) as client:
+            answer = client.login(username, password, device)
+        with engine.begin() as connection:
+            if (old_server, old_user) != (server_url, username):
+                local.clear_cursors(connection)  # another scope: start from a snapshot
+                local.set_state(connection, local.SERVER_EPOCH, None)
+            local.set_state(connection, local.SERVER_URL, server_url)
+            local.set_state(connection, local.USER_NAME, username)
+            local.set_state(connection, local.USER_ID, answer.user.id)
+            local.set_state(connection, local.DEVICE_ID, answer.device_id)
+            local.set_state(connection, "user_role", answer.user.role)
+            local.set_state(connection, "user_display_name", answer.user.display_name)
+            local.set_state(connection, "territory_ids", json.dumps(answer.user.territory_ids))
+        return answer.user
+    finally:
+        engine.dispose()
+
+
+def user_context(engine: Engine) -> UserContext:
+    """Who is signed in on this database (for the storage services)."""
+    with engine.connect() as connection:
+        user_id = local.get_state(connection, local.USER_ID) or local.device_id(connection)
+        territories = json.loads(local.get_state(connection, "territory_ids") or "[]")
+        role = local.get_state(connection, "user_role") or Role.REP.code
+        name = local.get_state(connection, "user_display_name") or ""
+    territory = territories[0] if territories else ""
+    return UserContext(user_id, territory, Role(role), name)
+
+
+def run_sync(
+    db_path: Path | str,
+    progress: Progress | None = None,
+    *,
+    transport: httpx.BaseTransport | None = None,
+    wait: WaitBaseT | None = None,
+    max_attempts: int = 5,
+) -> SyncSummary:
+    """One sync of the database at ``db_path`` (run it on a worker thread)."""
+    engine = SyncEngine(db_path, transport=transport, wait=wait, max_attempts=max_attempts)
+    try:
+        return engine.sync(progress)
+    finally:
+        engine.close()
+
+
+def pending_count(engine: Engine) -> int:
+    """How many changes wait to be sent."""
+    with engine.connect() as connection:
+        return local.pending_count(connection)
+
+
+def export_outbox(engine: Engine, path: Path | str) -> int:
+    """Write every unsent (and refused) change to a JSON file; returns how many."""
+    with engine.connect() as connection:
+        document = local.export_ops(connection)
+    Path(path).write_text(json.dumps(document, ensure_ascii=False, indent=2), encoding="utf-8")
+    return len(document["ops"])
+
+
+# -- conflicts
+
+
+@dataclass(frozen=True)
+class ConflictView:
+    """A conflict as the inbox shows it: one field of one record."""
+
+    id: str
+    table: str
+    row_id: str
+    field: str
+    field_label: str
+    record_label: str
+    kind: str
+    base: Any
+    mine: Any
+    theirs: Any
+    author: str
+    status: str
+    resolution: str | None
+
+
+def list_conflicts(engine: Engine, *, include_resolved: bool = False) -> list[ConflictView]:
+    """Conflicts pulled from the server, oldest first, open ones only by default."""
+    where = "" if include_resolved else "WHERE status = 'open'"
+    with engine.connect() as connection:
+        rows = connection.execute(
+            text(
+                "SELECT id, table_name, row_id, field, kind, status, resolution, record "
+                f"FROM sync_conflict {where} ORDER BY json_extract(record, '$.created_at'), id"
+            )
+        ).all()
+        views = []
+        for row in rows:
+            record = json.loads(row.record)
+            views.append(
+                ConflictView(
+                    id=row.id,
+                    table=row.table_name,
+                    row_id=row.row_id,
+                    field=row.field,
+                    field_label=_label(row.table_name, row.field),
+                    record_label=_record_label(connection, row.table_name, row.row_id),
+                    kind=row.kind,
+                    base=record.get("base"),
+                    mine=record.get("mine"),
+                    theirs=record.get("theirs"),
+                    author=_user_name(connection, record.get("author_user_id")),
+                    status=row.status,
+                    resolution=row.resolution,
+                )
+            )
+    return views
+
+
+def resolve_conflict(store: Store, conflict_id: str, choice: str, value: Any = None) -> None:
+    """Resolve one field: ``mine``, ``theirs``, ``value`` (typed text) or ``dismissed``.
+
+    The chosen value is an ordinary change of the row (validated, in the outbox),
+    written in the same transaction as the resolution, which is pushed too.
+    """
+    if choice not in ("mine", "theirs", "value", "dismissed"):
+        raise ValueError(choice)
+    with store.write() as session:
+        connection = session.connection()
+        row = connection.execute(
+            text(
+                "SELECT row_version, table_name, row_id, field, kind, record FROM sync_conflict "
+                "WHERE id = :i"
+            ),
+            {"i": conflict_id},
+        ).first()
+        if row is None:
+            raise NotFound(CONFLICT_TABLE, conflict_id)
+        record = json.loads(row.record)
+        model = _model(row.table_name)
+        resolved_value: Any = None
+        if choice in ("mine", "value") and model is not None:
+            spec = TABLES[row.table_name].fields[row.field]
+            if choice == "mine":
+                new_value = from_wire(spec.wire_type, record.get("mine"))
+            else:
+                new_value = field_labels.parse_field_value(model, row.field, str(value or ""))
+            target = session.get(model, row.row_id)
+            if target is None:
+                raise NotFound(row.table_name, row.row_id)
+            if target.deleted:  # delete vs edit: taking the edit restores the row
+                target.deleted = False
+                target.deleted_at = None
+            update_row(session, store, get_live(session, model, row.row_id), {row.field: new_value})
+            session.flush()
+            resolved_value = connection.execute(
+                text(f'SELECT "{row.field}" FROM "{row.table_name}" WHERE id = :i'),
+                {"i": row.row_id},
+            ).scalar()
+            resolved_value = to_wire(row.table_name, row.field, resolved_value)
+        resolution = {"status": "resolved", "resolution": choice, "resolved_value": resolved_value}
+        connection.execute(
+            text(
+                "UPDATE sync_conflict SET status = 'resolved', resolution = :r, "
+                "resolved_value = :v WHERE id = :i"
+            ),
+            {"r": choice, "v": json.dumps(resolved_value, ensure_ascii=False), "i": conflict_id},
+        )
+        _queue_resolution(connection, conflict_id, row.row_version, resolution)
+
+
+def _queue_resolution(
+    connection: Connection, conflict_id: str, version: int, fields: dict[str, Any]
+) -> None:
+    """Put the resolution in the outbox (coalescing with an unsent one)."""
+    payload = json.dumps(fields, ensure_ascii=False)
+    updated = connection.execute(
+        text(
+            "UPDATE outbox SET fields = :f WHERE table_name = :t AND row_id = :r "
+            "AND batch_id IS NULL AND state = 'pending'"
+        ),
+        {"f": payload, "t": CONFLICT_TABLE, "r": conflict_id},
+    ).rowcount
+    if not updated:
+        connection.execute(
+            text(
+                "INSERT INTO outbox (op_id, table_name, row_id, kind, created, fields, base, "
+                "base_version, created_at) VALUES (:o, :t, :r, 'upsert', 0, :f, :b, :v, :c)"
+            ),
+            {
+                "o": str(uuid.uuid4()),
+                "t": CONFLICT_TABLE,
+                "r": conflict_id,
+                "f": payload,
+                "b": json.dumps({"status": "open"}),
+                "v": version,
+                "c": utcnow().isoformat(),
+            },
+        )
+
+
+# -- digest
+
+
+def digest(engine: Engine, sync_run: str | None = None) -> list[str]:
+    """What others changed in the last sync, one sentence each, in the current language."""
+    with engine.connect() as connection:
+        run = sync_run or local.get_state(connection, local.LAST_SYNC_RUN)
+        me = local.get_state(connection, local.USER_ID)
+        if run is None:
+            return []
+        rows = connection.execute(
+            text(
+                "SELECT table_name, row_id, field, old, new, by_user, created, deleted "
+                "FROM sync_change_digest WHERE sync_run = :r ORDER BY seq"
+            ),
+            {"r": run},
+        ).all()
+        lines: list[str] = []
+        assigned = 0
+        created: Counter[tuple[str, str]] = Counter()
+        for row in rows:
+            who = _user_name(connection, row.by_user)
+            if row.table_name == "follow_up" and (
+                (row.created and _owner(connection, row.row_id) == me)
+                or (row.field == "owner_user_id" and row.new == me)
+            ):
+                assigned += 1
+                continue
+            if row.created:
+                created[(who, row.table_name)] += 1
+                continue
+            record = _record_label(connection, row.table_name, row.row_id)
+            if row.deleted:
+                lines.append(_("{who} deleted {record}").format(who=who, record=record))
+            elif row.field and row.field != "deleted":
+                lines.append(
+                    _("{who} changed {record}'s {field} {old} -> {new}").format(
+                        who=who,
+                        record=record,
+                        field=_label(row.table_name, row.field),
+                        old=_show(row.table_name, row.field, row.old),
+                        new=_show(row.table_name, row.field, row.new),
+                    )
+                )
+        for (who, table), count in created.items():
+            lines.append(
+                ngettext(
+                    "{who} added {count} record of type “{kind}”",
+                    "{who} added {count} records of type “{kind}”",
+                    count,
+                ).format(who=who, count=count, kind=_table_label(table))
+            )
+        if assigned:
+            lines.append(
+                ngettext(
+                    "{count} new follow-up assigned to you",
+                    "{count} new follow-ups assigned to you",
+                    assigned,
+                ).format(count=assigned)
+            )
+    return lines
+
+
+def _model(table: str) -> Any:
+    for mapper in Base.registry.mappers:
+        if getattr(mapper.class_, "__tablename__", None) == table:
+            return mapper.class_
+    return None
+
+
+def _label(table: str, field: str) -> str:
+    model = _model(table)
+    try:
+        return _(field_labels.field_label(model or table, field))
+    except KeyError:
+        return field
+
+
+def _table_label(table: str) -> str:
+    label = TABLE_LABELS.get(table)
+    return _(label) if label else table
+
+
+def _show(table: str, field: str, stored: str | None) -> str:
+    if stored is None or stored == "":
+        return _("(empty)")
+    model = _model(table)
+    if model is not None:
+        column_type = model.__table__.columns[field].type
+        enum_class = getattr(column_type, "enum_class", None)
+        if enum_class is not None:
+            try:
+                return str(enum_class(stored).label)
+            except ValueError:
+                return stored
+    return stored
+
+
+def _owner(connection: Connection, follow_up_id: str) -> str | None:
+    value = connection.execute(
+        text("SELECT owner_user_id FROM follow_up WHERE id = :i"), {"i": follow_up_id}
+    ).scalar()
+    return None if value is None else str(value)
+
+
+def _user_name(connection: Connection, user_id: str | None) -> str:
+    if not user_id:
+        return _("Someone")
+    for sql in (
+        "SELECT display_name FROM app_user WHERE id = :i",
+        "SELECT display_name FROM sync_user WHERE id = :i",
+    ):
+        name = connection.execute(text(sql), {"i": user_id}).scalar()
+        if name:
+            return str(name)
+    return _("Someone")
+
+
+def _record_label(connection: Connection, table: str, row_id: str) -> str:
+    columns = set(TABLES[table].fields) if table in TABLES else set()
+    for name_column in ("name", "title", "display_name", "brand", "product"):
+        if name_column in columns:
+            value = connection.execute(
+                text(f'SELECT "{name_column}" FROM "{table}" WHERE id = :i'), {"i": row_id}
+            ).scalar()
+            if value:
+                return str(value)
+    if "dealer_id" in columns:
+        dealer = connection.execute(
+            text(f'SELECT dealer_id FROM "{table}" WHERE id = :i'), {"i": row_id}
+        ).scalar()
+        if dealer:
+            return _record_label(connection, "dealer", str(dealer))
+    return _table_label(table)
+
+
+def stored_value(table: str, field: str, wire: Any) -> Any:
+    """A wire value as SQLite stores it (for tests and tools)."""
+    return to_local(table, field, wire)

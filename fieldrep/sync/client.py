@@ -1,0 +1,290 @@
+"""HTTP client of the sync protocol: typed calls, auth refresh, retries.
+
+Network faults and "server busy" answers are retried with exponential backoff
+and jitter (tenacity); a retried push resends the very same frozen batch, which
+the server answers idempotently. An expired access token is refreshed once and
+the call continues; a refused refresh (revoked device, reused token) ends the
+sync with :class:`SignedOut` and leaves the outbox alone.
+
+The transport is injectable (``httpx.BaseTransport``) so tests drive the real
+server app in-process and inject faults.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import httpx
+from pydantic import BaseModel, ValidationError
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception_type,
+    stop_after_attempt,
+    wait_random_exponential,
+)
+from tenacity.wait import WaitBaseT
+
+from fieldrep.i18n import N_, _
+from fieldrep.sync import protocol
+from fieldrep.sync.protocol import (
+    API_PREFIX,
+    PROTOCOL_HEADER,
+    PROTOCOL_VERSION,
+    LoginRequest,
+    MetaResponse,
+    PullRequest,
+    PullResponse,
+    PushRequest,
+    PushResponse,
+    Reason,
+    RefreshRequest,
+    TokenResponse,
+)
+from fieldrep.sync.tokens import Tokens
+
+log = logging.getLogger("fieldrep.sync")
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+
+class SyncError(Exception):
+    """A sync could not finish; ``user_message()`` says why in the current language."""
+
+    template = N_("The sync failed: {detail}")
+
+    def __init__(self, detail: str = "", code: str = "") -> None:
+        super().__init__(detail or code)
+        self.detail = detail
+        self.code = code
+
+    def user_message(self) -> str:
+        return _(self.template).format(detail=self.detail)
+
+
+class Unreachable(SyncError):
+    """The server could not be reached (offline, DNS, refused, timeouts, busy)."""
+
+    template = N_(
+        "The server cannot be reached ({detail}). Your changes are kept and will be sent later."
+    )
+
+
+class Refused(SyncError):
+    """The server answered with a refusal that retrying will not change."""
+
+    template = N_("The server refused the sync: {detail}")
+
+
+class UnsupportedClient(Refused):
+    """HTTP 426: this FieldRep is too old or too new for the server."""
+
+    template = N_(
+        "This version of FieldRep is not supported by the server. Please update FieldRep."
+    )
+
+
+class SignedOut(Refused):
+    """401 that a refresh cannot fix: revoked device, expired or reused refresh token."""
+
+    template = N_(
+        "You are signed out ({detail}). Your unsent changes are kept; sign in again, "
+        "or export them for support."
+    )
+
+
+class NotSignedIn(SignedOut):
+    template = N_(
+        "This database is not signed in to a server. Run: fieldrep login --server URL --user NAME"
+    )
+
+
+class ResyncNeeded(SyncError):
+    """HTTP 410: the cursor is too old or the server epoch changed."""
+
+
+class _Retryable(Exception):
+    """Internal: a transient failure worth another attempt."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+def _message(reason: str, fallback: str) -> str:
+    try:
+        return _(protocol.REASON_MESSAGES[Reason(reason)])
+    except (ValueError, KeyError):
+        return fallback
+
+
+class SyncClient:
+    """Typed access to ``/v1`` of one server for one signed-in device."""
+
+    def __init__(
+        self,
+        server_url: str,
+        *,
+        tokens: Tokens | None = None,
+        save_tokens: Callable[[Tokens], None] | None = None,
+        transport: httpx.BaseTransport | None = None,
+        max_attempts: int = 5,
+        wait: WaitBaseT | None = None,
+        timeout: float = 30.0,
+    ) -> None:
+        self.server_url = server_url.rstrip("/")
+        self.tokens = tokens
+        self._save_tokens = save_tokens
+        self._max_attempts = max_attempts
+        self._wait = wait if wait is not None else wait_random_exponential(multiplier=0.5, max=30)
+        self._http = httpx.Client(
+            base_url=self.server_url,
+            transport=transport,
+            timeout=timeout,
+            headers={PROTOCOL_HEADER: str(PROTOCOL_VERSION)},
+        )
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> SyncClient:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    # -- calls
+
+    def login(self, username: str, password: str, device_id: str | None) -> TokenResponse:
+        """Sign in; the answer names this device and carries fresh tokens."""
+        body = LoginRequest(username=username, password=password, device_id=device_id)
+        answer = self._call("POST", "/auth/login", body, TokenResponse, auth=False)
+        self._store(answer)
+        return answer
+
+    def meta(self) -> MetaResponse:
+        return self._call("GET", "/sync/meta", None, MetaResponse)
+
+    def push(self, request: PushRequest) -> PushResponse:
+        return self._call("POST", "/sync/push", request, PushResponse)
+
+    def pull(self, request: PullRequest) -> PullResponse:
+        return self._call("POST", "/sync/pull", request, PullResponse)
+
+    # -- plumbing
+
+    def _store(self, answer: TokenResponse) -> None:
+        self.tokens = Tokens(answer.access_token, answer.refresh_token, answer.device_id)
+        if self._save_tokens is not None:
+            self._save_tokens(self.tokens)
+
+    def _refresh(self) -> None:
+        if self.tokens is None:
+            raise NotSignedIn(code=Reason.NOT_AUTHENTICATED)
+        body = RefreshRequest(refresh_token=self.tokens.refresh_token)
+        try:
+            answer = self._call("POST", "/auth/refresh", body, TokenResponse, auth=False)
+        except Refused as error:
+            raise SignedOut(error.detail, error.code) from error
+        self._store(answer)
+
+    def _call(
+        self,
+        method: str,
+        path: str,
+        body: BaseModel | None,
+        answer_type: type[ModelT],
+        *,
+        auth: bool = True,
+    ) -> ModelT:
+        refreshed = False
+        while True:
+            response = self._send(method, path, body, auth)
+            if response.status_code == 401 and auth and not refreshed:
+                code = _error_code(response)
+                if code in (Reason.TOKEN_EXPIRED, Reason.INVALID_TOKEN, Reason.NOT_AUTHENTICATED):
+                    log.info("access token refused (%s); refreshing", code)
+                    self._refresh()
+                    refreshed = True
+                    continue
+            return self._decode(response, answer_type)
+
+    def _send(self, method: str, path: str, body: BaseModel | None, auth: bool) -> httpx.Response:
+        content = None if body is None else body.model_dump_json().encode()
+
+        def attempt() -> httpx.Response:
+            headers = {"Content-Type": "application/json"} if content is not None else {}
+            if auth:
+                if self.tokens is None:
+                    raise NotSignedIn(code=Reason.NOT_AUTHENTICATED)
+                headers["Authorization"] = f"Bearer {self.tokens.access_token}"
+            try:
+                response = self._http.request(
+                    method, API_PREFIX + path, content=content, headers=headers
+                )
+            except httpx.TransportError as error:
+                raise _Retryable(f"{type(error).__name__}: {error}") from error
+            if response.status_code in (429, 502, 503, 504) or response.status_code >= 500:
+                raise _Retryable(f"HTTP {response.status_code}")
+            return response
+
+        retrying = Retrying(
+            retry=retry_if_exception_type(_Retryable),
+            stop=stop_after_attempt(self._max_attempts),
+            wait=self._wait,
+            before_sleep=_log_retry,
+            reraise=True,
+        )
+        try:
+            return retrying(attempt)
+        except _Retryable as error:
+            raise Unreachable(error.detail) from error
+
+    def _decode(self, response: httpx.Response, answer_type: type[ModelT]) -> ModelT:
+        status = response.status_code
+        if status < 300:
+            try:
+                return answer_type.model_validate_json(response.content)
+            except ValidationError as error:
+                raise Refused(
+                    _("The server sent an answer FieldRep does not understand.")
+                ) from error
+        code = _error_code(response)
+        detail = _message(code, _error_text(response))
+        if status == 426:
+            raise UnsupportedClient(detail, code)
+        if status == 410:
+            raise ResyncNeeded(detail, code)
+        if status == 401:
+            if code == Reason.INVALID_CREDENTIALS:
+                raise Refused(detail, code)
+            raise SignedOut(detail, code)
+        raise Refused(detail, code)
+
+
+def _error_code(response: httpx.Response) -> str:
+    try:
+        data: Any = response.json()
+    except ValueError:
+        return ""
+    if isinstance(data, dict):
+        return str(data.get("code", ""))
+    return ""
+
+
+def _error_text(response: httpx.Response) -> str:
+    try:
+        data: Any = response.json()
+    except ValueError:
+        return f"HTTP {response.status_code}"
+    if isinstance(data, dict) and data.get("message"):
+        return str(data["message"])
+    return f"HTTP {response.status_code}"
+
+
+def _log_retry(state: RetryCallState) -> None:
+    outcome = state.outcome
+    error = outcome.exception() if outcome is not None else None
+    log.warning("sync request failed (attempt %d): %s; retrying", state.attempt_number, error)
