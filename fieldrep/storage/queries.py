@@ -1,0 +1,617 @@
+"""Read-only queries the views need, returning frozen dataclasses (never ORM objects).
+
+Lists that can grow large are paged (``offset``/``limit``) and carry the total
+count. Each list is ordered on an indexed column: dealers by class, city or
+status in name order (composite indexes on ``dealer``), today's plan by
+(rep, day, route), overdue follow-ups by due date (per owner: (owner, due date)).
+Only live rows count: tombstoned rows and rows of tombstoned dealers are left out.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time
+from decimal import Decimal
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
+
+from fieldrep.i18n import N_, _
+from fieldrep.storage.enums import (
+    AbcClass,
+    ComplaintCategory,
+    ComplaintStatus,
+    CreditRisk,
+    DealerStatus,
+    FollowUpDirection,
+    FollowUpStatus,
+    LabelledEnum,
+    LegacyCategory,
+    LegacyStatus,
+    LifecycleStatus,
+    PlanItemStatus,
+    VisitType,
+)
+from fieldrep.storage.fields import field_label
+from fieldrep.storage.models import (
+    Complaint,
+    Contact,
+    ContactRecord,
+    Dealer,
+    FollowUp,
+    LegacyIssue,
+    Objection,
+    VisitPlanItem,
+)
+from fieldrep.storage.services.core import Store, get_live
+from fieldrep.storage.services.rules import latest_credit_risk
+from fieldrep.storage.services.settings_service import get_setting
+from fieldrep.storage.settings import STALE_PROFILE_DAYS
+
+T = TypeVar("T")
+
+DEFAULT_PAGE_SIZE = 50
+MAX_PAGE_SIZE = 1000
+CLOSED_FOLLOW_UP = (FollowUpStatus.DONE, FollowUpStatus.CANCELLED)
+OPEN_LEGACY = (LegacyStatus.OPEN, LegacyStatus.IN_PROGRESS)
+OPEN_COMPLAINT = (ComplaintStatus.RECEIVED, ComplaintStatus.HANDLING, ComplaintStatus.ESCALATED)
+# Joins field names in a message: translated, as Chinese lists use 、.
+LIST_SEPARATOR = N_(", ")
+# The profile fields whose absence makes a dealer card incomplete (invariant 12).
+PROFILE_KEY_FIELDS = (
+    "address",
+    "phone",
+    "legal_rep",
+    "main_products",
+    "channel_type",
+    "settlement_method",
+)
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    """One page of a longer list and the length of the whole list."""
+
+    items: tuple[T, ...]
+    total: int
+    offset: int
+    limit: int
+
+    @property
+    def has_more(self) -> bool:
+        return self.offset + len(self.items) < self.total
+
+
+def _page_bounds(offset: int, limit: int) -> tuple[int, int]:
+    return max(0, offset), max(1, min(limit, MAX_PAGE_SIZE))
+
+
+def _paged(
+    session: Session, query: Select[*tuple[Any, ...]], offset: int, limit: int
+) -> tuple[list[Any], int]:
+    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    rows = session.execute(query.offset(offset).limit(limit)).all()
+    return list(rows), int(total or 0)
+
+
+# ---------------------------------------------------------------- dealers
+
+
+@dataclass(frozen=True)
+class DealerRow:
+    """A dealer in a list."""
+
+    id: str
+    name: str
+    short_name: str | None
+    province: str | None
+    city: str | None
+    abc_class: AbcClass
+    status: DealerStatus
+    lifecycle_status: LifecycleStatus
+    phone: str | None
+    updated_at: datetime
+
+
+def dealers(
+    store: Store,
+    *,
+    abc_class: AbcClass | str | None = None,
+    city: str | None = None,
+    province: str | None = None,
+    status: DealerStatus | str | None = None,
+    offset: int = 0,
+    limit: int = DEFAULT_PAGE_SIZE,
+) -> Page[DealerRow]:
+    """Live dealers filtered by class, city, province and status, in name order."""
+    offset, limit = _page_bounds(offset, limit)
+    query = select(
+        Dealer.id,
+        Dealer.name,
+        Dealer.short_name,
+        Dealer.province,
+        Dealer.city,
+        Dealer.abc_class,
+        Dealer.status,
+        Dealer.lifecycle_status,
+        Dealer.phone,
+        Dealer.updated_at,
+    ).where(Dealer.deleted.is_(False))
+    if abc_class is not None:
+        query = query.where(Dealer.abc_class == AbcClass.parse(abc_class))
+    if city is not None:
+        query = query.where(Dealer.city == city)
+    if province is not None:
+        query = query.where(Dealer.province == province)
+    if status is not None:
+        query = query.where(Dealer.status == DealerStatus.parse(status))
+    query = query.order_by(Dealer.name, Dealer.id)
+    with store.read() as session:
+        rows, total = _paged(session, query, offset, limit)
+    return Page(tuple(DealerRow(*row) for row in rows), total, offset, limit)
+
+
+# ---------------------------------------------------------------- timeline
+
+
+class TimelineKind(LabelledEnum):
+    VISIT = "visit", N_("Visit record")
+    OBJECTION = "objection", N_("Objection")
+    FOLLOW_UP = "follow_up", N_("Follow-up")
+    COMPLAINT = "complaint", N_("Complaint")
+    LEGACY_ISSUE = "legacy_issue", N_("Legacy issue")
+
+
+@dataclass(frozen=True)
+class TimelineEvent:
+    """One thing that happened with a dealer; ``status`` is the row's status code."""
+
+    kind: TimelineKind
+    at: datetime
+    row_id: str
+    title: str
+    status: str | None
+    detail: str | None = None
+
+
+def _day_start(day: date) -> datetime:
+    # Date-only events sort at the start of their day (UTC): after that day's visits.
+    return datetime.combine(day, time.min, tzinfo=UTC)
+
+
+def dealer_timeline(
+    store: Store, dealer_id: str, *, offset: int = 0, limit: int = DEFAULT_PAGE_SIZE
+) -> list[TimelineEvent]:
+    """Visits, objections, follow-ups, complaints and legacy issues, newest first."""
+    offset, limit = _page_bounds(offset, limit)
+    wanted = offset + limit
+    with store.read() as session:
+        get_live(session, Dealer, dealer_id)
+        streams: list[list[TimelineEvent]] = []
+
+        visits = session.execute(
+            select(
+                ContactRecord.id,
+                ContactRecord.contact_at,
+                ContactRecord.visit_type,
+                ContactRecord.status,
+                ContactRecord.content,
+            )
+            .where(ContactRecord.dealer_id == dealer_id, ContactRecord.deleted.is_(False))
+            .order_by(ContactRecord.contact_at.desc())
+            .limit(wanted)
+        ).all()
+        streams.append(
+            [
+                TimelineEvent(
+                    TimelineKind.VISIT,
+                    at,
+                    row_id,
+                    VisitType(kind).label,
+                    str(status),
+                    _short(content),
+                )
+                for row_id, at, kind, status, content in visits
+            ]
+        )
+        objections = session.execute(
+            select(
+                Objection.id,
+                Objection.raised_on,
+                Objection.created_at,
+                Objection.verbatim,
+                Objection.outcome,
+            )
+            .where(Objection.dealer_id == dealer_id, Objection.deleted.is_(False))
+            .order_by(Objection.raised_on.desc(), Objection.created_at.desc())
+            .limit(wanted)
+        ).all()
+        streams.append(
+            [
+                TimelineEvent(TimelineKind.OBJECTION, _day_start(day), row_id, verbatim, str(out))
+                for row_id, day, _created, verbatim, out in objections
+            ]
+        )
+        follow_ups = session.execute(
+            select(
+                FollowUp.id, FollowUp.created_at, FollowUp.title, FollowUp.status, FollowUp.due_on
+            )
+            .where(FollowUp.dealer_id == dealer_id, FollowUp.deleted.is_(False))
+            .order_by(FollowUp.created_at.desc())
+            .limit(wanted)
+        ).all()
+        streams.append(
+            [
+                TimelineEvent(
+                    TimelineKind.FOLLOW_UP, at, row_id, title, str(status), due_on.isoformat()
+                )
+                for row_id, at, title, status, due_on in follow_ups
+            ]
+        )
+        complaints = session.execute(
+            select(Complaint.id, Complaint.received_at, Complaint.description, Complaint.status)
+            .where(Complaint.dealer_id == dealer_id, Complaint.deleted.is_(False))
+            .order_by(Complaint.received_at.desc())
+            .limit(wanted)
+        ).all()
+        streams.append(
+            [
+                TimelineEvent(TimelineKind.COMPLAINT, at, row_id, _short(text) or "", str(status))
+                for row_id, at, text, status in complaints
+            ]
+        )
+        issues = session.execute(
+            select(LegacyIssue.id, LegacyIssue.raised_on, LegacyIssue.title, LegacyIssue.status)
+            .where(LegacyIssue.dealer_id == dealer_id, LegacyIssue.deleted.is_(False))
+            .order_by(LegacyIssue.raised_on.desc())
+            .limit(wanted)
+        ).all()
+        streams.append(
+            [
+                TimelineEvent(
+                    TimelineKind.LEGACY_ISSUE, _day_start(day), row_id, title, str(status)
+                )
+                for row_id, day, title, status in issues
+            ]
+        )
+    merged = heapq.merge(*streams, key=lambda event: event.at, reverse=True)
+    return [event for index, event in enumerate(merged) if offset <= index < wanted]
+
+
+def _short(text: str | None, length: int = 80) -> str | None:
+    if text is None:
+        return None
+    flat = " ".join(text.split())
+    return flat if len(flat) <= length else flat[: length - 1] + "…"
+
+
+# ---------------------------------------------------------------- today's plan
+
+
+@dataclass(frozen=True)
+class PlanRow:
+    """A planned visit of the day with what the route sheet shows."""
+
+    item_id: str
+    dealer_id: str
+    dealer_name: str
+    city: str | None
+    address: str | None
+    route_seq: int
+    time_slot: time | None
+    status: PlanItemStatus
+    visit_type: VisitType
+    objective: str | None
+    planned_minutes: int | None
+
+
+def todays_plan(
+    store: Store, *, day: date | None = None, rep_user_id: str | None = None
+) -> list[PlanRow]:
+    """The rep's planned visits of a day (today by default) in route order."""
+    day = day or store.today()
+    rep = rep_user_id or store.user.user_id
+    query = (
+        select(
+            VisitPlanItem.id,
+            VisitPlanItem.dealer_id,
+            Dealer.name,
+            Dealer.city,
+            Dealer.address,
+            VisitPlanItem.route_seq,
+            VisitPlanItem.time_slot,
+            VisitPlanItem.status,
+            VisitPlanItem.visit_type,
+            VisitPlanItem.objective,
+            VisitPlanItem.planned_minutes,
+        )
+        .join(Dealer, Dealer.id == VisitPlanItem.dealer_id)
+        .where(
+            VisitPlanItem.rep_user_id == rep,
+            VisitPlanItem.planned_date == day,
+            VisitPlanItem.deleted.is_(False),
+            Dealer.deleted.is_(False),
+        )
+        .order_by(VisitPlanItem.route_seq, VisitPlanItem.time_slot, Dealer.name)
+    )
+    with store.read() as session:
+        return [PlanRow(*row) for row in session.execute(query)]
+
+
+# ---------------------------------------------------------------- follow-ups
+
+
+@dataclass(frozen=True)
+class FollowUpRow:
+    """An open follow-up in a list, with how many days it is overdue."""
+
+    id: str
+    title: str
+    dealer_id: str | None
+    dealer_name: str | None
+    owner_user_id: str
+    due_on: date
+    days_overdue: int
+    status: FollowUpStatus
+    direction: FollowUpDirection
+    escalated: bool
+
+
+def overdue_follow_ups(
+    store: Store,
+    *,
+    today: date | None = None,
+    owner_user_id: str | None = None,
+    offset: int = 0,
+    limit: int = DEFAULT_PAGE_SIZE,
+) -> Page[FollowUpRow]:
+    """Follow-ups past their due date and not done or cancelled, most overdue first."""
+    offset, limit = _page_bounds(offset, limit)
+    today = today or store.today()
+    query = (
+        select(
+            FollowUp.id,
+            FollowUp.title,
+            FollowUp.dealer_id,
+            Dealer.name,
+            FollowUp.owner_user_id,
+            FollowUp.due_on,
+            FollowUp.status,
+            FollowUp.direction,
+            FollowUp.escalated,
+        )
+        .outerjoin(Dealer, Dealer.id == FollowUp.dealer_id)
+        .where(
+            FollowUp.deleted.is_(False),
+            FollowUp.due_on < today,
+            FollowUp.status.not_in(CLOSED_FOLLOW_UP),
+            (Dealer.id.is_(None)) | Dealer.deleted.is_(False),
+        )
+        .order_by(FollowUp.due_on, FollowUp.id)
+    )
+    if owner_user_id is not None:
+        query = query.where(FollowUp.owner_user_id == owner_user_id)
+    with store.read() as session:
+        rows, total = _paged(session, query, offset, limit)
+    items = tuple(
+        FollowUpRow(
+            id=row.id,
+            title=row.title,
+            dealer_id=row.dealer_id,
+            dealer_name=row.name,
+            owner_user_id=row.owner_user_id,
+            due_on=row.due_on,
+            days_overdue=(today - row.due_on).days,
+            status=row.status,
+            direction=row.direction,
+            escalated=bool(row.escalated),
+        )
+        for row in rows
+    )
+    return Page(items, total, offset, limit)
+
+
+# ---------------------------------------------------------------- cases
+
+
+@dataclass(frozen=True)
+class LegacyIssueRow:
+    id: str
+    dealer_id: str
+    dealer_name: str
+    title: str
+    category: LegacyCategory
+    status: LegacyStatus
+    raised_on: date
+    amount: Decimal | None
+
+
+def open_legacy_issues(
+    store: Store,
+    *,
+    dealer_id: str | None = None,
+    category: LegacyCategory | str | None = None,
+    offset: int = 0,
+    limit: int = DEFAULT_PAGE_SIZE,
+) -> Page[LegacyIssueRow]:
+    """Legacy issues still open or being resolved, oldest first."""
+    offset, limit = _page_bounds(offset, limit)
+    query = (
+        select(
+            LegacyIssue.id,
+            LegacyIssue.dealer_id,
+            Dealer.name,
+            LegacyIssue.title,
+            LegacyIssue.category,
+            LegacyIssue.status,
+            LegacyIssue.raised_on,
+            LegacyIssue.amount,
+        )
+        .join(Dealer, Dealer.id == LegacyIssue.dealer_id)
+        .where(
+            LegacyIssue.deleted.is_(False),
+            LegacyIssue.status.in_(OPEN_LEGACY),
+            Dealer.deleted.is_(False),
+        )
+        .order_by(LegacyIssue.raised_on, LegacyIssue.id)
+    )
+    if dealer_id is not None:
+        query = query.where(LegacyIssue.dealer_id == dealer_id)
+    if category is not None:
+        query = query.where(LegacyIssue.category == LegacyCategory.parse(category))
+    with store.read() as session:
+        rows, total = _paged(session, query, offset, limit)
+    return Page(tuple(LegacyIssueRow(*row) for row in rows), total, offset, limit)
+
+
+@dataclass(frozen=True)
+class ComplaintRow:
+    id: str
+    dealer_id: str
+    dealer_name: str
+    category: ComplaintCategory
+    description: str
+    status: ComplaintStatus
+    received_at: datetime
+    escalated: bool
+    responsible_dept: str | None
+
+
+def open_complaints(
+    store: Store,
+    *,
+    dealer_id: str | None = None,
+    offset: int = 0,
+    limit: int = DEFAULT_PAGE_SIZE,
+) -> Page[ComplaintRow]:
+    """Complaints not yet closed, oldest first."""
+    offset, limit = _page_bounds(offset, limit)
+    query = (
+        select(
+            Complaint.id,
+            Complaint.dealer_id,
+            Dealer.name,
+            Complaint.category,
+            Complaint.description,
+            Complaint.status,
+            Complaint.received_at,
+            Complaint.escalated,
+            Complaint.responsible_dept,
+        )
+        .join(Dealer, Dealer.id == Complaint.dealer_id)
+        .where(
+            Complaint.deleted.is_(False),
+            Complaint.status.in_(OPEN_COMPLAINT),
+            Dealer.deleted.is_(False),
+        )
+        .order_by(Complaint.received_at, Complaint.id)
+    )
+    if dealer_id is not None:
+        query = query.where(Complaint.dealer_id == dealer_id)
+    with store.read() as session:
+        rows, total = _paged(session, query, offset, limit)
+    return Page(tuple(ComplaintRow(*row) for row in rows), total, offset, limit)
+
+
+# ---------------------------------------------------------------- warnings
+
+
+class WarningCode(LabelledEnum):
+    NO_SENIOR_CONTACT = "no_senior_contact", N_("No senior contact")
+    STALE_PROFILE = "stale_profile", N_("Stale profile")
+    INCOMPLETE_PROFILE = "incomplete_profile", N_("Incomplete profile")
+    HIGH_CREDIT_RISK = "high_credit_risk", N_("High credit risk")
+
+
+WARNING_MESSAGES: dict[WarningCode, str] = {
+    WarningCode.NO_SENIOR_CONTACT: N_(
+        "No senior manager is known at this dealer: find out who decides and ask for a "
+        "senior visit."
+    ),
+    WarningCode.STALE_PROFILE: N_(
+        "The profile was last updated {days} days ago (more than {limit}): review it."
+    ),
+    WarningCode.INCOMPLETE_PROFILE: N_("The profile is missing: {fields}."),
+    WarningCode.HIGH_CREDIT_RISK: N_(
+        "The latest credit assessment is high risk: prepayment or shortened terms only."
+    ),
+}
+
+
+@dataclass(frozen=True)
+class DealerWarning:
+    """A warning on a dealer card: a code, and its message with parameters."""
+
+    code: WarningCode
+    params: Mapping[str, Any] = field(default_factory=dict)
+    field_names: Sequence[str] = ()
+
+    def message(self) -> str:
+        """The warning in the current language."""
+        params = dict(self.params)
+        if self.field_names:
+            params["fields"] = _(LIST_SEPARATOR).join(
+                _(field_label(Dealer, name)) for name in self.field_names
+            )
+        return _(WARNING_MESSAGES[self.code]).format(**params)
+
+
+def dealer_warnings(store: Store, dealer_id: str) -> list[DealerWarning]:
+    """What the dealer card should warn about (invariants 10, 12 and 14)."""
+    warnings: list[DealerWarning] = []
+    with store.read() as session:
+        dealer = get_live(session, Dealer, dealer_id)
+        senior = session.scalar(
+            select(Contact.id)
+            .where(
+                Contact.dealer_id == dealer_id,
+                Contact.deleted.is_(False),
+                Contact.is_senior.is_(True),
+            )
+            .limit(1)
+        )
+        if senior is None:
+            warnings.append(DealerWarning(WarningCode.NO_SENIOR_CONTACT))
+        limit_days = get_setting(session, dealer.territory_id, STALE_PROFILE_DAYS)
+        last = max(
+            stamp for stamp in (dealer.updated_at, dealer.profile_reviewed_at) if stamp is not None
+        )
+        age = (store.today() - last.astimezone().date()).days
+        if age > limit_days:
+            warnings.append(
+                DealerWarning(WarningCode.STALE_PROFILE, {"days": age, "limit": limit_days})
+            )
+        missing = tuple(name for name in PROFILE_KEY_FIELDS if _empty(getattr(dealer, name)))
+        if missing:
+            warnings.append(DealerWarning(WarningCode.INCOMPLETE_PROFILE, field_names=missing))
+        if latest_credit_risk(session, dealer_id) == CreditRisk.HIGH:
+            warnings.append(DealerWarning(WarningCode.HIGH_CREDIT_RISK))
+    return warnings
+
+
+def _empty(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+__all__ = [
+    "ComplaintRow",
+    "DealerRow",
+    "DealerWarning",
+    "FollowUpRow",
+    "LegacyIssueRow",
+    "Page",
+    "PlanRow",
+    "TimelineEvent",
+    "TimelineKind",
+    "WarningCode",
+    "dealer_timeline",
+    "dealer_warnings",
+    "dealers",
+    "open_complaints",
+    "open_legacy_issues",
+    "overdue_follow_ups",
+    "todays_plan",
+]
