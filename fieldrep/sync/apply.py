@@ -34,6 +34,9 @@ class RowChange:
     row_version: int
     values: dict[str, Any]  # wire values; may be the whole row or the changed columns
     changed_by: str | None = None
+    #: From a snapshot page: applied whatever the local version (an epoch reset may
+    #: lower versions); a log change older than the local row is skipped.
+    snapshot: bool = False
 
 
 @dataclass
@@ -44,6 +47,7 @@ class ApplyStats:
     inserted: int = 0
     updated: int = 0
     kept_fields: int = 0  # pulled values not applied because a local edit is pending
+    stale: int = 0  # log changes older than the local row (already seen)
     unknown_tables: set[str] = field(default_factory=set)
 
 
@@ -122,12 +126,15 @@ def _apply_table(
             inserts[tuple(sorted(row))].append(row)
             existing[change.row_id] = row
             stats.inserted += 1
-            if record_digest and change.changed_by != own_user:
+            if record_digest and not change.snapshot and change.changed_by != own_user:
                 digest.append(_digest_row(sync_run, table, change, None, None, None, created=True))
+            continue
+        if not change.snapshot and int(current.get("row_version") or 0) > change.row_version:
+            stats.stale += 1
             continue
         applied = {name: value for name, value in values.items() if name not in kept}
         stats.kept_fields += len(values) - len(applied)
-        if record_digest and change.changed_by != own_user:
+        if record_digest and not change.snapshot and change.changed_by != own_user:
             for name, value in applied.items():
                 if name in ("updated_at", "updated_by", "created_at"):
                     continue

@@ -315,8 +315,7 @@ class SyncEngine:
                 self._start_resync(summary)
                 continue
             with self.engine.begin() as connection:
-                snapshot = not request.cursors
-                _apply_page(connection, page.changes, run_id, own_user, record=not snapshot)
+                _apply_page(connection, page.changes, run_id, own_user)
                 _store_users(connection, page.users)
                 if page.revoked_streams:
                     _drop_streams(connection, page.revoked_streams)
@@ -498,7 +497,7 @@ def _clear_shadow(connection: Connection, table: str, row_id: str, names: set[st
 
 
 def _apply_page(
-    connection: Connection, changes: list[Change], run_id: str, own_user: str | None, record: bool
+    connection: Connection, changes: list[Change], run_id: str, own_user: str | None
 ) -> None:
     rows: list[RowChange] = []
     for change in changes:
@@ -514,10 +513,11 @@ def _apply_page(
                 change.row_version,
                 values,
                 change.values.get("updated_by"),
+                snapshot=change.change_no is None,
             )
         )
     _remember_shadow(connection, rows)
-    apply_rows(connection, rows, sync_run=run_id, own_user=own_user, record_digest=record)
+    apply_rows(connection, rows, sync_run=run_id, own_user=own_user)
 
 
 def _remember_shadow(connection: Connection, rows: list[RowChange]) -> None:

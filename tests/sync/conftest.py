@@ -7,32 +7,13 @@ from pathlib import Path
 
 import keyring
 import pytest
-from keyring.backend import KeyringBackend
 from sqlalchemy import Engine
 from synctest import REP, TERRITORY
+from synctest_keyring import MemoryKeyring
 
 from fieldrep.storage.db import open_database
 from fieldrep.storage.enums import Role
 from fieldrep.storage.services.core import Store, UserContext
-
-
-class MemoryKeyring(KeyringBackend):
-    """A keyring that keeps secrets in a dict: the tests' secure backend."""
-
-    priority = 1  # type: ignore[assignment]
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.secrets: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.secrets.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.secrets[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        self.secrets.pop((service, username), None)
 
 
 @pytest.fixture

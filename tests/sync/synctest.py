@@ -18,3 +18,6 @@ def model_defaults(table: str) -> dict[str, object]:
             arg = default.arg  # type: ignore[attr-defined]
             values[column.name] = to_wire(table, column.name, getattr(arg, "code", arg))
     return values
+
+
+OTHER = "0190a000-0000-7000-8000-0000000000b2"
