@@ -1,0 +1,1 @@
+"""One module per resource: health, auth, devices, sync, conflicts, audit."""

@@ -1,0 +1,1 @@
+"""Server plumbing: configuration, database, security, logging and errors."""

@@ -1,0 +1,190 @@
+"""The server's own tables (never the client's models).
+
+Synced rows live in one generic row store (``server_row``): the server merges by
+field name using the declarations of :mod:`fieldrep.sync.protocol`, so it needs no
+per-entity table. Instants are stored as protocol wire text (UTC, 'Z'), which
+sorts correctly and means the same on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, MetaData, String, Text
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# JSON text on SQLite, binary JSONB on PostgreSQL.
+JsonValue = JSON().with_variant(JSONB(), "postgresql")
+# SQLite only auto-increments an INTEGER PRIMARY KEY.
+AutoId = BigInteger().with_variant(Integer(), "sqlite")
+Instant = String(32)
+Id = String(36)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {str: Text(), int: Integer()}
+
+
+class ServerMeta(Base):
+    """Key/value facts of this server: epoch, token secret."""
+
+    __tablename__ = "server_meta"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str]
+
+
+class Territory(Base):
+    """A sales territory: one sync stream."""
+
+    __tablename__ = "territory"
+
+    id: Mapped[str] = mapped_column(Id, primary_key=True)
+    name: Mapped[str] = mapped_column(unique=True)
+    region: Mapped[str | None]
+    manager_user_id: Mapped[str | None] = mapped_column(Id, index=True)
+    created_at: Mapped[str] = mapped_column(Instant)
+
+
+class User(Base):
+    """A person who signs in; ``manager_user_id`` puts a rep in a manager's team."""
+
+    __tablename__ = "server_user"
+
+    id: Mapped[str] = mapped_column(Id, primary_key=True)
+    username: Mapped[str] = mapped_column(unique=True)
+    display_name: Mapped[str]
+    role: Mapped[str] = mapped_column(String(16))
+    password_hash: Mapped[str]
+    manager_user_id: Mapped[str | None] = mapped_column(Id, index=True)
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[str] = mapped_column(Instant)
+
+
+class Assignment(Base):
+    """A user assigned to a territory."""
+
+    __tablename__ = "territory_assignment"
+
+    user_id: Mapped[str] = mapped_column(Id, ForeignKey("server_user.id"), primary_key=True)
+    territory_id: Mapped[str] = mapped_column(
+        Id, ForeignKey("territory.id"), primary_key=True, index=True
+    )
+
+
+class Device(Base):
+    """A signed-in installation; revoking it ends every token it holds."""
+
+    __tablename__ = "device"
+
+    id: Mapped[str] = mapped_column(Id, primary_key=True)
+    user_id: Mapped[str] = mapped_column(Id, ForeignKey("server_user.id"), index=True)
+    name: Mapped[str]
+    created_at: Mapped[str] = mapped_column(Instant)
+    last_seen_at: Mapped[str | None] = mapped_column(Instant)
+    revoked_at: Mapped[str | None] = mapped_column(Instant)
+    # Bumped to invalidate every access token issued before (revocation, reuse).
+    token_generation: Mapped[int] = mapped_column(default=0)
+
+
+class RefreshToken(Base):
+    """A rotating refresh token bound to a device; only its SHA-256 is stored."""
+
+    __tablename__ = "refresh_token"
+
+    id: Mapped[str] = mapped_column(Id, primary_key=True)
+    device_id: Mapped[str] = mapped_column(Id, ForeignKey("device.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    issued_at: Mapped[str] = mapped_column(Instant)
+    expires_at: Mapped[str] = mapped_column(Instant)
+    used_at: Mapped[str | None] = mapped_column(Instant)
+    revoked_at: Mapped[str | None] = mapped_column(Instant)
+    replaced_by: Mapped[str | None] = mapped_column(Id)
+
+
+class SyncStream(Base):
+    """The change counter of one territory; a change takes the next number under its lock.
+
+    ``horizon``: change numbers up to it were pruned from the log; a log cursor
+    below it gets HTTP 410.
+    """
+
+    __tablename__ = "sync_stream"
+
+    territory_id: Mapped[str] = mapped_column(Id, primary_key=True)
+    last_change_no: Mapped[int] = mapped_column(BigInteger, default=0)
+    horizon: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class ChangeLog(Base):
+    """One accepted change of one row, in commit order within its stream."""
+
+    __tablename__ = "change_log"
+
+    territory_id: Mapped[str] = mapped_column(Id, primary_key=True)
+    change_no: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    table_name: Mapped[str] = mapped_column(String(64))
+    row_id: Mapped[str] = mapped_column(Id)
+    row_version: Mapped[int]
+
+
+class ServerRow(Base):
+    """The current state of one synced row (tombstones included), as wire values."""
+
+    __tablename__ = "server_row"
+    __table_args__ = (Index("ix_server_row_scan", "territory_id", "table_name", "id"),)
+
+    table_name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    id: Mapped[str] = mapped_column(Id, primary_key=True)
+    territory_id: Mapped[str] = mapped_column(Id)
+    row_version: Mapped[int]
+    deleted: Mapped[bool] = mapped_column(default=False)
+    change_no: Mapped[int] = mapped_column(BigInteger)
+    values: Mapped[dict[str, Any]] = mapped_column(JsonValue)
+
+
+class PushBatch(Base):
+    """A pushed batch and the response it got: a repeat gets the same response."""
+
+    __tablename__ = "push_batch"
+
+    device_id: Mapped[str] = mapped_column(Id, primary_key=True)
+    batch_id: Mapped[str] = mapped_column(Id, primary_key=True)
+    user_id: Mapped[str] = mapped_column(Id)
+    request_hash: Mapped[str] = mapped_column(String(64))
+    response: Mapped[dict[str, Any] | None] = mapped_column(JsonValue)
+    created_at: Mapped[str] = mapped_column(Instant)
+
+
+class AuditEntry(Base):
+    """One accepted change: who, which device, when, each field old -> new."""
+
+    __tablename__ = "audit_entry"
+    __table_args__ = (
+        Index("ix_audit_entry_territory", "territory_id", "id"),
+        Index("ix_audit_entry_row", "table_name", "row_id"),
+        Index("ix_audit_entry_user", "user_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(AutoId, primary_key=True, autoincrement=True)
+    at: Mapped[str] = mapped_column(Instant)
+    user_id: Mapped[str] = mapped_column(Id)
+    device_id: Mapped[str | None] = mapped_column(Id)
+    territory_id: Mapped[str] = mapped_column(Id)
+    table_name: Mapped[str] = mapped_column(String(64))
+    row_id: Mapped[str] = mapped_column(Id)
+    action: Mapped[str] = mapped_column(String(16))
+    row_version: Mapped[int]
+    change_no: Mapped[int] = mapped_column(BigInteger)
+    op_id: Mapped[str | None] = mapped_column(Id)
+    changes: Mapped[dict[str, Any]] = mapped_column(JsonValue)

@@ -1,0 +1,1 @@
+"""Server logic independent of HTTP: scope, row store, merge, pull, auth, admin."""

@@ -1,0 +1,401 @@
+"""Applying one pushed op: per-field three-way merge with the protocol's field policies.
+
+See the module docstring of :mod:`fieldrep.sync.protocol` for the policies. The
+merge compares values, never clocks or versions: ``base_version`` is kept in
+conflict records for explanation only.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from fieldrep.server.models import ServerRow
+from fieldrep.server.services.rowstore import ChangeWriter
+from fieldrep.server.services.scope import Caller
+from fieldrep.sync.protocol import (
+    CONFLICT_TABLE,
+    SCOPE_FIELD,
+    SERVER_STAMPED_FIELDS,
+    TABLES,
+    ConflictKind,
+    ConflictStatus,
+    FieldIssue,
+    OpResult,
+    PushOp,
+    Reason,
+    TableSpec,
+    WireValueError,
+    keep_both,
+    normalise_value,
+    reason_message,
+    same_value,
+)
+
+# Conflict ids derive from the op, so replaying an op can never duplicate a record.
+CONFLICT_NAMESPACE = uuid.UUID("6f1c9f0e-3f5a-4c1e-9a57-3d0c2b1f7a10")
+_IGNORED_META = frozenset({"id", "row_version"})
+
+RowKey = tuple[str, str]
+
+
+@dataclass
+class MergeContext:
+    """The state one batch shares: caller, writer and the rows it touches."""
+
+    session: Session
+    caller: Caller
+    writer: ChangeWriter
+    rows: dict[RowKey, ServerRow]
+
+
+class OpRejected(Exception):
+    """The whole op is refused before anything was written."""
+
+    def __init__(self, reason: Reason, **params: Any) -> None:
+        super().__init__(reason.value)
+        self.reason = reason
+        self.params = {key: str(value) for key, value in params.items()}
+
+
+@dataclass
+class _Outcome:
+    changes: dict[str, tuple[Any, Any]] = field(default_factory=dict)
+    conflicts: list[str] = field(default_factory=list)
+    conflict_ids: list[str] = field(default_factory=list)
+    kept_both: list[str] = field(default_factory=list)
+    refused: list[FieldIssue] = field(default_factory=list)
+
+    def refuse(self, name: str, reason: Reason, **params: Any) -> None:
+        texts = {"field": name, **{key: str(value) for key, value in params.items()}}
+        self.refused.append(
+            FieldIssue(
+                field=name, reason=reason, message=reason_message(reason, **texts), params=texts
+            )
+        )
+
+
+def _rejected(op: PushOp, reason: Reason, params: dict[str, str]) -> OpResult:
+    return OpResult(
+        op_id=op.op_id,
+        status="rejected",
+        reason=reason,
+        message=reason_message(reason, **params),
+        params=params,
+    )
+
+
+def apply_op(context: MergeContext, op: PushOp) -> OpResult:
+    """Apply ``op`` and say what happened to it (never raises for a refusal)."""
+    try:
+        return _apply(context, op)
+    except OpRejected as refusal:
+        return _rejected(op, refusal.reason, refusal.params)
+
+
+def _clean_values(spec: TableSpec, values: dict[str, Any], *, strict: bool) -> dict[str, Any]:
+    """Validate names and values; ``strict`` refuses the op, otherwise bad entries drop."""
+    clean: dict[str, Any] = {}
+    for name, value in values.items():
+        if name in _IGNORED_META or name == "deleted":
+            continue
+        field_spec = spec.fields.get(name)
+        if field_spec is None:
+            if strict:
+                raise OpRejected(Reason.UNKNOWN_FIELD, field=name)
+            continue
+        if name in SERVER_STAMPED_FIELDS and name != "created_at":
+            continue
+        try:
+            clean[name] = normalise_value(field_spec, value)
+        except WireValueError as error:
+            if strict:
+                raise OpRejected(Reason.INVALID_VALUE, field=name, detail=error) from error
+    return clean
+
+
+def _apply(context: MergeContext, op: PushOp) -> OpResult:
+    spec = TABLES.get(op.table)
+    if spec is None:
+        raise OpRejected(Reason.UNKNOWN_TABLE, table=op.table)
+    if spec.server_managed:
+        raise OpRejected(Reason.READ_ONLY_TABLE, table=op.table)
+    if spec.manager_only and not context.caller.is_manager:
+        raise OpRejected(Reason.MANAGER_ONLY, field=op.table)
+    fields = _clean_values(spec, op.fields, strict=True)
+    base = _clean_values(spec, op.base, strict=False)
+    restore = op.kind == "restore" or (
+        op.fields.get("deleted") is False and op.base.get("deleted") is True
+    )
+    row = context.rows.get((op.table, op.row_id))
+    if row is None:
+        return _insert(context, spec, op, fields)
+    if not context.caller.can_see(row.territory_id):
+        raise OpRejected(Reason.OUT_OF_SCOPE)
+    if spec.pseudo:
+        return _resolve_conflict_record(context, spec, op, row, fields, base)
+    if op.kind == "delete":
+        return _delete(context, spec, op, row)
+    return _update(context, spec, op, row, fields, base, restore=restore)
+
+
+def _insert(context: MergeContext, spec: TableSpec, op: PushOp, fields: dict[str, Any]) -> OpResult:
+    if op.kind == "delete":
+        # Nothing to delete: the row never reached the server.
+        return OpResult(op_id=op.op_id, status="applied", row_version=None, deleted=True)
+    if spec.pseudo:
+        raise OpRejected(Reason.READ_ONLY_TABLE, table=op.table)
+    territory_id = fields.get(SCOPE_FIELD)
+    if territory_id is None:
+        raise OpRejected(Reason.MISSING_FIELD, field=SCOPE_FIELD)
+    if not context.caller.can_see(territory_id) or not context.writer.has_stream(territory_id):
+        raise OpRejected(Reason.OUT_OF_SCOPE)
+    for name, field_spec in spec.fields.items():
+        if field_spec.required and name not in SERVER_STAMPED_FIELDS and fields.get(name) is None:
+            raise OpRejected(Reason.MISSING_FIELD, field=name)
+    values = {name: fields.get(name) for name in spec.fields}
+    row = context.writer.insert(op.table, op.row_id, territory_id, values, op_id=str(op.op_id))
+    context.rows[(op.table, op.row_id)] = row
+    return OpResult(op_id=op.op_id, status="applied", row_version=row.row_version, deleted=False)
+
+
+def _is_frozen(spec: TableSpec, row: ServerRow) -> bool:
+    if spec.frozen_when is None:
+        return False
+    name, value = spec.frozen_when
+    return bool(row.values.get(name) == value)
+
+
+def _delete(context: MergeContext, spec: TableSpec, op: PushOp, row: ServerRow) -> OpResult:
+    if spec.never_deleted or _is_frozen(spec, row):
+        raise OpRejected(Reason.APPEND_ONLY, field=op.table)
+    if not row.deleted:
+        values = dict(row.values)
+        values["deleted_at"] = context.writer.now
+        context.writer.stamp(values)
+        row.values = values
+        row.deleted = True
+        context.writer.record(row, "delete", {"deleted": (False, True)}, op_id=str(op.op_id))
+    return OpResult(op_id=op.op_id, status="applied", row_version=row.row_version, deleted=True)
+
+
+def _update(
+    context: MergeContext,
+    spec: TableSpec,
+    op: PushOp,
+    row: ServerRow,
+    fields: dict[str, Any],
+    base: dict[str, Any],
+    *,
+    restore: bool,
+) -> OpResult:
+    caller = context.caller
+    values = dict(row.values)
+    outcome = _Outcome()
+    restoring = row.deleted and restore
+    if row.deleted and not restoring:
+        # Delete wins; the edit is kept field by field so nothing is lost.
+        for name, new in fields.items():
+            if name in SERVER_STAMPED_FIELDS or name == SCOPE_FIELD:
+                continue
+            current = values.get(name)
+            if not same_value(spec.fields[name], current, new):
+                outcome.conflicts.append(name)
+                outcome.conflict_ids.append(
+                    _record_conflict(
+                        context, row, op, name, ConflictKind.DELETE_EDIT, base, new, current
+                    )
+                )
+        return OpResult(
+            op_id=op.op_id,
+            status="merged",
+            row_version=row.row_version,
+            deleted=True,
+            conflicts=outcome.conflicts,
+            conflict_ids=outcome.conflict_ids,
+            reason=Reason.ROW_DELETED,
+            message=reason_message(Reason.ROW_DELETED),
+        )
+    frozen = _is_frozen(spec, row)
+    for name, new in fields.items():
+        if name in SERVER_STAMPED_FIELDS:
+            continue
+        field_spec = spec.fields[name]
+        current = values.get(name)
+        if name == SCOPE_FIELD:
+            if current != new:
+                outcome.refuse(name, Reason.TERRITORY_IMMUTABLE)
+            continue
+        if same_value(field_spec, current, new):
+            continue
+        if name in spec.manager_only_fields and not caller.is_manager:
+            outcome.refuse(name, Reason.MANAGER_ONLY)
+            continue
+        if frozen or name in spec.write_once_fields:
+            outcome.refuse(name, Reason.APPEND_ONLY)
+            outcome.conflict_ids.append(
+                _record_conflict(
+                    context, row, op, name, ConflictKind.APPEND_ONLY, base, new, current
+                )
+            )
+            continue
+        if name in base and same_value(field_spec, current, base[name]):
+            values[name] = new
+            outcome.changes[name] = (current, new)
+        elif (
+            name in spec.keep_both_fields
+            and isinstance(current, str)
+            and isinstance(new, str)
+            and current
+            and new
+        ):
+            combined = keep_both(current, base.get(name), new, caller.display_name)
+            values[name] = combined
+            outcome.changes[name] = (current, combined)
+            outcome.kept_both.append(name)
+        else:
+            outcome.conflicts.append(name)
+            outcome.conflict_ids.append(
+                _record_conflict(context, row, op, name, ConflictKind.FIELD, base, new, current)
+            )
+    if outcome.changes or restoring:
+        if restoring:
+            row.deleted = False
+            values["deleted_at"] = None
+            outcome.changes["deleted"] = (True, False)
+        context.writer.stamp(values)
+        row.values = values
+        context.writer.record(
+            row, "restore" if restoring else "update", outcome.changes, op_id=str(op.op_id)
+        )
+    return _result(op, row, outcome)
+
+
+def _result(op: PushOp, row: ServerRow, outcome: _Outcome) -> OpResult:
+    took_effect = bool(outcome.changes or outcome.conflicts or outcome.kept_both)
+    if outcome.refused and not took_effect:
+        first = outcome.refused[0]
+        return OpResult(
+            op_id=op.op_id,
+            status="rejected",
+            row_version=row.row_version,
+            deleted=row.deleted,
+            conflict_ids=outcome.conflict_ids,
+            refused=outcome.refused,
+            reason=first.reason,
+            message=first.message,
+            params=first.params,
+        )
+    merged = outcome.conflicts or outcome.kept_both or outcome.refused
+    return OpResult(
+        op_id=op.op_id,
+        status="merged" if merged else "applied",
+        row_version=row.row_version,
+        deleted=row.deleted,
+        conflicts=outcome.conflicts,
+        conflict_ids=outcome.conflict_ids,
+        kept_both=outcome.kept_both,
+        refused=outcome.refused,
+    )
+
+
+def _record_conflict(
+    context: MergeContext,
+    row: ServerRow,
+    op: PushOp,
+    name: str,
+    kind: ConflictKind,
+    base: dict[str, Any],
+    mine: Any,
+    theirs: Any,
+) -> str:
+    """Keep one field's losing value as a conflict record in the row's stream."""
+    conflict_id = str(
+        uuid.uuid5(CONFLICT_NAMESPACE, f"{op.op_id}:{row.table_name}:{row.id}:{name}")
+    )
+    key = (CONFLICT_TABLE, conflict_id)
+    if key in context.rows or context.session.get(ServerRow, key) is not None:
+        return conflict_id
+    values: dict[str, Any] = {
+        "table_name": row.table_name,
+        "row_id": row.id,
+        "field": name,
+        "kind": kind.value,
+        "base_known": name in base,
+        "base": base.get(name),
+        "mine": mine,
+        "theirs": theirs,
+        "base_version": op.base_version,
+        "author_user_id": context.caller.user_id,
+        "device_id": context.caller.device_id,
+        "op_id": str(op.op_id),
+        "theirs_user_id": row.values.get("updated_by"),
+        "status": ConflictStatus.OPEN.value,
+        "resolution": None,
+        "resolved_value": None,
+        "resolved_by": None,
+        "resolved_at": None,
+        "created_at": None,
+    }
+    conflict = context.writer.insert(
+        CONFLICT_TABLE, conflict_id, row.territory_id, values, op_id=str(op.op_id)
+    )
+    context.rows[key] = conflict
+    return conflict_id
+
+
+def _resolve_conflict_record(
+    context: MergeContext,
+    spec: TableSpec,
+    op: PushOp,
+    row: ServerRow,
+    fields: dict[str, Any],
+    base: dict[str, Any],
+) -> OpResult:
+    """A client resolving (or reopening) a conflict record: only its resolution fields."""
+    if op.kind == "delete":
+        raise OpRejected(Reason.READ_ONLY_TABLE, table=op.table)
+    writable = spec.client_writable_fields or frozenset()
+    values = dict(row.values)
+    outcome = _Outcome()
+    for name, new in fields.items():
+        if name in SERVER_STAMPED_FIELDS:
+            continue
+        current = values.get(name)
+        field_spec = spec.fields[name]
+        if same_value(field_spec, current, new):
+            continue
+        if name not in writable:
+            outcome.refuse(name, Reason.READ_ONLY_FIELD)
+            continue
+        if name in base and not same_value(field_spec, current, base[name]):
+            # Someone else resolved it differently meanwhile: theirs stands.
+            outcome.refuse(name, Reason.CONFLICT)
+            continue
+        values[name] = new
+        outcome.changes[name] = (current, new)
+    if outcome.changes:
+        stamp_resolution(values, outcome.changes, context.caller.user_id, context.writer.now)
+        context.writer.stamp(values)
+        row.values = values
+        context.writer.record(row, "update", outcome.changes, op_id=str(op.op_id))
+    return _result(op, row, outcome)
+
+
+def stamp_resolution(
+    values: dict[str, Any], changes: dict[str, tuple[Any, Any]], user_id: str, now: str
+) -> None:
+    """Who resolved a conflict and when; reopening clears the resolution."""
+    status = values.get("status")
+    if status == ConflictStatus.RESOLVED.value:
+        for name, new in (("resolved_by", user_id), ("resolved_at", now)):
+            changes[name] = (values.get(name), new)
+            values[name] = new
+    elif status == ConflictStatus.OPEN.value:
+        for name in ("resolution", "resolved_value", "resolved_by", "resolved_at"):
+            if values.get(name) is not None:
+                changes[name] = (values.get(name), None)
+                values[name] = None

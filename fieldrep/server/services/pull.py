@@ -1,0 +1,215 @@
+"""POST /v1/sync/pull: changes in server order, paged, per stream (territory).
+
+Cursors are opaque to clients:
+
+- ``log:<n>``: every change of the stream numbered up to ``n`` was delivered;
+  the next page reads the change log after ``n``. Log entries whose row has
+  moved on to a later version are skipped: that later change is further on in
+  the same log and delivers the row's current state.
+- ``snap:<high>:<table>:<after>``: a snapshot (first sync or resync) in keyset
+  order (tables parents-first, then id); ``high`` is the stream's last change
+  number when the snapshot began. When the snapshot ends the cursor becomes
+  ``log:<high>``, so a change made during the snapshot arrives (again) from the
+  log; clients apply a row only when its row_version is newer than theirs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import and_, select
+from sqlalchemy.orm import Session
+
+from fieldrep.server.core.db import Database
+from fieldrep.server.core.errors import ApiError
+from fieldrep.server.models import ChangeLog, ServerRow, SyncStream, User
+from fieldrep.server.services.rowstore import current_epoch
+from fieldrep.server.services.scope import Caller, scope_of, visible_streams
+from fieldrep.sync.protocol import (
+    CONFLICT_TABLE,
+    TABLE_ORDER,
+    Change,
+    PullRequest,
+    PullResponse,
+    Reason,
+    UserInfo,
+)
+
+_TABLE_POSITION = {name: index for index, name in enumerate(TABLE_ORDER)}
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """Where a client stands in one stream."""
+
+    snapshot: bool
+    change_no: int  # log: last delivered number; snapshot: the high-water mark
+    table: str = ""
+    after: str = ""
+
+    def text(self) -> str:
+        if self.snapshot:
+            return f"snap:{self.change_no}:{self.table}:{self.after}"
+        return f"log:{self.change_no}"
+
+
+def parse_cursor(stream: str, text: str) -> Cursor:
+    """Read a cursor a client sent back; 400 when it was not made by this server."""
+    try:
+        kind, _, rest = text.partition(":")
+        if kind == "log":
+            number = int(rest)
+            if number >= 0:
+                return Cursor(False, number)
+        elif kind == "snap":
+            high, table, after = rest.split(":", 2)
+            if int(high) >= 0 and table in _TABLE_POSITION and len(after) <= 36:
+                return Cursor(True, int(high), table, after)
+    except ValueError:
+        pass
+    raise ApiError(400, Reason.BAD_REQUEST, details={"stream": stream, "cursor": text[:100]})
+
+
+def _change(stream: str, change_no: int | None, row: ServerRow) -> Change:
+    return Change.model_construct(
+        stream=stream,
+        change_no=change_no,
+        table=row.table_name,
+        row_id=row.id,
+        row_version=row.row_version,
+        deleted=row.deleted,
+        values=row.values,
+    )
+
+
+def _page_snapshot(
+    session: Session, stream: str, cursor: Cursor, limit: int, out: list[Change]
+) -> tuple[Cursor, bool]:
+    """Fill ``out`` from the snapshot; returns the new cursor and whether it ended."""
+    position, after = _TABLE_POSITION[cursor.table], cursor.after
+    while position < len(TABLE_ORDER):
+        table = TABLE_ORDER[position]
+        want = limit - len(out)
+        if want <= 0:
+            return Cursor(True, cursor.change_no, table, after), False
+        query = (
+            select(ServerRow)
+            .where(
+                ServerRow.territory_id == stream,
+                ServerRow.table_name == table,
+                ServerRow.id > after,
+            )
+            .order_by(ServerRow.id)
+            .limit(want + 1)
+        )
+        rows = list(session.scalars(query))
+        out.extend(_change(stream, None, row) for row in rows[:want])
+        if len(rows) > want:
+            return Cursor(True, cursor.change_no, table, rows[want - 1].id), False
+        position, after = position + 1, ""
+    return Cursor(False, cursor.change_no), True
+
+
+def _page_log(
+    session: Session, stream: SyncStream, cursor: Cursor, limit: int, out: list[Change]
+) -> tuple[Cursor, bool]:
+    want = limit - len(out)
+    if want <= 0:
+        return cursor, cursor.change_no >= stream.last_change_no
+    query = (
+        select(ChangeLog.change_no, ServerRow)
+        .join(
+            ServerRow,
+            and_(
+                ServerRow.table_name == ChangeLog.table_name,
+                ServerRow.id == ChangeLog.row_id,
+                ServerRow.row_version == ChangeLog.row_version,
+            ),
+        )
+        .where(
+            ChangeLog.territory_id == stream.territory_id, ChangeLog.change_no > cursor.change_no
+        )
+        .order_by(ChangeLog.change_no)
+        .limit(want + 1)
+    )
+    found = session.execute(query).all()
+    page = found[:want]
+    out.extend(_change(stream.territory_id, number, row) for number, row in page)
+    last = page[-1][0] if page else cursor.change_no
+    return Cursor(False, last), len(found) <= want
+
+
+def _users(session: Session, changes: list[Change]) -> list[UserInfo]:
+    ids: set[str] = set()
+    for change in changes:
+        for name in ("updated_by", "author_user_id", "resolved_by"):
+            value: Any = change.values.get(name)
+            if isinstance(value, str):
+                ids.add(value)
+            if change.table != CONFLICT_TABLE:
+                break
+    if not ids:
+        return []
+    users = session.scalars(select(User).where(User.id.in_(sorted(ids))))
+    return [
+        UserInfo(id=user.id, username=user.username, display_name=user.display_name, role=user.role)
+        for user in users
+    ]
+
+
+def pull(database: Database, caller: Caller, request: PullRequest) -> PullResponse:
+    """One page of changes across the caller's streams, with the cursors to store."""
+    with database.read() as session:
+        epoch = current_epoch(session)
+        if request.epoch is not None and request.epoch != epoch:
+            raise ApiError(410, Reason.EPOCH_CHANGED, details={"epoch": epoch})
+        streams = visible_streams(session, caller)
+        revoked = sorted(set(request.cursors) - set(streams))
+        cursors = {
+            stream: parse_cursor(stream, request.cursors[stream])
+            for stream in streams
+            if stream in request.cursors
+        }
+        stale = sorted(
+            stream
+            for stream, cursor in cursors.items()
+            if not cursor.snapshot
+            and not streams[stream].horizon <= cursor.change_no <= streams[stream].last_change_no
+        )
+        if stale:
+            raise ApiError(410, Reason.CURSOR_TOO_OLD, details={"epoch": epoch, "streams": stale})
+        changes: list[Change] = []
+        new_cursors: dict[str, str] = {}
+        has_more = False
+        for stream_id in sorted(streams):
+            stream = streams[stream_id]
+            cursor = cursors.get(stream_id) or Cursor(True, stream.last_change_no, TABLE_ORDER[0])
+            done = True
+            if cursor.snapshot:
+                cursor, done = _page_snapshot(session, stream_id, cursor, request.limit, changes)
+            if done:
+                cursor, done = _page_log(session, stream, cursor, request.limit, changes)
+            new_cursors[stream_id] = cursor.text()
+            has_more = has_more or not done
+        return PullResponse.model_construct(
+            epoch=epoch,
+            changes=changes,
+            cursors=new_cursors,
+            has_more=has_more,
+            revoked_streams=revoked,
+            users=_users(session, changes),
+        )
+
+
+def user_info(session: Session, user: User) -> UserInfo:
+    """A user as clients see them, with the territories in their scope."""
+    scope = scope_of(session, user)
+    territories = sorted(scope) if scope is not None else []
+    return UserInfo(
+        id=user.id,
+        username=user.username,
+        display_name=user.display_name,
+        role=user.role,
+        territory_ids=territories,
+    )
