@@ -1,0 +1,212 @@
+"""The GUI/CLI API without a server: conflicts, resolution, digest, CLI scripting."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine
+from synctest import OTHER, REP, TERRITORY, model_defaults
+
+from fieldrep.i18n import language
+from fieldrep.storage.services.core import Store
+from fieldrep.sync import api, local
+from fieldrep.sync.engine import _apply_page
+from fieldrep.sync.protocol import Change
+
+DEALER = "0190a000-0000-7000-8000-00000000d001"
+CONFLICT = "0190a000-0000-7000-8000-00000000c001"
+FOLLOW_UP = "0190a000-0000-7000-8000-00000000f001"
+
+
+def pull(engine: Engine, *changes: Change, run: str = "run-1") -> None:
+    with engine.begin() as connection:
+        _apply_page(connection, list(changes), run, REP)
+        local.set_state(connection, local.LAST_SYNC_RUN, run)
+        local.set_state(connection, local.USER_ID, REP)
+
+
+def row_change(table: str, row_id: str, version: int, **values: Any) -> Change:
+    return change_of(table, row_id, version, values)
+
+
+def change_of(table: str, row_id: str, version: int, values: dict[str, Any]) -> Change:
+    defaults = model_defaults(table) if table != "sync_conflict" else {}
+    row = {**defaults, "territory_id": TERRITORY}
+    row.update({"created_at": "2026-01-01T00:00:00.000000Z"})
+    row.update({"updated_at": "2026-01-01T00:00:00.000000Z", "updated_by": OTHER, **values})
+    row.pop("deleted", None)
+    return Change(
+        stream=TERRITORY,
+        change_no=version,
+        table=table,
+        row_id=row_id,
+        row_version=version,
+        deleted=False,
+        values=row,
+    )
+
+
+def manager() -> Change:
+    return row_change("app_user", OTHER, 1, username="wang", display_name="王经理", role="manager")
+
+
+def dealer(version: int = 2, **values: Any) -> Change:
+    return change_of("dealer", DEALER, version, {"name": "杭州恒达", "abc_class": "B", **values})
+
+
+def conflict(**values: Any) -> Change:
+    record = {
+        "table_name": "dealer",
+        "row_id": DEALER,
+        "field": "city",
+        "kind": "field",
+        "base_known": True,
+        "base": "杭州",
+        "mine": "宁波",
+        "theirs": "温州",
+        "base_version": 2,
+        "author_user_id": REP,
+        "theirs_user_id": OTHER,
+        "status": "open",
+        **values,
+    }
+    return change_of("sync_conflict", CONFLICT, 4, record)
+
+
+def test_conflicts_are_listed_with_labels(engine: Engine) -> None:
+    pull(engine, manager(), dealer(city="温州"), conflict())
+    with language("en"):
+        [view] = api.list_conflicts(engine)
+    assert (view.record_label, view.mine, view.theirs) == ("杭州恒达", "宁波", "温州")
+    assert view.field_label == "City"
+
+
+def test_resolving_mine_is_an_ordinary_change_plus_a_resolution(
+    store: Store, engine: Engine
+) -> None:
+    pull(engine, manager(), dealer(city="温州"), conflict())
+    api.resolve_conflict(store, CONFLICT, "mine")
+    with engine.connect() as connection:
+        ops = {op.table: op for op in local.all_ops(connection)}
+        city = connection.exec_driver_sql("SELECT city FROM dealer").scalar()
+    assert city == "宁波"
+    assert ops["dealer"].fields == {"city": "宁波"} and ops["dealer"].base == {"city": "温州"}
+    assert ops["sync_conflict"].fields == {
+        "status": "resolved",
+        "resolution": "mine",
+        "resolved_value": "宁波",
+    }
+    assert api.list_conflicts(engine) == []
+    # A pull of the still-open record does not reopen the pending resolution.
+    pull(engine, conflict(), run="run-2")
+    assert api.list_conflicts(engine) == []
+
+
+def test_resolving_with_a_typed_value_is_validated(store: Store, engine: Engine) -> None:
+    from fieldrep.storage.errors import ValidationError
+
+    pull(engine, manager(), dealer(), conflict(field="employee_count", mine=5, theirs=7))
+    with pytest.raises(ValidationError):
+        api.resolve_conflict(store, CONFLICT, "value", "many")
+    api.resolve_conflict(store, CONFLICT, "value", "6")
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("SELECT employee_count FROM dealer").scalar() == 6
+
+
+def test_resolving_theirs_changes_no_row(store: Store, engine: Engine) -> None:
+    pull(engine, manager(), dealer(city="温州"), conflict())
+    api.resolve_conflict(store, CONFLICT, "theirs")
+    with engine.connect() as connection:
+        assert [op.table for op in local.all_ops(connection)] == ["sync_conflict"]
+    assert api.pending_count(engine) == 1
+
+
+def test_digest_in_words_a_rep_understands(engine: Engine) -> None:
+    pull(engine, manager(), dealer(), run="run-1")
+    pull(
+        engine,
+        dealer(3, abc_class="A"),
+        row_change(
+            "follow_up",
+            FOLLOW_UP,
+            4,
+            title="送样品",
+            owner_user_id=REP,
+            due_on="2026-12-01",
+        ),
+        run="run-2",
+    )
+    with language("en"):
+        lines = api.digest(engine)
+    assert lines[0] == "王经理 changed 杭州恒达's Visit class Class B -> Class A"
+    assert lines[-1] == "1 new follow-up assigned to you"
+    with language("zh_CN"):
+        assert api.digest(engine)  # translated text exists in any language
+
+
+def run_cli(*argv: str) -> int:
+    from fieldrep import cli_sync
+
+    parser = argparse.ArgumentParser(prog="fieldrep")
+    cli_sync.register(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(list(argv))
+    return int(args.func(args))
+
+
+def signed_in(engine: Engine) -> None:
+    with engine.begin() as connection:
+        local.set_state(connection, local.USER_ID, REP)
+        local.set_state(connection, "territory_ids", json.dumps([TERRITORY]))
+
+
+def test_cli_dealer_add_set_show_go_through_the_outbox(
+    engine: Engine, home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    signed_in(engine)
+    db = str(home / "fieldrep.db")
+    assert (
+        run_cli(
+            "dealer",
+            "add",
+            "--name",
+            "杭州恒达",
+            "--city",
+            "杭州",
+            "phone=0571-87654321",
+            "--db",
+            db,
+        )
+        == 0
+    )
+    dealer_id = capsys.readouterr().out.strip()
+    assert run_cli("dealer", "set", dealer_id, "registered_capital=1000.50", "--db", db) == 0
+    assert run_cli("dealer", "show", dealer_id, "--json", "--db", db) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert shown["registered_capital"] == "1000.50" and shown["city"] == "杭州"
+    with engine.connect() as connection:
+        [op] = local.all_ops(connection)
+    assert op.created and op.fields["registered_capital"] == "1000.50"
+
+
+def test_cli_refuses_bad_input_with_the_field_named(
+    engine: Engine, home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    signed_in(engine)
+    db = str(home / "fieldrep.db")
+    with language("en"):
+        code = run_cli(
+            "dealer", "add", "--name", "x", "--city", "y", "employee_count=many", "--db", db
+        )
+    assert code == 1
+    assert "many" in capsys.readouterr().err
+    assert api.pending_count(engine) == 0
+
+
+def test_cli_sync_without_login_says_so(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with language("en"):
+        assert run_cli("sync", "--db", str(home / "fieldrep.db")) == 4
+    assert "fieldrep login" in capsys.readouterr().err
