@@ -278,6 +278,12 @@ def test_dealer_changes_update_the_due_date(session: Session) -> None:
     row.abc_class = A
     session.flush()
     assert stats_of(session, dealer)[2] == "2026-11-17"
+    row.name = "新名字"
+    row.city = "宁波市"
+    row.our_contact_user_id = REP_LI
+    session.flush()
+    (listed,) = due_dealers(session, date(2026, 11, 17), rep_user_id=REP_LI)
+    assert (listed.name, listed.city, listed.abc_class) == ("新名字", "宁波市", A)
     row.status = DealerStatus.DORMANT
     session.flush()
     assert stats_of(session, dealer)[2] is None
@@ -382,6 +388,19 @@ def test_due_this_week(session: Session) -> None:
     saturday = add_dealer(session, B)  # Saturday Nov 28 moves to Monday Nov 30
     add_visit(session, saturday, date(2026, 10, 28))
     assert [row.dealer_id for row in due_this_week(session, wednesday)] == [today, friday]
+
+
+def test_due_this_week_after_a_holiday(session: Session) -> None:
+    thursday = date(2026, 10, 8)  # the first working day after National Day
+    in_holiday = add_dealer(session, B)
+    add_visit(session, in_holiday, date(2026, 9, 3))  # raw due Oct 3: moved to Oct 8
+    before_holiday = add_dealer(session, B)
+    add_visit(session, before_holiday, date(2026, 8, 30))  # due Sep 30: overdue
+    assert [row.dealer_id for row in due_this_week(session, thursday)] == [in_holiday]
+    assert [row.dealer_id for row in due_dealers(session, thursday)] == [
+        before_holiday,
+        in_holiday,
+    ]
 
 
 def test_next_due_uses_visits_up_to_the_day(session: Session) -> None:
