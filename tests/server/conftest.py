@@ -1,0 +1,147 @@
+"""Fixtures of the server tests: a server database (SQLite, and PostgreSQL when asked),
+a small organisation in it, and API clients signed in as its people.
+
+The PostgreSQL variant of every test runs when FIELDREP_TEST_DATABASE_URL is set
+(e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test); each test gets its own
+schema, dropped afterwards.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from servertest import PASSWORD, TEST_PASSWORDS, ApiClient, World
+from sqlalchemy import create_engine, text
+
+from fieldrep.server.core.config import Settings, normalise_database_url, sqlite_url
+from fieldrep.server.core.db import Database, open_server_database
+from fieldrep.server.main import create_app
+from fieldrep.server.services import admin
+
+POSTGRES_ENV = "FIELDREP_TEST_DATABASE_URL"
+POSTGRES_SKIP = (
+    f"PostgreSQL variant NOT RUN: set {POSTGRES_ENV} "
+    "(e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test) to run it"
+)
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    folder = tmp_path / "home"
+    folder.mkdir()
+    monkeypatch.setenv("FIELDREP_HOME", str(folder))
+    return folder
+
+
+def _postgres_database() -> Iterator[Database]:
+    raw_url = os.environ.get(POSTGRES_ENV)
+    if not raw_url:
+        pytest.skip(POSTGRES_SKIP)
+    url = normalise_database_url(raw_url)
+    schema = f"fr_test_{uuid.uuid4().hex[:12]}"
+    owner = create_engine(url)
+    with owner.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    database = open_server_database(url, connect_args={"options": f"-csearch_path={schema}"})
+    try:
+        yield database
+    finally:
+        database.dispose()
+        with owner.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        owner.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database(request: pytest.FixtureRequest, tmp_path: Path, home: Path) -> Iterator[Database]:
+    """An empty, migrated server database on each backend."""
+    if request.param == "postgresql":
+        yield from _postgres_database()
+        return
+    database = open_server_database(sqlite_url(tmp_path / "server.db"))
+    try:
+        yield database
+    finally:
+        database.dispose()
+
+
+@pytest.fixture
+def settings(database: Database) -> Settings:
+    return Settings(
+        database_url=database.url,
+        secret="test-secret-that-is-long-enough-for-hs256",
+        argon2_time_cost=1,
+        argon2_memory_kib=8,
+        argon2_parallelism=1,
+    )
+
+
+@pytest.fixture
+def world(database: Database, settings: Settings) -> World:
+    """Two territories: 杭州 (reps alice, bob; manager mona's team) and 宁波 (rep carol)."""
+    admin.initialise(database)
+    for username, role, display, manager in (
+        ("mona", "manager", "王经理", None),
+        ("alice", "rep", "李雷", "mona"),
+        ("bob", "rep", "韩梅梅", "mona"),
+        ("carol", "rep", "张伟", None),
+        ("root", "admin", "管理员", None),
+    ):
+        admin.add_user(
+            database,
+            TEST_PASSWORDS,
+            username,
+            PASSWORD,
+            role=role,
+            display_name=display,
+            manager=manager,
+        )
+    hangzhou = admin.add_territory(database, "杭州", region="华东")
+    ningbo = admin.add_territory(database, "宁波", region="华东")
+    admin.assign(database, "alice", "杭州")
+    admin.assign(database, "bob", "杭州")
+    admin.assign(database, "carol", "宁波")
+    app = create_app(settings, database=database)
+    return World(database=database, settings=settings, app=app, t1=hangzhou, t2=ningbo)
+
+
+@pytest.fixture
+async def http(world: World) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=world.app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://fieldrep.test") as client:
+        yield client
+
+
+@pytest.fixture
+async def alice(http: httpx.AsyncClient) -> ApiClient:
+    return await ApiClient.sign_in(http, "alice")
+
+
+@pytest.fixture
+async def bob(http: httpx.AsyncClient) -> ApiClient:
+    return await ApiClient.sign_in(http, "bob")
+
+
+@pytest.fixture
+async def carol(http: httpx.AsyncClient) -> ApiClient:
+    return await ApiClient.sign_in(http, "carol")
+
+
+@pytest.fixture
+async def mona(http: httpx.AsyncClient) -> ApiClient:
+    return await ApiClient.sign_in(http, "mona")
+
+
+@pytest.fixture
+async def root(http: httpx.AsyncClient) -> ApiClient:
+    return await ApiClient.sign_in(http, "root")
