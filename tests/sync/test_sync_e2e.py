@@ -1,0 +1,163 @@
+"""The client against the real server app: SYNC.md's client-side invariants end to end."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from synce2e import Device, World, assert_converged, make_world, server_rows
+from synctest_keyring import MemoryKeyring
+
+from fieldrep.storage.enums import AbcClass
+from fieldrep.storage.models import Dealer
+from fieldrep.storage.services import core
+
+
+@pytest.fixture
+def world(tmp_path: Path, home: Path, memory_keyring: MemoryKeyring) -> Iterator[World]:
+    world = make_world(tmp_path)
+    yield world
+    world.transport.shutdown()
+    world.database.dispose()
+
+
+@pytest.fixture
+def alice(world: World, tmp_path: Path) -> Iterator[Device]:
+    device = Device(world, tmp_path, "alice")
+    yield device
+    device.close()
+
+
+@pytest.fixture
+def bob(world: World, tmp_path: Path) -> Iterator[Device]:
+    device = Device(world, tmp_path, "bob")
+    yield device
+    device.close()
+
+
+def new_dealer(device: Device, name: str = "杭州恒达", **values: object) -> str:
+    record = core.create(device.store, Dealer, {"name": name, "abc_class": AbcClass.B, **values})
+    return record.id
+
+
+def test_first_sync_brings_the_territory_and_a_second_transfers_nothing(
+    world: World, alice: Device
+) -> None:
+    first = alice.sync()
+    assert first.pulled > 0  # territory, users
+    assert_converged(world, alice)
+    second = alice.sync()
+    assert (second.pushed, second.pulled) == (0, 0)
+
+
+def test_a_new_dealer_reaches_the_other_device_and_nothing_echoes(
+    world: World, alice: Device, bob: Device
+) -> None:
+    dealer_id = new_dealer(alice, city="杭州", phone="")
+    summary = alice.sync()
+    assert summary.pushed == 1 and alice.outbox() == []
+    bob.sync()
+    assert core.fetch(bob.store, Dealer, dealer_id)["city"] == "杭州"
+    assert core.fetch(bob.store, Dealer, dealer_id)["phone"] == ""
+    for device in (alice, bob):
+        assert_converged(world, device)
+        quiet = device.sync()
+        assert (quiet.pushed, quiet.pulled) == (0, 0), device.username
+        assert device.outbox() == []
+
+
+def test_parallel_edits_of_different_fields_merge(world: World, alice: Device, bob: Device) -> None:
+    dealer_id = new_dealer(alice, city="杭州")
+    alice.sync()
+    bob.sync()
+    core.update(alice.store, Dealer, dealer_id, {"city": "宁波"})
+    core.update(bob.store, Dealer, dealer_id, {"address": "西湖区 1 号"})
+    alice.sync()
+    bob.sync()
+    alice.sync()
+    for device in (alice, bob):
+        record = core.fetch(device.store, Dealer, dealer_id)
+        assert (record["city"], record["address"]) == ("宁波", "西湖区 1 号")
+        assert_converged(world, device)
+
+
+def test_same_field_conflict_keeps_both_values_and_converges(
+    world: World, alice: Device, bob: Device
+) -> None:
+    dealer_id = new_dealer(alice, city="杭州")
+    alice.sync()
+    bob.sync()
+    core.update(alice.store, Dealer, dealer_id, {"city": "宁波"})
+    core.update(bob.store, Dealer, dealer_id, {"city": "温州"})
+    alice.sync()
+    summary = bob.sync()
+    assert summary.conflicts == 1
+    alice.sync()
+    from fieldrep.sync import api
+
+    for device in (alice, bob):
+        assert core.fetch(device.store, Dealer, dealer_id)["city"] == "宁波"
+        assert_converged(world, device)
+    [conflict] = api.list_conflicts(bob.engine)
+    assert (conflict.mine, conflict.theirs) == ("温州", "宁波")
+    api.resolve_conflict(bob.store, conflict.id, "mine")
+    bob.sync()
+    alice.sync()
+    for device in (alice, bob):
+        assert core.fetch(device.store, Dealer, dealer_id)["city"] == "温州"
+        assert api.list_conflicts(device.engine) == []
+        assert_converged(world, device)
+
+
+def test_edits_made_between_push_and_pull_survive(world: World, alice: Device, bob: Device) -> None:
+    dealer_id = new_dealer(alice, city="杭州")
+    alice.sync()
+    bob.sync()
+    core.update(bob.store, Dealer, dealer_id, {"city": "温州", "address": "bob"})
+    bob.sync()
+    core.update(alice.store, Dealer, dealer_id, {"short_name": "恒达"})
+
+    from tenacity import wait_none
+
+    from fieldrep.sync.engine import SyncEngine
+
+    engine = SyncEngine(alice.db_path, transport=alice.transport, wait=wait_none())
+    engine.after_push = lambda: core.update(
+        alice.store, Dealer, dealer_id, {"district": "西湖区", "city": "嘉兴"}
+    )
+    engine.sync()
+    engine.close()
+    record = core.fetch(alice.store, Dealer, dealer_id)
+    assert (record["district"], record["city"]) == ("西湖区", "嘉兴")  # not overwritten
+    assert record["address"] == "bob"  # the pulled change of another field applied
+    assert [op.fields for op in alice.outbox()] == [{"district": "西湖区", "city": "嘉兴"}]
+    alice.sync()
+    bob.sync()
+    from fieldrep.sync import api
+
+    for device in (alice, bob):
+        record = core.fetch(device.store, Dealer, dealer_id)
+        assert record["district"] == "西湖区"
+        # city was edited from a stale base: bob's value stands, alice's is a conflict record.
+        assert record["city"] == "温州"
+        assert [c.mine for c in api.list_conflicts(device.engine)] == ["嘉兴"]
+        assert_converged(world, device)
+
+
+def test_a_delete_propagates_and_never_comes_back(world: World, alice: Device, bob: Device) -> None:
+    dealer_id = new_dealer(alice)
+    alice.sync()
+    bob.sync()
+    core.delete(bob.store, Dealer, dealer_id)
+    core.update(alice.store, Dealer, dealer_id, {"city": "宁波"})  # edit vs delete
+    bob.sync()
+    summary = alice.sync()
+    assert summary.conflicts == 1  # the losing edit is kept as a conflict record
+    bob.sync()
+    for device in (alice, bob):
+        with pytest.raises(Exception, match="dealer"):
+            core.fetch(device.store, Dealer, dealer_id)
+        assert_converged(world, device)
+        assert device.sync().pulled == 0
+    assert server_rows(world)[("dealer", dealer_id)]["deleted"] is True
