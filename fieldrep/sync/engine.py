@@ -41,6 +41,7 @@ from fieldrep.sync.protocol import (
     SERVER_STAMPED_FIELDS,
     TABLES,
     Change,
+    FieldIssue,
     OpResult,
     PullRequest,
     PushOp,
@@ -281,8 +282,12 @@ class SyncEngine:
                 summary.merged += 1
                 summary.conflicts += len(result.conflicts)
                 not_taken.update(result.conflicts)
-                not_taken.update(issue.field for issue in result.refused)
                 not_taken.update(result.kept_both)
+                for issue in result.refused:
+                    not_taken.add(issue.field)
+                    reason = _issue_message(issue)
+                    summary.rejected.append(RejectedChange(op.table, op.row_id, reason))
+                    local.keep_refused(connection, op, issue.field, reason)
             elif result.status == "rejected":
                 not_taken.update(op.fields)
                 summary.rejected.append(
@@ -422,6 +427,17 @@ def _result_message(result: OpResult) -> str:
     if result.reason is not None and result.reason in REASON_MESSAGES:
         return _(REASON_MESSAGES[result.reason]).format_map(_Params(result.params))
     return result.message or _("Refused by the server.")
+
+
+def _issue_message(issue: FieldIssue) -> str:
+    from fieldrep.sync.protocol import REASON_MESSAGES
+
+    template = REASON_MESSAGES.get(issue.reason)
+    if template is None:
+        return issue.message
+    params = dict(issue.params)
+    params.setdefault("field", issue.field)
+    return _(template).format_map(_Params(params))
 
 
 class _Params(dict[str, Any]):

@@ -203,6 +203,31 @@ def reject(connection: Connection, op_id: str, reason: str) -> None:
     )
 
 
+def keep_refused(connection: Connection, op: OutboxOp, field_name: str, reason: str) -> None:
+    """Keep one refused field of an accepted op visible as a rejected op of its own."""
+    connection.execute(
+        text(
+            "INSERT INTO outbox (op_id, table_name, row_id, kind, created, fields, base, "
+            "base_version, batch_id, state, reason, created_at) VALUES (:o, :t, :r, 'upsert', 0, "
+            ":f, :b, :v, :batch, 'rejected', :reason, :c)"
+        ),
+        {
+            "o": new_id(),
+            "t": op.table,
+            "r": op.row_id,
+            "f": json.dumps({field_name: op.fields.get(field_name)}, ensure_ascii=False),
+            "b": json.dumps(
+                {field_name: op.base[field_name]} if field_name in op.base else {},
+                ensure_ascii=False,
+            ),
+            "v": op.base_version,
+            "batch": op.batch_id,
+            "reason": reason,
+            "c": op.created_at,
+        },
+    )
+
+
 def finish_batch(connection: Connection, batch_id: str) -> None:
     connection.execute(text("DELETE FROM sync_batch WHERE batch_id = :b"), {"b": batch_id})
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import shutil
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -150,6 +152,19 @@ def make_world(folder: Path, *, database: Database | None = None) -> World:
     return World(database, settings, app, territory, AppTransport(app))
 
 
+_template: list[Path] = []
+
+
+def fresh_database(path: Path) -> None:
+    """A new, migrated client database (a copy of one migrated once per process)."""
+    if not _template:
+        folder = Path(tempfile.mkdtemp(prefix="fieldrep-template-"))
+        template = folder / "template.db"
+        open_database(template).dispose()
+        _template.append(template)
+    shutil.copyfile(_template[0], path)
+
+
 class Device:
     """One client: its own database file, signed in as one user."""
 
@@ -157,6 +172,7 @@ class Device:
         self.world = world
         self.username = username
         self.db_path = folder / f"{username}.db"
+        fresh_database(self.db_path)
         self.transport = FaultyTransport(world.transport)
         api.login(self.db_path, SERVER_URL, username, PASSWORD, transport=world.transport)
         self.engine: Engine = open_database(self.db_path)
