@@ -45,6 +45,7 @@ from fieldrep.storage.enums import (
     RecordStatus,
     ReportSection,
     ResponsePattern,
+    Role,
     TrainingTopic,
     VisitType,
 )
@@ -1179,8 +1180,7 @@ def team_scope(
     reps = _rows(
         session,
         live(AppUser)
-        .where(or_(*conditions))
-        .where(AppUser.id != (manager.id if manager is not None else ""))
+        .where(or_(*conditions), AppUser.role == Role.REP)
         .order_by(AppUser.display_name),
     )
     scope_name = "、".join(sorted({territory.name for territory in territories}))
