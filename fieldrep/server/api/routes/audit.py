@@ -81,8 +81,8 @@ def list_audit(
     names = {SYSTEM_USER_ID: SYSTEM_USERNAME}
     user_ids = sorted({row.user_id for row in page} - set(names))
     if user_ids:
-        query = select(User.id, User.username).where(User.id.in_(user_ids))
-        names.update((found_id, username) for found_id, username in session.execute(query))
+        named = select(User.id, User.username).where(User.id.in_(user_ids))
+        names.update(session.execute(named).tuples().all())
     entries = [
         AuditEntry(
             id=row.id,
