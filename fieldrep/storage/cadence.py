@@ -21,11 +21,13 @@ The rules (DOMAIN.md §3.1 and invariant 13), all numbers per territory settings
   eliminated.
 - **Compliance** over a period (:func:`compliance`): A and B are checked per
   calendar month, at least *k* visits in each month (a month the period or the
-  relationship only partly covers needs ``k * covered_days // month_days``); C
-  must never have been overdue during the period.
+  relationship only partly covers needs ``k * covered_days // month_days``;
+  several visits on one day count once); C must never have been overdue during
+  the period.
 
 Speed: the due list reads a local table ``_fr_visit_stats`` (one row a dealer:
-last visit, visit count, and the raw due date before the working-day move),
+last visit, visit count, the raw due date before the working-day move, and a
+copy of what the list shows and filters on),
 kept current by SQLite triggers on ``contact_record``, ``dealer`` and
 ``territory_setting`` (so synced rows and setting changes count at once) and
 rebuilt in one statement after a bulk load. It is local only, never synced.
