@@ -82,7 +82,8 @@ def list_audit(
     user_ids = sorted({row.user_id for row in page} - set(names))
     if user_ids:
         named = select(User.id, User.username).where(User.id.in_(user_ids))
-        names.update(session.execute(named).tuples().all())
+        for found_id, username in session.execute(named):
+            names[found_id] = username
     entries = [
         AuditEntry(
             id=row.id,
