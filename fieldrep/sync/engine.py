@@ -34,9 +34,6 @@ from fieldrep.sync.local import OutboxOp
 from fieldrep.sync.protocol import (
     CONFLICT_TABLE,
     DEFAULT_PULL_LIMIT,
-    PROTOCOL_MAX,
-    PROTOCOL_MIN,
-    PROTOCOL_VERSION,
     ROW_META_FIELDS,
     SERVER_STAMPED_FIELDS,
     TABLES,
@@ -182,10 +179,8 @@ class SyncEngine:
         with sync_lock(self.db_path), self.client() as client:
             summary = SyncSummary()
             run_id = str(uuid.uuid4())
-            meta = client.meta()
-            if not PROTOCOL_MIN <= PROTOCOL_VERSION <= PROTOCOL_MAX:
-                log.info("built for protocol %s", PROTOCOL_VERSION)
-            self._check_epoch(meta.epoch, summary)
+            # No separate meta call: every request carries the protocol version (426
+            # when unsupported) and the pull carries the epoch (410 when it changed).
             self._push(client, summary, report)
             if self.after_push is not None:
                 self.after_push()
@@ -196,15 +191,6 @@ class SyncEngine:
             return summary
 
     # -- epoch and resync
-
-    def _check_epoch(self, epoch: str, summary: SyncSummary) -> None:
-        with self.engine.begin() as connection:
-            known = local.get_state(connection, local.SERVER_EPOCH)
-            if known is not None and known != epoch:
-                log.warning("server epoch changed (%s -> %s): resync", known, epoch)
-                local.clear_cursors(connection)
-                summary.resynced = True
-            local.set_state(connection, local.SERVER_EPOCH, epoch)
 
     def _start_resync(self, summary: SyncSummary) -> None:
         """Forget the cursors so the next pull is a snapshot; the outbox stays."""

@@ -27,7 +27,7 @@ from fieldrep.server.core.security import Passwords
 from fieldrep.server.main import create_app
 from fieldrep.server.models import ServerRow
 from fieldrep.server.services import admin
-from fieldrep.storage.db import open_database
+from fieldrep.storage.db import make_engine, open_database
 from fieldrep.storage.services.core import Store
 from fieldrep.sync import api, local
 from fieldrep.sync.engine import SyncEngine, SyncSummary
@@ -120,16 +120,21 @@ class World:
     transport: AppTransport
 
 
-def make_world(folder: Path, *, database: Database | None = None) -> World:
-    """Server database, a territory 杭州 with manager mona and reps alice, bob."""
-    database = database or open_server_database(sqlite_url(folder / "server.db"))
-    settings = Settings(
+def make_settings(database: Database) -> Settings:
+    """Server settings for tests: a fixed secret, the cheapest argon2 cost."""
+    return Settings(
         database_url=database.url,
         secret="test-secret-that-is-long-enough-for-hs256",
         argon2_time_cost=1,
         argon2_memory_kib=8,
         argon2_parallelism=1,
     )
+
+
+def make_world(folder: Path, *, database: Database | None = None) -> World:
+    """Server database, a territory 杭州 with manager mona and reps alice, bob."""
+    database = database or open_server_database(sqlite_url(folder / "server.db"))
+    settings = make_settings(database)
     admin.initialise(database)
     for username, role, display, manager in (
         ("mona", "manager", "王经理", None),
@@ -168,33 +173,47 @@ def fresh_database(path: Path) -> None:
 class Device:
     """One client: its own database file, signed in as one user."""
 
-    def __init__(self, world: World, folder: Path, username: str) -> None:
+    def __init__(
+        self, world: World, folder: Path, username: str, *, signed_in: bool = False
+    ) -> None:
         self.world = world
         self.username = username
         self.db_path = folder / f"{username}.db"
-        fresh_database(self.db_path)
+        if not signed_in:
+            fresh_database(self.db_path)
+            api.login(self.db_path, SERVER_URL, username, PASSWORD, transport=world.transport)
         self.transport = FaultyTransport(world.transport)
-        api.login(self.db_path, SERVER_URL, username, PASSWORD, transport=world.transport)
-        self.engine: Engine = open_database(self.db_path)
+        self._open()
+
+    @classmethod
+    def attach(cls, world: World, folder: Path, username: str) -> Device:
+        """A device whose database file is already signed in (copied from a template)."""
+        return cls(world, folder, username, signed_in=True)
+
+    def _open(self) -> None:
+        # The rep's engine and the sync's own engine: separate connections (WAL).
+        self.engine: Engine = make_engine(self.db_path)
+        self.sync_engine: Engine = make_engine(self.db_path)
         self.store = Store(self.engine, api.user_context(self.engine))
 
     def sync(self, *, attempts: int = 4) -> SyncSummary:
         engine = SyncEngine(
-            self.db_path, transport=self.transport, wait=wait_none(), max_attempts=attempts
+            self.db_path,
+            transport=self.transport,
+            wait=wait_none(),
+            max_attempts=attempts,
+            engine=self.sync_engine,
         )
-        try:
-            return engine.sync()
-        finally:
-            engine.close()
+        return engine.sync()
 
     def reopen(self) -> None:
         """As after a crash: drop every connection, open the file again."""
-        self.engine.dispose()
-        self.engine = open_database(self.db_path)
-        self.store = Store(self.engine, api.user_context(self.engine))
+        self.close()
+        self._open()
 
     def close(self) -> None:
         self.engine.dispose()
+        self.sync_engine.dispose()
 
     def rows(self, *, live_only: bool = False) -> dict[tuple[str, str], dict[str, Any]]:
         """Every synced row as wire values (what must equal the server's)."""

@@ -1,0 +1,307 @@
+"""Property-based sync: three devices against the real server app with injected faults.
+
+Rules: create, edit, delete, resolve, sync (with or without a fault), crash and
+reopen. After every step the cheap invariants hold; at the end every device
+syncs without faults and the invariants of SYNC.md are checked: convergence,
+no lost edit, no duplicates, deletes propagate, quiescence, intact databases.
+
+FIELDREP_SYNC_EXAMPLES raises the number of examples (default 200).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, ClassVar
+
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    invariant,
+    rule,
+    run_state_machine_as_test,
+)
+from sqlalchemy import select, text
+from synce2e import (
+    FAULTS,
+    AppTransport,
+    Crash,
+    Device,
+    World,
+    assert_converged,
+    make_settings,
+    make_world,
+)
+from synctest_keyring import MemoryKeyring
+
+from fieldrep.server.core.config import sqlite_url
+from fieldrep.server.core.db import open_server_database
+from fieldrep.server.main import create_app
+from fieldrep.server.models import AuditEntry, ServerRow
+from fieldrep.storage.enums import AbcClass
+from fieldrep.storage.errors import NotFound, ValidationError
+from fieldrep.storage.models import Dealer
+from fieldrep.storage.services import core
+from fieldrep.sync import api
+from fieldrep.sync.client import SyncError
+from fieldrep.sync.protocol import CONFLICT_TABLE
+
+EXAMPLES = int(os.environ.get("FIELDREP_SYNC_EXAMPLES", "200"))
+USERS = ("alice", "bob", "mona")
+# Plain fields, a keep-both notes field, typed fields, and a manager-only field.
+FIELDS = ("city", "address", "notes", "employee_count", "registered_capital", "abc_class")
+
+
+class Template:
+    """A server and three signed-in devices, made once and copied for each example."""
+
+    folder: Path | None = None
+    secrets: ClassVar[dict[tuple[str, str], str]] = {}
+
+    @classmethod
+    def get(cls, keyring_backend: MemoryKeyring) -> Path:
+        if cls.folder is None:
+            folder = Path(tempfile.mkdtemp(prefix="fieldrep-sm-"))
+            world = make_world(folder)
+            for user in USERS:
+                device = Device(world, folder, user)
+                device.sync()
+                device.close()
+            world.transport.shutdown()
+            world.database.dispose()
+            cls.folder = folder
+            cls.secrets = dict(keyring_backend.secrets)
+        keyring_backend.secrets = dict(cls.secrets)
+        return cls.folder
+
+
+def value_for(field: str, counter: int) -> Any:
+    if field == "employee_count":
+        return counter
+    if field == "registered_capital":
+        return Decimal(counter) / 100
+    if field == "abc_class":
+        return (AbcClass.A, AbcClass.B, AbcClass.C)[counter % 3]
+    return f"{field}-{counter}-值"
+
+
+class SyncMachine(RuleBasedStateMachine):
+    """Three devices editing one territory offline and syncing through faults."""
+
+    keyring_backend: MemoryKeyring
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.folder = Path(tempfile.mkdtemp(prefix="fieldrep-ex-"))
+        template = Template.get(self.keyring_backend)
+        for path in template.iterdir():
+            shutil.copyfile(path, self.folder / path.name)
+        database = open_server_database(sqlite_url(self.folder / "server.db"))
+        server_settings = make_settings(database)
+        app = create_app(server_settings, database=database)
+        self.world = World(database, server_settings, app, "", AppTransport(app))
+        self.devices = {user: Device.attach(self.world, self.folder, user) for user in USERS}
+        self.counter = 0
+        self.names: set[str] = set()
+        # (device, dealer, field) -> value last written and not yet superseded
+        self.unsynced: dict[tuple[str, str, str], Any] = {}
+        self.delivered: list[tuple[str, str, str, Any]] = []
+        self.deleted_by: dict[str, set[str]] = {user: set() for user in USERS}
+
+    def teardown(self) -> None:
+        try:
+            self.final_checks()
+        finally:
+            for device in self.devices.values():
+                device.close()
+            self.world.transport.shutdown()
+            self.world.database.dispose()
+            shutil.rmtree(self.folder, ignore_errors=True)
+
+    # -- helpers
+
+    def live_dealers(self, user: str) -> list[str]:
+        with self.devices[user].engine.connect() as connection:
+            return sorted(
+                connection.execute(
+                    text("SELECT id FROM dealer WHERE deleted = 0 ORDER BY id")
+                ).scalars()
+            )
+
+    def next(self) -> int:
+        self.counter += 1
+        return self.counter
+
+    # -- rules
+
+    @rule(user=st.sampled_from(USERS))
+    def create(self, user: str) -> None:
+        name = f"经销商{self.next()}"
+        record = core.create(
+            self.devices[user].store, Dealer, {"name": name, "abc_class": AbcClass.B}
+        )
+        self.names.add(name)
+        self.unsynced[(user, record.id, "name")] = name
+
+    @rule(user=st.sampled_from(USERS), pick=st.integers(0, 50), field=st.sampled_from(FIELDS))
+    def edit(self, user: str, pick: int, field: str) -> None:
+        dealers = self.live_dealers(user)
+        if not dealers:
+            return
+        dealer_id = dealers[pick % len(dealers)]
+        value = value_for(field, self.next())
+        try:
+            core.update(self.devices[user].store, Dealer, dealer_id, {field: value})
+        except ValidationError:
+            return
+        stored = value.code if isinstance(value, AbcClass) else value
+        self.unsynced[(user, dealer_id, field)] = (
+            format(stored, "f") if isinstance(stored, Decimal) else stored
+        )
+
+    @rule(user=st.sampled_from(USERS), pick=st.integers(0, 50))
+    def delete(self, user: str, pick: int) -> None:
+        dealers = self.live_dealers(user)
+        if not dealers:
+            return
+        dealer_id = dealers[pick % len(dealers)]
+        core.delete(self.devices[user].store, Dealer, dealer_id)
+        # Edits this device made and then deleted itself are moot.
+        for key in [key for key in self.unsynced if key[0] == user and key[1] == dealer_id]:
+            del self.unsynced[key]
+
+    @rule(user=st.sampled_from(USERS), choice=st.sampled_from(("mine", "theirs")))
+    def resolve(self, user: str, choice: str) -> None:
+        device = self.devices[user]
+        conflicts = [c for c in api.list_conflicts(device.engine) if c.kind == "field"]
+        if not conflicts:
+            return
+        try:
+            api.resolve_conflict(device.store, conflicts[0].id, choice)
+        except (NotFound, ValidationError):
+            return
+
+    @rule(user=st.sampled_from(USERS), fault=st.sampled_from((None, *FAULTS)))
+    def sync(self, user: str, fault: str | None) -> None:
+        device = self.devices[user]
+        device.transport.plan = [] if fault is None else [fault]
+        self._delivering(user)
+        device.sync(attempts=3)
+
+    @rule(
+        user=st.sampled_from(USERS),
+        faults=st.lists(st.sampled_from(FAULTS), min_size=3, max_size=4),
+    )
+    def sync_gives_up(self, user: str, faults: list[str]) -> None:
+        """Every attempt fails: the sync stops with a clear error and nothing is lost."""
+        device = self.devices[user]
+        device.transport.plan = list(faults)
+        self._delivering(user)
+        with contextlib.suppress(SyncError):
+            device.sync(attempts=len(faults))
+        device.transport.plan = []
+
+    @rule(user=st.sampled_from(USERS), at=st.integers(0, 4))
+    def crash_and_reopen(self, user: str, at: int) -> None:
+        device = self.devices[user]
+        device.transport.crash_at = device.transport.sync_requests + at
+        self._delivering(user)
+        with contextlib.suppress(Crash):
+            device.sync()
+        device.transport.crash_at = None
+        device.reopen()
+
+    def _delivering(self, user: str) -> None:
+        """The device's current values may now reach the server: they must not be lost."""
+        for key in [key for key in self.unsynced if key[0] == user]:
+            self.delivered.append((*key, self.unsynced.pop(key)))
+
+    # -- invariants
+
+    @invariant()
+    def no_duplicates_on_the_server(self) -> None:
+        with self.world.database.read() as session:
+            names = [
+                row.values["name"]
+                for row in session.scalars(
+                    select(ServerRow).where(ServerRow.table_name == "dealer")
+                )
+            ]
+        assert len(names) == len(set(names)), "a retried create was applied twice"
+        assert set(names) <= self.names
+
+    @invariant()
+    def devices_hold_only_their_scope(self) -> None:
+        for device in self.devices.values():
+            with device.engine.connect() as connection:
+                scopes = set(
+                    connection.exec_driver_sql("SELECT DISTINCT territory_id FROM dealer").scalars()
+                )
+            assert scopes <= {device.store.user.territory_id}
+
+    # -- the end
+
+    def final_checks(self) -> None:
+        for user in USERS:
+            self._delivering(user)
+        for _round in range(2):
+            for device in self.devices.values():
+                device.transport.plan = []
+                device.sync()
+        for device in self.devices.values():
+            with device.engine.connect() as connection:
+                assert connection.exec_driver_sql("PRAGMA integrity_check").scalar() == "ok"
+            assert device.outbox() == [], device.username
+            assert_converged(self.world, device)
+            quiet = device.sync()
+            assert (quiet.pushed, quiet.pulled) == (0, 0), device.username
+        self._no_lost_edit()
+
+    def _no_lost_edit(self) -> None:
+        accepted: set[tuple[str, str, str]] = set()
+        with self.world.database.read() as session:
+            for entry in session.scalars(select(AuditEntry)):
+                for field, change in entry.changes.items():
+                    new = change.get("new") if isinstance(change, dict) else change
+                    accepted.add((entry.row_id, field, str(new)))
+            conflicts = [
+                row.values
+                for row in session.scalars(
+                    select(ServerRow).where(ServerRow.table_name == CONFLICT_TABLE)
+                )
+            ]
+            finals = {row.id: row.values for row in session.scalars(select(ServerRow))}
+        kept = {(c["row_id"], c["field"], str(c["mine"])) for c in conflicts}
+        for user, dealer_id, field, value in self.delivered:
+            refused = {
+                (op.row_id, name, str(v))
+                for op in self.devices[user].outbox("rejected")
+                for name, v in op.fields.items()
+            }
+            key = (dealer_id, field, str(value))
+            final_text = str(finals.get(dealer_id, {}).get(field, ""))
+            assert (
+                key in accepted
+                or key in kept
+                or key in refused
+                or (field == "notes" and str(value) in final_text)
+            ), f"lost edit by {user}: {key}"
+
+
+def test_sync_state_machine(memory_keyring: MemoryKeyring) -> None:
+    SyncMachine.keyring_backend = memory_keyring
+    run_state_machine_as_test(
+        SyncMachine,
+        settings=settings(
+            max_examples=EXAMPLES,
+            stateful_step_count=12,
+            deadline=None,
+            database=None,
+            suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+        ),
+    )
