@@ -94,12 +94,12 @@ def story(content: DealerBrief, stop_number: int | None = None) -> list[Flowable
     parts.extend(_open_items(content))
     parts.extend(_objections(content))
     parts.extend(_figures(content))
-    parts.append(section(_("Question prompts")))
+    parts.extend(section(_("Question prompts")))
     prompts = [_(prompt) for prompt in QUESTION_PROMPTS]
     if not content.has_senior_contact:
         prompts.append(_(SENIOR_PROMPT))
     parts.append(KeepTogether(bullet_list(prompts)))
-    parts.append(section(_("Materials checklist")))
+    parts.extend(section(_("Materials checklist")))
     ticked = set(content.plan.prep_checklist) if content.plan is not None else set()
     parts.append(checklist((_(english), code in ticked) for code, english in MATERIALS))
     return parts
@@ -109,7 +109,7 @@ def _profile(header: DealerHeader) -> list[Flowable]:
     def field(name: str) -> str:
         return label("Dealer", name)
 
-    parts: list[Flowable] = [section(_("Dealer profile"))]
+    parts: list[Flowable] = [*section(_("Dealer profile"))]
     parts.extend(
         key_value_table(
             [
@@ -151,7 +151,7 @@ def _profile(header: DealerHeader) -> list[Flowable]:
 
 
 def _this_visit(plan: PlannedVisit | None) -> list[Flowable]:
-    parts: list[Flowable] = [section(_("This visit"))]
+    parts: list[Flowable] = [*section(_("This visit"))]
     if plan is None:
         parts.append(note(_("No visit is planned for this dealer.")))
         return parts
@@ -181,7 +181,7 @@ def _this_visit(plan: PlannedVisit | None) -> list[Flowable]:
 
 
 def _people(content: DealerBrief) -> list[Flowable]:
-    parts: list[Flowable] = [section(_("Key people and decision chain"))]
+    parts: list[Flowable] = [*section(_("Key people and decision chain"))]
     if not content.has_senior_contact:
         parts.append(
             warning(
@@ -235,7 +235,7 @@ def _people(content: DealerBrief) -> list[Flowable]:
 
 
 def _last_visits(content: DealerBrief) -> list[Flowable]:
-    parts: list[Flowable] = [section(_("Last visits"))]
+    parts: list[Flowable] = [*section(_("Last visits"))]
     if not content.last_visits:
         parts.append(note(_("No earlier visits recorded.")))
         return parts
@@ -244,7 +244,7 @@ def _last_visits(content: DealerBrief) -> list[Flowable]:
         return label("ContactRecord", name)
 
     for visit in content.last_visits:
-        parts.append(
+        parts.extend(
             subsection(
                 " · ".join(
                     part
@@ -273,15 +273,15 @@ def _last_visits(content: DealerBrief) -> list[Flowable]:
 
 
 def _open_items(content: DealerBrief) -> list[Flowable]:
-    parts: list[Flowable] = [section(_("Open items"))]
+    parts: list[Flowable] = [*section(_("Open items"))]
     if not (content.open_follow_ups or content.legacy_issues or content.complaints):
         parts.append(note(_("No open follow-ups, legacy issues or complaints.")))
         return parts
     if content.open_follow_ups:
-        parts.append(subsection(_("Open follow-ups")))
+        parts.extend(subsection(_("Open follow-ups")))
         parts.append(follow_up_table(content.open_follow_ups))
     if content.legacy_issues:
-        parts.append(subsection(_("Legacy issues")))
+        parts.extend(subsection(_("Legacy issues")))
         for category, issues in groupby(content.legacy_issues, key=lambda issue: issue.category):
             parts.append(text(category.label, styles().caption))
             parts.append(
@@ -307,7 +307,7 @@ def _open_items(content: DealerBrief) -> list[Flowable]:
                 )
             )
     if content.complaints:
-        parts.append(subsection(_("Complaints")))
+        parts.extend(subsection(_("Complaints")))
         parts.append(
             data_table(
                 [
@@ -340,7 +340,7 @@ def _objections(content: DealerBrief) -> list[Flowable]:
     def field(name: str) -> str:
         return label("Objection", name)
 
-    parts: list[Flowable] = [section(_("Objections raised before"))]
+    parts: list[Flowable] = [*section(_("Objections raised before"))]
     parts.append(
         data_table(
             [
@@ -364,7 +364,7 @@ def _objections(content: DealerBrief) -> list[Flowable]:
         )
     )
     if content.worked_answers:
-        parts.append(subsection(_("Answers that worked")))
+        parts.extend(subsection(_("Answers that worked")))
         parts.append(
             data_table(
                 [
@@ -391,13 +391,13 @@ def _objections(content: DealerBrief) -> list[Flowable]:
 def _figures(content: DealerBrief) -> list[Flowable]:
     if not (content.sales or content.price_changes or content.competitors):
         return []
-    parts: list[Flowable] = [section(_("Sales figures and competitors"))]
+    parts: list[Flowable] = [*section(_("Sales figures and competitors"))]
     if content.sales:
 
         def sales(name: str) -> str:
             return label("SalesFigure", name)
 
-        parts.append(subsection(_("Recent months")))
+        parts.extend(subsection(_("Recent months")))
         parts.append(
             data_table(
                 [
@@ -425,7 +425,7 @@ def _figures(content: DealerBrief) -> list[Flowable]:
             )
         )
     if content.price_changes:
-        parts.append(subsection(_("Retail price changes")))
+        parts.extend(subsection(_("Retail price changes")))
         parts.append(
             data_table(
                 [
@@ -453,7 +453,7 @@ def _figures(content: DealerBrief) -> list[Flowable]:
         def competitor(name: str) -> str:
             return label("CompetitorNote", name)
 
-        parts.append(subsection(_("Competitor notes")))
+        parts.extend(subsection(_("Competitor notes")))
         parts.append(
             data_table(
                 [

@@ -166,7 +166,7 @@ class _Card:
         """The next numbered section; 'not recorded yet' when it has nothing."""
         self.number += 1
         heading = _(SECTION_TITLES[self.number - 1])
-        self.parts.append(section(f"{self.number}. {heading}"))
+        self.parts.extend(section(f"{self.number}. {heading}"))
         self.parts.extend(blocks or [note(_("Not recorded yet."))])
 
     def build(self) -> list[Flowable]:
@@ -222,14 +222,14 @@ class _Card:
         self.numbered(self.stakeholders())
         extra = key_value_table(self.dealer_fields(CLASSIFICATION))
         if extra:
-            self.parts.append(section(_("Classification and status")))
+            self.parts.extend(section(_("Classification and status")))
             self.parts.extend(extra)
         facts = key_value_table(self.dealer_fields(PROFILE_FACTS))
         if facts:
-            self.parts.append(section(_("Further profile facts")))
+            self.parts.extend(section(_("Further profile facts")))
             self.parts.extend(facts)
         if card.class_history:
-            self.parts.append(section(_("Classification history")))
+            self.parts.extend(section(_("Classification history")))
             self.parts.append(self.history_table(card.class_history))
         return self.parts
 
@@ -240,7 +240,7 @@ class _Card:
             def field(name: str) -> str:
                 return label("Agreement", name)
 
-            blocks.append(subsection(agreement.title))
+            blocks.extend(subsection(agreement.title))
             validity = " – ".join(
                 part
                 for part in (format_date(agreement.valid_from), format_date(agreement.valid_to))
@@ -478,7 +478,7 @@ class _Card:
     def stakeholders(self) -> list[Flowable]:
         blocks: list[Flowable] = []
         for person in self.card.people:
-            blocks.append(subsection(_person_heading(person)))
+            blocks.extend(subsection(_person_heading(person)))
             blocks.extend(key_value_table(_person_fields(person)))
         return blocks
 

@@ -55,6 +55,9 @@ STRIPE_FILL = colors.HexColor("#F8FAFC")
 WARNING_INK = colors.HexColor("#8A1C1C")
 WARNING_FILL = colors.HexColor("#FCEDEA")
 
+# Room (points) a section or subsection heading needs below it, else it starts a new page.
+SECTION_ROOM = 32 * mm
+SUBSECTION_ROOM = 20 * mm
 # Values longer than this take a whole row of a key-value table.
 WIDE_VALUE_CHARS = 28
 
@@ -104,9 +107,7 @@ def styles() -> Styles:
         title=style("title", 17, 22, alignment=TA_CENTER, textColor=NAVY, spaceAfter=2),
         subtitle=style("subtitle", 9, 13, alignment=TA_CENTER, textColor=MUTED, spaceAfter=8),
         section=style("section", 10.5, 14, textColor=colors.white),
-        subsection=style(
-            "subsection", 9.5, 13, textColor=NAVY, spaceBefore=6, spaceAfter=2, keepWithNext=1
-        ),
+        subsection=style("subsection", 9.5, 13, textColor=NAVY, spaceBefore=6, spaceAfter=2),
         body=style("body", 9.5, 14.5, spaceAfter=3),
         label=style("label", 8.5, 11.5, textColor=colors.HexColor("#374151")),
         value=style("value", 9, 12.5),
@@ -316,9 +317,8 @@ def title_block(title: str, subtitle: str = "") -> list[Flowable]:
     return parts
 
 
-def section(title: str) -> Flowable:
-    """A navy band that starts a section; it stays with what follows it."""
-    band = Table(
+def _band(title: str) -> Flowable:
+    return Table(
         [[text(title, styles().section)]],
         colWidths=[CONTENT_WIDTH],
         style=TableStyle(
@@ -334,12 +334,20 @@ def section(title: str) -> Flowable:
         spaceBefore=9,
         spaceAfter=5,
     )
-    band.keepWithNext = True
-    return band
 
 
-def subsection(title: str) -> Flowable:
-    return text(title, styles().subsection)
+def section(title: str) -> list[Flowable]:
+    """A navy band that starts a section, moved to the next page when too little room is left.
+
+    A conditional page break rather than keep-with-next: keeping the band with a
+    long table would push the whole table to a new page and leave a gap.
+    """
+    return [CondPageBreak(SECTION_ROOM), _band(title)]
+
+
+def subsection(title: str) -> list[Flowable]:
+    """A small heading inside a section, kept off the foot of a page."""
+    return [CondPageBreak(SUBSECTION_ROOM), text(title, styles().subsection)]
 
 
 def note(message: str) -> Flowable:
@@ -462,13 +470,13 @@ def data_table(
     )
 
 
-def text_block(label: str, value: str | None) -> list[Flowable]:
-    """A labelled long text: the label, then the text as paragraphs that may cross pages."""
+def text_block(label: str | None, value: str | None) -> list[Flowable]:
+    """A long text under its label (if any), as paragraphs that may cross pages."""
     if not value or not value.strip():
         return []
     st = styles()
-    paragraphs = [line for line in value.strip().splitlines() if line.strip()]
-    return [subsection(label), *(text(line, st.body) for line in paragraphs)]
+    paragraphs = [text(line, st.body) for line in value.strip().splitlines() if line.strip()]
+    return [*subsection(label), *paragraphs] if label else paragraphs
 
 
 def bullet_list(items: Iterable[str], marker: str = "•") -> list[Flowable]:
@@ -487,8 +495,11 @@ def checklist(items: Iterable[tuple[str, bool]]) -> Flowable:
     return KeepTogether(lines)
 
 
-def signature_block(signers: Sequence[tuple[str, str]]) -> Flowable:
-    """Signature and date lines, one row per signer: (role, printed name)."""
+def signature_block(title: str, signers: Sequence[tuple[str, str]]) -> Flowable:
+    """A section of signature and date lines, one row per signer (role, printed name).
+
+    The heading and the lines stay together on one page.
+    """
     st = styles()
     rows: list[list[Any]] = []
     for role, name in signers:
@@ -517,4 +528,4 @@ def signature_block(signers: Sequence[tuple[str, str]]) -> Flowable:
             ]
         ),
     )
-    return KeepTogether([CondPageBreak(40 * mm), table])
+    return KeepTogether([_band(title), table])

@@ -58,7 +58,7 @@ def story(report: MgmtReport) -> list[Flowable]:
         else _("Rep: {name}").format(name=report.scope_name)
     )
     parts: list[Flowable] = title_block(title(report), f"{period} · {scope}")
-    parts.append(section(_("The period in numbers")))
+    parts.extend(section(_("The period in numbers")))
     parts.append(_tally_table(report))
     for rep_name, summary in report.summaries:
         heading = label("CustomerMgmtReport", "summary")
@@ -70,14 +70,14 @@ def story(report: MgmtReport) -> list[Flowable]:
         (ReportSection.IN_PROGRESS, _("In progress")),
         (ReportSection.NEW, _("New plans")),
     ):
-        parts.append(section(heading))
+        parts.extend(section(heading))
         written = report.written_in(report_section)
         items = report.items_in(report_section)
         for task in written:
             parts.extend(_written_task(task, report_section, report.is_team))
         if items:
             if written:
-                parts.append(subsection(_("From the period's records")))
+                parts.extend(subsection(_("From the period's records")))
             parts.append(_item_table(items, report.is_team))
         if not written and not items:
             parts.append(note(_("Nothing in this section.")))
@@ -153,7 +153,7 @@ def _written_task(task: WrittenTask, report_section: ReportSection, team: bool) 
         else label("ReportTask", "effective_solutions"),
     }
     return [
-        subsection(heading),
+        *subsection(heading),
         *key_value_table(
             [
                 (labels.get(name) or label("ReportTask", name), values[name])

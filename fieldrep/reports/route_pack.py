@@ -35,7 +35,7 @@ def story(pack: RoutePack) -> list[Flowable]:
             ),
             st.subtitle,
         ),
-        section(_("Today's visits in route order")),
+        *section(_("Today's visits in route order")),
         data_table(
             [
                 "#",

@@ -32,7 +32,7 @@ def story(summary: VisitSummary) -> list[Flowable]:
     parts: list[Flowable] = title_block(
         title(), f"{summary.dealer_name} · {format_datetime(summary.contact_at)}"
     )
-    parts.append(section(_("Visit")))
+    parts.extend(section(_("Visit")))
     parts.extend(
         key_value_table(
             [
@@ -49,12 +49,12 @@ def story(summary: VisitSummary) -> list[Flowable]:
             ]
         )
     )
-    content = text_block(field("content"), summary.content)
+    content = text_block(None, summary.content)
     if content:
-        parts.append(section(_("Content")))
+        parts.extend(section(field("content")))
         parts.extend(content)
     if summary.objections:
-        parts.append(section(_("Objections")))
+        parts.extend(section(_("Objections")))
         parts.append(objection_table(summary.objections))
     review = [
         *text_block(field("successes"), summary.successes),
@@ -62,17 +62,17 @@ def story(summary: VisitSummary) -> list[Flowable]:
         *text_block(field("lessons"), summary.lessons),
     ]
     if review:
-        parts.append(section(_("Review")))
+        parts.extend(section(_("Review")))
         parts.extend(review)
     agreements = [
         *text_block(field("new_agreements"), summary.new_agreements),
         *text_block(field("new_plans"), summary.new_plans),
     ]
     if agreements:
-        parts.append(section(_("Agreements and next steps")))
+        parts.extend(section(_("Agreements and next steps")))
         parts.extend(agreements)
     if summary.follow_ups:
-        parts.append(section(_("Follow-ups")))
+        parts.extend(section(_("Follow-ups")))
         parts.append(follow_up_table(summary.follow_ups))
     key_summary = key_value_table(
         [
@@ -83,10 +83,10 @@ def story(summary: VisitSummary) -> list[Flowable]:
         ]
     )
     if key_summary:
-        parts.append(section(_("Key summary")))
+        parts.extend(section(_("Key summary")))
         parts.extend(key_summary)
     for training in summary.trainings:
-        parts.append(section(_("Training")))
+        parts.extend(section(_("Training")))
         parts.extend(
             key_value_table(
                 [
@@ -108,15 +108,15 @@ def story(summary: VisitSummary) -> list[Flowable]:
         *text_block(field("figures_confirmed"), summary.figures_confirmed),
     ]
     if other:
-        parts.append(section(_("Other notes")))
+        parts.extend(section(_("Other notes")))
         parts.extend(other)
-    parts.append(section(_("Signatures")))
     parts.append(
         signature_block(
+            _("Signatures"),
             [
                 (label(RECORD, "rep_user_id"), summary.rep_name),
                 (_("Dealer counterpart"), summary.counterpart_name),
-            ]
+            ],
         )
     )
     return parts
