@@ -276,3 +276,55 @@ def prune_change_log(database: Database, keep: int) -> int:
         return removed
 
     return database.write(work)
+
+
+DEMO_TERRITORY = "演示片区"
+DEMO_REP = "demo"
+DEMO_MANAGER = "demo-manager"
+DEMO_PASSWORD = "fieldrep-demo"
+
+
+@dataclass(frozen=True)
+class DemoAccounts:
+    """The demo set-up a first run signs in with (local server on 127.0.0.1 only)."""
+
+    territory: str
+    territory_id: str
+    rep: str
+    manager: str
+    password: str
+
+
+def ensure_demo(database: Database, passwords: Passwords) -> DemoAccounts:
+    """Create the demo territory, a demo manager and a demo rep when missing (idempotent)."""
+    initialise(database)
+    with database.read() as session:
+        territory = session.scalars(
+            select(Territory).where(Territory.name == DEMO_TERRITORY)
+        ).first()
+        existing = set(
+            session.scalars(
+                select(User.username).where(User.username.in_([DEMO_REP, DEMO_MANAGER]))
+            )
+        )
+    if DEMO_MANAGER not in existing:
+        add_user(
+            database, passwords, DEMO_MANAGER, DEMO_PASSWORD, role="manager", display_name="王经理"
+        )
+    if DEMO_REP not in existing:
+        add_user(
+            database,
+            passwords,
+            DEMO_REP,
+            DEMO_PASSWORD,
+            role="rep",
+            display_name="小李",
+            manager=DEMO_MANAGER,
+        )
+    territory_id = (
+        territory.id
+        if territory is not None
+        else add_territory(database, DEMO_TERRITORY, region="华东", manager=DEMO_MANAGER)
+    )
+    assign(database, DEMO_REP, DEMO_TERRITORY)
+    return DemoAccounts(DEMO_TERRITORY, territory_id, DEMO_REP, DEMO_MANAGER, DEMO_PASSWORD)

@@ -1,0 +1,305 @@
+"""`fieldrep server ...`: run the sync server and administer it.
+
+Every command takes ``--db`` (a SQLite path or a database URL such as
+``postgresql+psycopg://user@host/db``); without it the server uses server.db in
+the data folder. Exit codes: 0 done, 1 refused (bad input), 2 usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from fieldrep.i18n import _
+from fieldrep.server.core.config import Settings
+from fieldrep.server.core.db import Database, open_server_database
+from fieldrep.server.core.security import Passwords
+from fieldrep.server.services import admin
+from fieldrep.server.services.scope import ROLES
+
+EXIT_REFUSED = 1
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8765
+
+
+def register(subparsers: Any) -> None:
+    """Add `fieldrep server` and its commands to the ``fieldrep`` parser."""
+    server = subparsers.add_parser("server", help=_("Run or administer the sync server"))
+    commands = server.add_subparsers(dest="server_command", required=True)
+
+    run = commands.add_parser("run", help=_("Run the sync server"))
+    run.add_argument("--host", default=DEFAULT_HOST, help=_("Address to listen on"))
+    run.add_argument("--port", type=int, default=DEFAULT_PORT, help=_("Port to listen on"))
+    run.add_argument(
+        "--demo",
+        action="store_true",
+        help=_("Create the demo territory and demo users when they are missing"),
+    )
+    _db_option(run)
+    run.set_defaults(func=cmd_run)
+
+    init = commands.add_parser("init", help=_("Create or upgrade the server database"))
+    _db_option(init)
+    init.set_defaults(func=cmd_init)
+
+    territory = commands.add_parser("add-territory", help=_("Add a territory"))
+    territory.add_argument("name")
+    territory.add_argument("--region", help=_("Region the territory belongs to"))
+    territory.add_argument("--manager", help=_("User name of the territory's manager"))
+    _db_option(territory)
+    territory.set_defaults(func=cmd_add_territory)
+
+    user = commands.add_parser("add-user", help=_("Add a user"))
+    user.add_argument("name", help=_("User name used to sign in"))
+    user.add_argument("--role", required=True, choices=ROLES)
+    user.add_argument("--display-name", help=_("Name shown to others, e.g. 王经理"))
+    user.add_argument("--manager", help=_("User name of the manager whose team this rep joins"))
+    user.add_argument(
+        "--password-stdin", action="store_true", help=_("Read the password from standard input")
+    )
+    _db_option(user)
+    user.set_defaults(func=cmd_add_user)
+
+    password = commands.add_parser("set-password", help=_("Set a user's password"))
+    password.add_argument("name")
+    password.add_argument(
+        "--password-stdin", action="store_true", help=_("Read the password from standard input")
+    )
+    _db_option(password)
+    password.set_defaults(func=cmd_set_password)
+
+    assign = commands.add_parser("assign", help=_("Assign a user to a territory"))
+    assign.add_argument("user")
+    assign.add_argument("territory")
+    _db_option(assign)
+    assign.set_defaults(func=cmd_assign)
+
+    devices = commands.add_parser("devices", help=_("List the signed-in devices"))
+    _db_option(devices)
+    devices.set_defaults(func=cmd_devices)
+
+    revoke = commands.add_parser("revoke", help=_("Revoke a device: it is signed out for good"))
+    revoke.add_argument("device", help=_("Device id (or its first 8 or more characters)"))
+    _db_option(revoke)
+    revoke.set_defaults(func=cmd_revoke)
+
+    epoch = commands.add_parser(
+        "reset-epoch", help=_("After restoring a backup: make every device resync")
+    )
+    _db_option(epoch)
+    epoch.set_defaults(func=cmd_reset_epoch)
+
+    prune = commands.add_parser(
+        "prune-log", help=_("Forget old change-log entries; older devices resync")
+    )
+    prune.add_argument("--keep", type=int, required=True, help=_("Changes to keep per territory"))
+    _db_option(prune)
+    prune.set_defaults(func=cmd_prune_log)
+
+
+def _db_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--db",
+        metavar="URL",
+        help=_("Server database: a SQLite file or a postgresql+psycopg:// URL"),
+    )
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    return Settings.from_env(database_url=args.db)
+
+
+def _database(args: argparse.Namespace) -> Database:
+    return open_server_database(_settings(args).database_url)
+
+
+def _passwords(settings: Settings) -> Passwords:
+    return Passwords(
+        settings.argon2_time_cost, settings.argon2_memory_kib, settings.argon2_parallelism
+    )
+
+
+def _fail(message: str) -> int:
+    print(message, file=sys.stderr)
+    return EXIT_REFUSED
+
+
+def _refused(error: admin.AdminError) -> int:
+    return _fail(_(error.message).format(**error.params))
+
+
+def _read_password(args: argparse.Namespace) -> str | None:
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    first = getpass.getpass(_("Password: "))
+    second = getpass.getpass(_("Repeat the password: "))
+    if first != second:
+        return None
+    return first
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    database = _database(args)
+    try:
+        epoch = admin.initialise(database)
+    finally:
+        database.dispose()
+    print(_("Server database ready (epoch {epoch}).").format(epoch=epoch))
+    return 0
+
+
+def cmd_add_territory(args: argparse.Namespace) -> int:
+    database = _database(args)
+    try:
+        territory_id = admin.add_territory(
+            database, args.name, region=args.region, manager=args.manager
+        )
+    except admin.AdminError as error:
+        return _refused(error)
+    finally:
+        database.dispose()
+    print(territory_id)
+    return 0
+
+
+def cmd_add_user(args: argparse.Namespace) -> int:
+    password = _read_password(args)
+    if password is None:
+        return _fail(_("The passwords do not match."))
+    settings = _settings(args)
+    database = open_server_database(settings.database_url)
+    try:
+        user_id = admin.add_user(
+            database,
+            _passwords(settings),
+            args.name,
+            password,
+            role=args.role,
+            display_name=args.display_name,
+            manager=args.manager,
+        )
+    except admin.AdminError as error:
+        return _refused(error)
+    finally:
+        database.dispose()
+    print(user_id)
+    return 0
+
+
+def cmd_set_password(args: argparse.Namespace) -> int:
+    password = _read_password(args)
+    if password is None:
+        return _fail(_("The passwords do not match."))
+    settings = _settings(args)
+    database = open_server_database(settings.database_url)
+    try:
+        admin.set_password(database, _passwords(settings), args.name, password)
+    except admin.AdminError as error:
+        return _refused(error)
+    finally:
+        database.dispose()
+    print(_("Password changed."))
+    return 0
+
+
+def cmd_assign(args: argparse.Namespace) -> int:
+    database = _database(args)
+    try:
+        admin.assign(database, args.user, args.territory)
+    except admin.AdminError as error:
+        return _refused(error)
+    finally:
+        database.dispose()
+    print(_("{user} is assigned to {territory}.").format(user=args.user, territory=args.territory))
+    return 0
+
+
+def cmd_devices(args: argparse.Namespace) -> int:
+    database = _database(args)
+    try:
+        devices = admin.list_devices(database)
+    finally:
+        database.dispose()
+    if not devices:
+        print(_("No devices yet."))
+        return 0
+    for device in devices:
+        state = _("revoked {when}").format(when=device.revoked_at) if device.revoked_at else ""
+        seen = device.last_seen_at or "-"
+        print(f"{device.id}  {device.username}  {device.name}  {seen}  {state}".rstrip())
+    return 0
+
+
+def cmd_revoke(args: argparse.Namespace) -> int:
+    database = _database(args)
+    try:
+        admin.revoke(database, args.device)
+    except admin.AdminError as error:
+        return _refused(error)
+    finally:
+        database.dispose()
+    print(_("Device {id} is revoked.").format(id=args.device))
+    return 0
+
+
+def cmd_reset_epoch(args: argparse.Namespace) -> int:
+    database = _database(args)
+    try:
+        epoch = admin.reset_epoch(database)
+    finally:
+        database.dispose()
+    print(_("New epoch {epoch}: every device will resync.").format(epoch=epoch))
+    return 0
+
+
+def cmd_prune_log(args: argparse.Namespace) -> int:
+    database = _database(args)
+    try:
+        removed = admin.prune_change_log(database, args.keep)
+    except admin.AdminError as error:
+        return _refused(error)
+    finally:
+        database.dispose()
+    print(_("{count} old changes removed.").format(count=removed))
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from fieldrep.server.core.logging import setup_json_logging
+    from fieldrep.server.main import create_app
+
+    setup_json_logging()
+    settings = _settings(args)
+    database = open_server_database(settings.database_url)
+    if args.demo:
+        demo = admin.ensure_demo(database, _passwords(settings))
+        print(
+            _("Demo: territory {territory}, rep {rep} / password {password}.").format(
+                territory=demo.territory, rep=demo.rep, password=demo.password
+            ),
+            file=sys.stderr,
+        )
+    app = create_app(settings, database=database)
+    try:
+        uvicorn.run(app, host=args.host, port=args.port, log_config=None, access_log=False)
+    finally:
+        database.dispose()
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run `fieldrep server ...` on its own (python -m fieldrep.cli_server ...)."""
+    parser = argparse.ArgumentParser(prog="fieldrep")
+    register(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(argv)
+    result: int = args.func(args)
+    return result
+
+
+if __name__ == "__main__":
+    sys.exit(main())
