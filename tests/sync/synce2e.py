@@ -84,10 +84,15 @@ class FaultyTransport(httpx.BaseTransport):
     crash_at: int | None = None  # raise Crash at this sync request (0-based)
     sync_requests: int = 0
     log: list[str] = field(default_factory=list)
+    #: An expired access token put on the next pull (the token runs out mid-cycle).
+    expire_on_pull: str | None = None
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         if not request.url.path.startswith("/v1/sync/"):
             return self.inner.handle_request(request)
+        if self.expire_on_pull and request.url.path.endswith("/pull"):
+            request.headers["Authorization"] = f"Bearer {self.expire_on_pull}"
+            self.expire_on_pull = None
         index = self.sync_requests
         self.sync_requests += 1
         if self.crash_at is not None and index == self.crash_at:

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from synce2e import Device, World, assert_converged, make_world, server_rows
+from synce2e import SERVER_URL, Device, World, assert_converged, make_world, server_rows
 from synctest_keyring import MemoryKeyring
 
 from fieldrep.storage.enums import AbcClass
 from fieldrep.storage.models import Dealer
 from fieldrep.storage.services import core
+from fieldrep.sync.client import SignedOut, Unreachable
 
 
 @pytest.fixture
@@ -161,3 +163,153 @@ def test_a_delete_propagates_and_never_comes_back(world: World, alice: Device, b
         assert_converged(world, device)
         assert device.sync().pulled == 0
     assert server_rows(world)[("dealer", dealer_id)]["deleted"] is True
+
+
+def test_value_fidelity_across_devices(world: World, alice: Device, bob: Device) -> None:
+    from datetime import date
+    from decimal import Decimal
+
+    dealer_id = new_dealer(
+        alice,
+        name="𠀀 Ünïcödé 恒达 \"quoted\" ''",
+        registered_capital=Decimal("1000.50"),
+        floor_area=Decimal("0.000"),
+        relationship_start_date=date(2026, 2, 29 - 1),
+        phone="",
+        fax=None,
+        outlet_count=0,
+    )
+    alice.sync()
+    bob.sync()
+    mine = core.fetch(alice.store, Dealer, dealer_id)
+    theirs = core.fetch(bob.store, Dealer, dealer_id)
+    for field in (
+        "name",
+        "registered_capital",
+        "floor_area",
+        "relationship_start_date",
+        "phone",
+        "fax",
+        "outlet_count",
+    ):
+        assert theirs[field] == mine[field], field
+        assert type(theirs[field]) is type(mine[field]), field
+    assert str(theirs["floor_area"]) == "0.000"
+    assert theirs["phone"] == "" and theirs["fax"] is None
+
+
+def test_epoch_reset_resyncs_and_keeps_the_outbox(world: World, alice: Device) -> None:
+    from fieldrep.server.services import admin
+
+    dealer_id = new_dealer(alice)
+    alice.sync()
+    core.update(alice.store, Dealer, dealer_id, {"city": "宁波"})  # pending offline edit
+    admin.reset_epoch(world.database)
+    summary = alice.sync()
+    assert summary.resynced
+    assert alice.outbox() == []  # the edit was pushed, not dropped
+    assert core.fetch(alice.store, Dealer, dealer_id)["city"] == "宁波"
+    assert_converged(world, alice)
+
+
+def test_cursor_too_old_resyncs_and_keeps_the_outbox(
+    world: World, alice: Device, bob: Device
+) -> None:
+    from fieldrep.server.services import admin
+
+    dealer_id = new_dealer(alice)
+    alice.sync()
+    bob.sync()
+    core.update(bob.store, Dealer, dealer_id, {"address": "bob"})
+    bob.sync()
+    admin.prune_change_log(world.database, 0)
+    core.update(alice.store, Dealer, dealer_id, {"city": "宁波"})
+    # Alice's edit is pushed first, then her pull gets 410 and resyncs from a snapshot.
+    summary = alice.sync()
+    assert summary.resynced and alice.outbox() == []
+    record = core.fetch(alice.store, Dealer, dealer_id)
+    assert (record["city"], record["address"]) == ("宁波", "bob")
+    assert_converged(world, alice)
+
+
+def test_resync_with_a_pending_edit_keeps_it(world: World, alice: Device) -> None:
+    from fieldrep.server.services import admin
+
+    dealer_id = new_dealer(alice)
+    alice.sync()
+    core.update(alice.store, Dealer, dealer_id, {"city": "宁波"})
+    admin.reset_epoch(world.database)
+    # Every push attempt is dropped: the cycle stops; the next one resyncs, outbox intact.
+    alice.transport.plan = ["drop_before"] * 4
+    with pytest.raises(Unreachable):
+        alice.sync()
+    assert [op.fields for op in alice.outbox()] == [{"city": "宁波"}]
+    assert alice.sync().resynced
+    assert alice.outbox() == []
+    assert_converged(world, alice)
+
+
+def test_token_expiry_mid_cycle_refreshes_and_continues(
+    world: World, alice: Device, bob: Device
+) -> None:
+    import jwt
+
+    from fieldrep.server.core.security import AccessClaims, issue_access_token
+    from fieldrep.sync import tokens
+
+    dealer_id = new_dealer(bob)
+    bob.sync()
+    current = tokens.load_tokens(SERVER_URL, "alice")
+    assert current is not None
+    claims = jwt.decode(current.access_token, options={"verify_signature": False})
+    expired = issue_access_token(
+        world.settings.secret or "",
+        AccessClaims(claims["sub"], claims["did"], claims["gen"]),
+        timedelta(minutes=1),
+        now=datetime.now(UTC) - timedelta(hours=1),
+    )
+    alice.transport.expire_on_pull = expired  # the token runs out between push and pull
+    new_dealer(alice, name="李雷的店")
+    summary = alice.sync()
+    assert summary.pushed == 1 and summary.pulled > 0
+    assert core.fetch(alice.store, Dealer, dealer_id)["name"] == "杭州恒达"
+    refreshed = tokens.load_tokens(SERVER_URL, "alice")
+    assert refreshed is not None and refreshed.refresh_token != current.refresh_token
+
+
+def test_revoked_device_stops_cleanly_and_keeps_the_outbox(
+    world: World, alice: Device, tmp_path: Path
+) -> None:
+    from fieldrep.server.services import admin
+    from fieldrep.sync import api, local
+
+    alice.sync()
+    new_dealer(alice, name="未发送的店")
+    with alice.engine.connect() as connection:
+        device_id = local.get_state(connection, local.DEVICE_ID)
+    assert device_id
+    admin.revoke(world.database, device_id)
+    with pytest.raises(SignedOut):
+        alice.sync()
+    assert len(alice.outbox()) == 1
+    export = tmp_path / "unsent.json"
+    assert api.export_outbox(alice.engine, export) == 1
+    assert "未发送的店" in export.read_text(encoding="utf-8")
+
+
+def test_faulty_requests_give_the_same_end_state_without_duplicates(
+    world: World, alice: Device, bob: Device
+) -> None:
+    from synce2e import FAULTS
+
+    for fault in FAULTS:
+        dealer_id = new_dealer(alice, name=f"店-{fault}")
+        core.update(alice.store, Dealer, dealer_id, {"city": fault})
+        alice.transport.plan = [fault, fault]  # the push, then the first pull
+        alice.sync()
+        assert alice.outbox() == []
+    bob.sync()
+    rows = [key for key in server_rows(world) if key[0] == "dealer"]
+    assert len(rows) == len(FAULTS)
+    for device in (alice, bob):
+        assert_converged(world, device)
