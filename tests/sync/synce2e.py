@@ -12,6 +12,8 @@ import asyncio
 import json
 import shutil
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -194,6 +196,27 @@ class Device:
     def attach(cls, world: World, folder: Path, username: str) -> Device:
         """A device whose database file is already signed in (copied from a template)."""
         return cls(world, folder, username, signed_in=True)
+
+    @classmethod
+    @contextmanager
+    def open_existing(cls, world: World, db_path: Path) -> Iterator[Device]:
+        """A device on an existing database file, closed afterwards."""
+        device = cls.__new__(cls)
+        device.world = world
+        device.username = db_path.stem
+        device.db_path = db_path
+        device.transport = FaultyTransport(world.transport)
+        device._open()
+        try:
+            yield device
+        finally:
+            device.close()
+
+    def sync_over_http(self) -> SyncSummary:
+        """A sync through the real network to the server URL stored at login."""
+        return SyncEngine(
+            self.db_path, wait=wait_none(), max_attempts=3, engine=self.sync_engine
+        ).sync()
 
     def _open(self) -> None:
         # The rep's engine and the sync's own engine: separate connections (WAL).
