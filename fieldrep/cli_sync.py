@@ -56,6 +56,13 @@ def register(subparsers: Any) -> None:
         type=Path,
         help=_("Write the unsent changes to a JSON file instead of syncing"),
     )
+    sync.add_argument(
+        "--retries",
+        type=int,
+        default=5,
+        metavar="N",
+        help=_("Attempts per request before giving up (with growing pauses)"),
+    )
     sync.set_defaults(func=cmd_sync)
 
     dealer = subparsers.add_parser("dealer", help=_("Add, change or show a dealer"))
@@ -135,7 +142,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
         )
         return 0
     try:
-        summary = api.run_sync(_db(args))
+        summary = api.run_sync(_db(args), max_attempts=max(1, args.retries))
     except NoSecureStorage as error:
         return _fail(error.user_message(), EXIT_NO_KEYRING)
     except SyncBusy as error:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import socket
 from pathlib import Path
 from typing import Any
 
@@ -210,3 +211,23 @@ def test_cli_sync_without_login_says_so(home: Path, capsys: pytest.CaptureFixtur
     with language("en"):
         assert run_cli("sync", "--db", str(home / "fieldrep.db")) == 4
     assert "fieldrep login" in capsys.readouterr().err
+
+
+def test_cli_sync_unreachable_server_exits_non_zero_with_a_message(
+    engine: Engine, home: Path, capsys: pytest.CaptureFixture[str], memory_keyring: object
+) -> None:
+    from fieldrep.sync import tokens
+
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))
+    url = f"http://127.0.0.1:{closed.getsockname()[1]}"
+    closed.close()  # nothing listens there now
+    with engine.begin() as connection:
+        local.set_state(connection, local.SERVER_URL, url)
+        local.set_state(connection, local.USER_NAME, "alice")
+        local.set_state(connection, local.DEVICE_ID, "device-1")
+    tokens.save_tokens(url, "alice", tokens.Tokens("access", "refresh", "device-1"))
+    with language("en"):
+        code = run_cli("sync", "--retries", "1", "--db", str(home / "fieldrep.db"))
+    assert code == 3
+    assert "cannot be reached" in capsys.readouterr().err
