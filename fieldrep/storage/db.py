@@ -71,6 +71,10 @@ def _on_begin(connection: Any) -> None:
 
 def make_engine(path: Path | str, *, immediate: bool = True) -> Engine:
     """An engine on a SQLite file configured for FieldRep (no migration)."""
+    # The search triggers call SQL functions that fieldrep.storage.search registers
+    # as a connect hook when imported: import it before any connection exists.
+    import fieldrep.storage.search  # noqa: F401
+
     url = f"sqlite+pysqlite:///{path}"
     engine = create_engine(url, poolclass=NullPool if str(path) == ":memory:" else None)
     event.listen(engine, "connect", _on_connect)
