@@ -125,15 +125,21 @@ def _rows(session: Session, statement: Any) -> list[Any]:
 
 
 def user_names(session: Session, user_ids: Iterable[str | None]) -> dict[str, str]:
-    """Display names of users by id (unknown ids map to themselves)."""
+    """Display names of users by id (unknown ids map to themselves).
+
+    Names are remembered for the session: a route pack asks for the same few
+    people thirty times.
+    """
+    known: dict[str, str] = session.info.setdefault("fieldrep.reports.user_names", {})
     wanted = {user_id for user_id in user_ids if user_id}
-    if not wanted:
-        return {}
-    found = {
-        user.id: user.display_name
-        for user in session.scalars(select(AppUser).where(AppUser.id.in_(wanted)))
-    }
-    return {user_id: found.get(user_id, user_id) for user_id in wanted}
+    missing = wanted - known.keys()
+    if missing:
+        found = {
+            user.id: user.display_name
+            for user in session.scalars(select(AppUser).where(AppUser.id.in_(missing)))
+        }
+        known.update((user_id, found.get(user_id, user_id)) for user_id in missing)
+    return {user_id: known[user_id] for user_id in wanted}
 
 
 def _name(names: Mapping[str, str], user_id: str | None) -> str:

@@ -21,6 +21,7 @@ from reportlab.lib.enums import TA_CENTER
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
+from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
     BaseDocTemplate,
@@ -149,6 +150,30 @@ def text(value: str, style: ParagraphStyle | None = None) -> Paragraph:
     """A paragraph of plain text (escaped, line breaks kept)."""
     markup = escape(value.strip()).replace("\n", "<br/>")
     return Paragraph(markup, style or styles().value)
+
+
+def cell(value: str, style: ParagraphStyle, width: float) -> str | Paragraph:
+    """A table cell: plain text when it fits on one line, else a paragraph that wraps.
+
+    Plain text is drawn by the table itself in the style set on the table, and is
+    many times cheaper than a paragraph: it keeps a route pack of 30 briefs fast.
+    """
+    value = value.strip()
+    if "\n" not in value and stringWidth(value, style.fontName, style.fontSize) <= width:
+        return value
+    return text(value, style)
+
+
+def _cell_style(
+    style: ParagraphStyle, top_left: tuple[int, int], bottom_right: tuple[int, int]
+) -> list[tuple[Any, ...]]:
+    """Table commands that draw plain-text cells like paragraphs in ``style``."""
+    return [
+        ("FONTNAME", top_left, bottom_right, style.fontName),
+        ("FONTSIZE", top_left, bottom_right, style.fontSize),
+        ("LEADING", top_left, bottom_right, style.leading),
+        ("TEXTCOLOR", top_left, bottom_right, style.textColor),
+    ]
 
 
 @dataclass(frozen=True)
@@ -379,6 +404,15 @@ def key_value_table(fields: Sequence[tuple[str, str | None]]) -> list[Flowable]:
     st = styles()
     label_width = CONTENT_WIDTH * 0.17
     value_width = CONTENT_WIDTH * 0.33
+    inner = 8  # left and right padding of a cell
+    wide_width = label_width + 2 * value_width - inner
+
+    def label_cell(label: str) -> str | Paragraph:
+        return cell(label, st.label, label_width - inner)
+
+    def value_cell(value: str, width: float = value_width - inner) -> str | Paragraph:
+        return cell(value, st.value, width)
+
     rows: list[list[Any]] = []
     commands: list[tuple[Any, ...]] = []
     pending: Field | None = None
@@ -386,7 +420,7 @@ def key_value_table(fields: Sequence[tuple[str, str | None]]) -> list[Flowable]:
     def flush_pending() -> None:
         nonlocal pending
         if pending is not None:
-            rows.append([text(pending[0], st.label), text(pending[1]), "", ""])
+            rows.append([label_cell(pending[0]), value_cell(pending[1], wide_width), "", ""])
             commands.append(("SPAN", (1, len(rows) - 1), (3, len(rows) - 1)))
             pending = None
 
@@ -394,13 +428,18 @@ def key_value_table(fields: Sequence[tuple[str, str | None]]) -> list[Flowable]:
         wide = len(value) > WIDE_VALUE_CHARS or "\n" in value
         if wide:
             flush_pending()
-            rows.append([text(label, st.label), text(value), "", ""])
+            rows.append([label_cell(label), value_cell(value, wide_width), "", ""])
             commands.append(("SPAN", (1, len(rows) - 1), (3, len(rows) - 1)))
         elif pending is None:
             pending = (label, value)
         else:
             rows.append(
-                [text(pending[0], st.label), text(pending[1]), text(label, st.label), text(value)]
+                [
+                    label_cell(pending[0]),
+                    value_cell(pending[1]),
+                    label_cell(label),
+                    value_cell(value),
+                ]
             )
             pending = None
     flush_pending()
@@ -418,7 +457,9 @@ def key_value_table(fields: Sequence[tuple[str, str | None]]) -> list[Flowable]:
                 ("BOTTOMPADDING", (0, 0), (-1, -1), 3.5),
                 ("LEFTPADDING", (0, 0), (-1, -1), 4),
                 ("RIGHTPADDING", (0, 0), (-1, -1), 4),
-                ("FONTNAME", (0, 0), (-1, -1), st.font),
+                *_cell_style(st.value, (0, 0), (-1, -1)),
+                *_cell_style(st.label, (0, 0), (0, -1)),
+                *_cell_style(st.label, (2, 0), (2, -1)),
                 *commands,
             ]
         ),
@@ -444,8 +485,17 @@ def data_table(
     st = styles()
     total = sum(widths)
     col_widths = [CONTENT_WIDTH * width / total for width in widths]
-    data: list[list[Any]] = [[text(header, st.head_cell) for header in headers]]
-    data.extend([text(cell, st.cell) for cell in row] for row in rows)
+    inner = 7  # left and right padding of a cell
+    data: list[list[Any]] = [
+        [
+            cell(header, st.head_cell, width - inner)
+            for header, width in zip(headers, col_widths, strict=True)
+        ]
+    ]
+    data.extend(
+        [cell(value, st.cell, width - inner) for value, width in zip(row, col_widths, strict=True)]
+        for row in rows
+    )
     commands: list[tuple[Any, ...]] = [
         ("GRID", (0, 0), (-1, -1), 0.4, GRID),
         ("BACKGROUND", (0, 0), (-1, 0), HEADER_FILL),
@@ -454,7 +504,8 @@ def data_table(
         ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
         ("LEFTPADDING", (0, 0), (-1, -1), 3.5),
         ("RIGHTPADDING", (0, 0), (-1, -1), 3.5),
-        ("FONTNAME", (0, 0), (-1, -1), st.font),
+        *_cell_style(st.cell, (0, 1), (-1, -1)),
+        *_cell_style(st.head_cell, (0, 0), (-1, 0)),
     ]
     commands.extend(
         ("BACKGROUND", (0, index), (-1, index), STRIPE_FILL) for index in range(2, len(data), 2)
