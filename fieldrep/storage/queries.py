@@ -3,7 +3,8 @@
 Lists that can grow large are paged (``offset``/``limit``) and carry the total
 count. Each list is ordered on an indexed column: dealers by class, city or
 status in name order (composite indexes on ``dealer``), today's plan by
-(rep, day, route), overdue follow-ups by due date (per owner: (owner, due date)).
+(rep, day, route), overdue follow-ups from (status, due date) or (owner, status,
+due date), so closed follow-ups are never read.
 Only live rows count: tombstoned rows and rows of tombstoned dealers are left out.
 """
 
@@ -56,6 +57,7 @@ T = TypeVar("T")
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 1000
 CLOSED_FOLLOW_UP = (FollowUpStatus.DONE, FollowUpStatus.CANCELLED)
+OPEN_FOLLOW_UP = (FollowUpStatus.OPEN, FollowUpStatus.IN_PROGRESS, FollowUpStatus.BLOCKED)
 OPEN_LEGACY = (LegacyStatus.OPEN, LegacyStatus.IN_PROGRESS)
 OPEN_COMPLAINT = (ComplaintStatus.RECEIVED, ComplaintStatus.HANDLING, ComplaintStatus.ESCALATED)
 # Joins field names in a message: translated, as Chinese lists use 、.
@@ -387,7 +389,7 @@ def overdue_follow_ups(
         .where(
             FollowUp.deleted.is_(False),
             FollowUp.due_on < today,
-            FollowUp.status.not_in(CLOSED_FOLLOW_UP),
+            FollowUp.status.in_(OPEN_FOLLOW_UP),
             (Dealer.id.is_(None)) | Dealer.deleted.is_(False),
         )
         .order_by(FollowUp.due_on, FollowUp.id)

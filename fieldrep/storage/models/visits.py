@@ -149,8 +149,11 @@ class FollowUp(SyncedBase):
     """A commitment or task with an owner and a due date (§2.10)."""
 
     __tablename__ = "follow_up"
-    # Overdue follow-ups of one owner, most overdue first.
-    __table_args__ = (Index("ix_follow_up_owner_due", "owner_user_id", "due_on"),)
+    # Overdue lists read only open follow-ups (by status), of everyone or of one owner.
+    __table_args__ = (
+        Index("ix_follow_up_status_due", "status", "deleted", "due_on"),
+        Index("ix_follow_up_owner_due", "owner_user_id", "status", "due_on"),
+    )
 
     title: Mapped[str]
     details: Mapped[str | None]

@@ -180,15 +180,18 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("dealer", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_dealer_abc_class"), ["abc_class"], unique=False)
-        batch_op.create_index("ix_dealer_abc_class_name", ["abc_class", "name"], unique=False)
+        batch_op.create_index(
+            "ix_dealer_abc_class_name", ["abc_class", "deleted", "name"], unique=False
+        )
         batch_op.create_index(batch_op.f("ix_dealer_city"), ["city"], unique=False)
-        batch_op.create_index("ix_dealer_city_name", ["city", "name"], unique=False)
+        batch_op.create_index("ix_dealer_city_name", ["city", "deleted", "name"], unique=False)
+        batch_op.create_index("ix_dealer_live_name", ["deleted", "name"], unique=False)
         batch_op.create_index(batch_op.f("ix_dealer_name"), ["name"], unique=False)
         batch_op.create_index(
             batch_op.f("ix_dealer_our_contact_user_id"), ["our_contact_user_id"], unique=False
         )
         batch_op.create_index(batch_op.f("ix_dealer_province"), ["province"], unique=False)
-        batch_op.create_index("ix_dealer_status_name", ["status", "name"], unique=False)
+        batch_op.create_index("ix_dealer_status_name", ["status", "deleted", "name"], unique=False)
         batch_op.create_index(batch_op.f("ix_dealer_territory_id"), ["territory_id"], unique=False)
 
     op.create_table(
@@ -727,12 +730,17 @@ def upgrade() -> None:
     with op.batch_alter_table("follow_up", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_follow_up_dealer_id"), ["dealer_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_follow_up_due_on"), ["due_on"], unique=False)
-        batch_op.create_index("ix_follow_up_owner_due", ["owner_user_id", "due_on"], unique=False)
+        batch_op.create_index(
+            "ix_follow_up_owner_due", ["owner_user_id", "status", "due_on"], unique=False
+        )
         batch_op.create_index(
             batch_op.f("ix_follow_up_owner_user_id"), ["owner_user_id"], unique=False
         )
         batch_op.create_index(batch_op.f("ix_follow_up_source_id"), ["source_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_follow_up_status"), ["status"], unique=False)
+        batch_op.create_index(
+            "ix_follow_up_status_due", ["status", "deleted", "due_on"], unique=False
+        )
         batch_op.create_index(
             batch_op.f("ix_follow_up_territory_id"), ["territory_id"], unique=False
         )
@@ -1512,6 +1520,7 @@ def downgrade() -> None:
     op.drop_table("legacy_issue")
     with op.batch_alter_table("follow_up", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_follow_up_territory_id"))
+        batch_op.drop_index("ix_follow_up_status_due")
         batch_op.drop_index(batch_op.f("ix_follow_up_status"))
         batch_op.drop_index(batch_op.f("ix_follow_up_source_id"))
         batch_op.drop_index(batch_op.f("ix_follow_up_owner_user_id"))
@@ -1600,6 +1609,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_dealer_province"))
         batch_op.drop_index(batch_op.f("ix_dealer_our_contact_user_id"))
         batch_op.drop_index(batch_op.f("ix_dealer_name"))
+        batch_op.drop_index("ix_dealer_live_name")
         batch_op.drop_index("ix_dealer_city_name")
         batch_op.drop_index(batch_op.f("ix_dealer_city"))
         batch_op.drop_index("ix_dealer_abc_class_name")
