@@ -396,13 +396,26 @@ def _query_due(
         # Rows the working-day move pushes past due_until are all at the end,
         # so cutting in SQL keeps exactly the first ``limit`` due dealers.
         query = query.limit(limit)
-    moved: dict[str, date] = {}  # raw due date -> working day, shared by many rows
+    # Thousands of rows share a few hundred dates: parse and move each date once.
+    moved: dict[str, tuple[date, int]] = {}  # raw due date -> (working day, days overdue)
+    parsed: dict[str, date] = {}
+
+    def visit_day(text: str | None) -> date | None:
+        if text is None:
+            return None
+        day = parsed.get(text)
+        if day is None:
+            day = parsed[text] = date.fromisoformat(text)
+        return day
+
     found: list[DueDealer] = []
     rows = session.connection().execute(query).all()  # fetchall: far faster than iterating
     for dealer_id, name, city, abc_class, last_visit_on, raw_due in rows:
-        due = moved.get(raw_due)
-        if due is None:
-            due = moved[raw_due] = next_working_day(date.fromisoformat(raw_due))
+        due_and_overdue = moved.get(raw_due)
+        if due_and_overdue is None:
+            due = next_working_day(date.fromisoformat(raw_due))
+            due_and_overdue = moved[raw_due] = (due, (on - due).days)
+        due, overdue = due_and_overdue
         if due > due_until:
             break  # the move keeps the order, so every later row is later still
         found.append(
@@ -411,9 +424,9 @@ def _query_due(
                 name,
                 city,
                 _CLASS_BY_CODE[abc_class],
-                date.fromisoformat(last_visit_on) if last_visit_on else None,
+                visit_day(last_visit_on),
                 due,
-                (on - due).days,
+                overdue,
             )
         )
         if limit is not None and len(found) >= limit:
