@@ -15,13 +15,11 @@ from pathlib import Path
 
 import httpx
 import pytest
-from servertest import PASSWORD, TEST_PASSWORDS, ApiClient, World
+from servertest import ApiClient, World, build_world, server_settings
 from sqlalchemy import create_engine, text
 
 from fieldrep.server.core.config import Settings, normalise_database_url, sqlite_url
 from fieldrep.server.core.db import Database, open_server_database
-from fieldrep.server.main import create_app
-from fieldrep.server.services import admin
 
 POSTGRES_ENV = "FIELDREP_TEST_DATABASE_URL"
 POSTGRES_SKIP = (
@@ -77,42 +75,13 @@ def database(request: pytest.FixtureRequest, tmp_path: Path, home: Path) -> Iter
 
 @pytest.fixture
 def settings(database: Database) -> Settings:
-    return Settings(
-        database_url=database.url,
-        secret="test-secret-that-is-long-enough-for-hs256",
-        argon2_time_cost=1,
-        argon2_memory_kib=8,
-        argon2_parallelism=1,
-    )
+    return server_settings(database)
 
 
 @pytest.fixture
 def world(database: Database, settings: Settings) -> World:
     """Two territories: 杭州 (reps alice, bob; manager mona's team) and 宁波 (rep carol)."""
-    admin.initialise(database)
-    for username, role, display, manager in (
-        ("mona", "manager", "王经理", None),
-        ("alice", "rep", "李雷", "mona"),
-        ("bob", "rep", "韩梅梅", "mona"),
-        ("carol", "rep", "张伟", None),
-        ("root", "admin", "管理员", None),
-    ):
-        admin.add_user(
-            database,
-            TEST_PASSWORDS,
-            username,
-            PASSWORD,
-            role=role,
-            display_name=display,
-            manager=manager,
-        )
-    hangzhou = admin.add_territory(database, "杭州", region="华东")
-    ningbo = admin.add_territory(database, "宁波", region="华东")
-    admin.assign(database, "alice", "杭州")
-    admin.assign(database, "bob", "杭州")
-    admin.assign(database, "carol", "宁波")
-    app = create_app(settings, database=database)
-    return World(database=database, settings=settings, app=app, t1=hangzhou, t2=ningbo)
+    return build_world(database, settings)
 
 
 @pytest.fixture

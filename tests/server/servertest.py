@@ -12,6 +12,8 @@ from fastapi import FastAPI
 from fieldrep.server.core.config import Settings
 from fieldrep.server.core.db import Database
 from fieldrep.server.core.security import Passwords, new_id
+from fieldrep.server.main import create_app
+from fieldrep.server.services import admin
 from fieldrep.sync.protocol import (
     PROTOCOL_HEADER,
     PROTOCOL_VERSION,
@@ -35,6 +37,45 @@ class World:
     app: FastAPI
     t1: str  # 杭州: alice, bob (team of mona)
     t2: str  # 宁波: carol
+
+
+def build_world(database: Database, settings: Settings) -> World:
+    """Two territories: 杭州 (reps alice, bob; manager mona's team) and 宁波 (rep carol)."""
+    admin.initialise(database)
+    for username, role, display, manager in (
+        ("mona", "manager", "王经理", None),
+        ("alice", "rep", "李雷", "mona"),
+        ("bob", "rep", "韩梅梅", "mona"),
+        ("carol", "rep", "张伟", None),
+        ("root", "admin", "管理员", None),
+    ):
+        admin.add_user(
+            database,
+            TEST_PASSWORDS,
+            username,
+            PASSWORD,
+            role=role,
+            display_name=display,
+            manager=manager,
+        )
+    hangzhou = admin.add_territory(database, "杭州", region="华东")
+    ningbo = admin.add_territory(database, "宁波", region="华东")
+    admin.assign(database, "alice", "杭州")
+    admin.assign(database, "bob", "杭州")
+    admin.assign(database, "carol", "宁波")
+    app = create_app(settings, database=database)
+    return World(database=database, settings=settings, app=app, t1=hangzhou, t2=ningbo)
+
+
+def server_settings(database: Database) -> Settings:
+    """Settings with a fixed secret and cheap password hashing."""
+    return Settings(
+        database_url=database.url,
+        secret="test-secret-that-is-long-enough-for-hs256",
+        argon2_time_cost=1,
+        argon2_memory_kib=8,
+        argon2_parallelism=1,
+    )
 
 
 def dealer_fields(territory_id: str, name: str = "杭州恒达", **overrides: Any) -> dict[str, Any]:

@@ -9,4 +9,4 @@ from fieldrep.sync.protocol import ErrorResponse
 
 def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI entries for these status codes, all with the ErrorResponse body."""
-    return {code: {"model": ErrorResponse} for code in (*codes, 422, 500, 503)}
+    return {code: {"model": ErrorResponse} for code in (*codes, 400, 422, 500, 503)}
