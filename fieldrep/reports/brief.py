@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from itertools import groupby
 
-from reportlab.platypus import Flowable, KeepTogether
+from reportlab.platypus import Flowable
 
 from fieldrep.i18n import N_, _
 from fieldrep.reports.data import DealerBrief, DealerHeader, PlannedVisit
@@ -26,6 +26,7 @@ from fieldrep.reports.layout import (
     key_value_table,
     note,
     section,
+    short_section,
     styles,
     subsection,
     text,
@@ -94,14 +95,17 @@ def story(content: DealerBrief, stop_number: int | None = None) -> list[Flowable
     parts.extend(_open_items(content))
     parts.extend(_objections(content))
     parts.extend(_figures(content))
-    parts.extend(section(_("Question prompts")))
     prompts = [_(prompt) for prompt in QUESTION_PROMPTS]
     if not content.has_senior_contact:
         prompts.append(_(SENIOR_PROMPT))
-    parts.append(KeepTogether(bullet_list(prompts)))
-    parts.extend(section(_("Materials checklist")))
+    parts.append(short_section(_("Question prompts"), bullet_list(prompts)))
     ticked = set(content.plan.prep_checklist) if content.plan is not None else set()
-    parts.append(checklist((_(english), code in ticked) for code, english in MATERIALS))
+    parts.append(
+        short_section(
+            _("Materials checklist"),
+            checklist((_(english), code in ticked) for code, english in MATERIALS),
+        )
+    )
     return parts
 
 
@@ -304,6 +308,7 @@ def _open_items(content: DealerBrief) -> list[Flowable]:
                         for issue in issues
                     ],
                     [1.6, 3.0, 1.2, 1.1, 1.1],
+                    numeric=(3,),
                 )
             )
     if content.complaints:
@@ -422,6 +427,7 @@ def _figures(content: DealerBrief) -> list[Flowable]:
                     for line in content.sales
                 ],
                 [0.8, 0.9, 1.2, 1.2, 1.2, 1.1, 0.9],
+                numeric=(1, 2, 3, 4, 5),
             )
         )
     if content.price_changes:
@@ -446,6 +452,7 @@ def _figures(content: DealerBrief) -> list[Flowable]:
                     for line in content.price_changes
                 ],
                 [1, 2, 1, 1, 2.5],
+                numeric=(2, 3),
             )
         )
     if content.competitors:

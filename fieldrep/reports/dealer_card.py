@@ -352,6 +352,7 @@ class _Card:
                     for line in self.card.price_changes
                 ],
                 [1, 2, 1, 1, 2.5],
+                numeric=(2, 3),
             )
         ]
 
@@ -386,6 +387,7 @@ class _Card:
                     for line in self.card.sales
                 ],
                 [1.1, 0.9, 1.2, 1.2, 1.2, 1.1, 0.9],
+                numeric=(1, 2, 3, 4, 5),
             )
         ]
 

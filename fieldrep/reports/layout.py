@@ -370,6 +370,11 @@ def section(title: str) -> list[Flowable]:
     return [CondPageBreak(SECTION_ROOM), _band(title)]
 
 
+def short_section(title: str, content: list[Flowable]) -> Flowable:
+    """A section small enough to keep whole on one page (a checklist, signatures)."""
+    return KeepTogether([_band(title), *content])
+
+
 def subsection(title: str) -> list[Flowable]:
     """A small heading inside a section, kept off the foot of a page."""
     return [CondPageBreak(SUBSECTION_ROOM), text(title, styles().subsection)]
@@ -477,10 +482,12 @@ def data_table(
     headers: Sequence[str],
     rows: Sequence[Sequence[str]],
     widths: Sequence[float],
+    numeric: Sequence[int] = (),
 ) -> Flowable:
     """A grid with a header row repeated on every page; cells wrap their text.
 
-    ``widths`` are relative (they are scaled to the page width).
+    ``widths`` are relative (they are scaled to the page width); the ``numeric``
+    columns are aligned right.
     """
     st = styles()
     total = sum(widths)
@@ -506,6 +513,7 @@ def data_table(
         ("RIGHTPADDING", (0, 0), (-1, -1), 3.5),
         *_cell_style(st.cell, (0, 1), (-1, -1)),
         *_cell_style(st.head_cell, (0, 0), (-1, 0)),
+        *(("ALIGN", (column, 1), (column, -1), "RIGHT") for column in numeric),
     ]
     commands.extend(
         ("BACKGROUND", (0, index), (-1, index), STRIPE_FILL) for index in range(2, len(data), 2)
@@ -538,12 +546,33 @@ def bullet_list(items: Iterable[str], marker: str = "•") -> list[Flowable]:
     ]
 
 
-def checklist(items: Iterable[tuple[str, bool]]) -> Flowable:
-    """Tick boxes (□ open, ■ done) kept together on one page."""
-    lines: list[Flowable] = []
-    for item, done in items:
-        lines.extend(bullet_list([item], marker="■" if done else "□"))
-    return KeepTogether(lines)
+def checklist(items: Iterable[tuple[str, bool]]) -> list[Flowable]:
+    """Tick boxes in two columns: □ still to do, ■ done."""
+    st = styles()
+    boxes = [
+        cell(f"{'■' if done else '□'}  {item}", st.value, CONTENT_WIDTH / 2 - 8)
+        for item, done in items
+    ]
+    if not boxes:
+        return []
+    if len(boxes) % 2:
+        boxes.append("")
+    rows = [boxes[index : index + 2] for index in range(0, len(boxes), 2)]
+    return [
+        Table(
+            rows,
+            colWidths=[CONTENT_WIDTH / 2] * 2,
+            style=TableStyle(
+                [
+                    *_cell_style(st.value, (0, 0), (-1, -1)),
+                    ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                    ("LEFTPADDING", (0, 0), (-1, -1), 4),
+                    ("TOPPADDING", (0, 0), (-1, -1), 2),
+                    ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
+                ]
+            ),
+        )
+    ]
 
 
 def signature_block(title: str, signers: Sequence[tuple[str, str]]) -> Flowable:
@@ -579,4 +608,4 @@ def signature_block(title: str, signers: Sequence[tuple[str, str]]) -> Flowable:
             ]
         ),
     )
-    return KeepTogether([_band(title), table])
+    return short_section(title, [table])

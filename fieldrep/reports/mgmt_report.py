@@ -130,7 +130,7 @@ def _tally_table(report: MgmtReport) -> Flowable:
                 str(sum(t.next_period_planned for t in report.tallies)),
             ]
         )
-    return data_table(headers, rows, [1.6, 0.9, 0.7, 0.8, 0.8, 0.9, 1, 1.2, 1])
+    return data_table(headers, rows, [1.6, 0.9, 0.7, 0.8, 0.8, 0.9, 1, 1.2, 1], numeric=range(1, 9))
 
 
 def _written_task(task: WrittenTask, report_section: ReportSection, team: bool) -> list[Flowable]:
