@@ -12,7 +12,9 @@ a seed), makes the queries a rep would type for them and times
 
 It returns milliseconds (p50, p95, max per kind) and the mean hit count, so the
 lead's runner can print and check them (issue 3: p95 <= 20 ms for Chinese
-substrings and pinyin initials). Run alone: ``python benchmarks/bench_search.py DB``.
+substrings and pinyin initials), the size of the search tables and, with
+``rebuild=True``, the seconds a full rebuild of the index takes (rolled back).
+Run alone: ``python benchmarks/bench_search.py DB [--rebuild]``.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from pathlib import Path
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
-from fieldrep.storage.search import reading_variants, search_dealers
+from fieldrep.storage.search import reading_variants, rebuild_index, search_dealers
 
 _HAN_RUN = re.compile("[\u4e00-\u9fff]+")
 KINDS = ("cjk1", "cjk2", "cjk3", "pinyin", "initials", "phone")
@@ -106,12 +108,41 @@ def make_queries(engine: Engine, *, per_kind: int = 200, seed: int = 7) -> dict[
     return queries
 
 
+def index_size_mb(engine: Engine) -> float:
+    """Megabytes the search tables take in the database file."""
+    with engine.connect() as connection:
+        size = connection.execute(
+            text("SELECT sum(pgsize) FROM dbstat WHERE name LIKE 'search%'")
+        ).scalar()
+    return round(float(size or 0) / 1e6, 1)
+
+
+def time_rebuild(engine: Engine) -> float:
+    """Seconds :func:`rebuild_index` takes for the whole database (rolled back after)."""
+    with engine.connect() as connection:
+        transaction = connection.begin()
+        try:
+            started = time.perf_counter()
+            rebuild_index(connection)
+            return round(time.perf_counter() - started, 2)
+        finally:
+            transaction.rollback()
+
+
 def measure_search(
-    engine: Engine, *, per_kind: int = 200, seed: int = 7, limit: int = 50
+    engine: Engine,
+    *,
+    per_kind: int = 200,
+    seed: int = 7,
+    limit: int = 50,
+    rebuild: bool = False,
 ) -> dict[str, float]:
-    """Search latency in milliseconds per query kind: p50, p95, max, and mean hits."""
+    """Search latency in milliseconds per query kind (p50, p95, max, mean hits), the
+    index size, and with ``rebuild`` the seconds a full index rebuild takes."""
     queries = make_queries(engine, per_kind=per_kind, seed=seed)
-    results: dict[str, float] = {}
+    results: dict[str, float] = {"search_index_mb": index_size_mb(engine)}
+    if rebuild:
+        results["search_rebuild_s"] = time_rebuild(engine)
     with Session(engine) as session:
         for warm_up in [q for kind in KINDS for q in queries[kind][:5]]:
             search_dealers(session, warm_up, limit)
@@ -138,13 +169,17 @@ def main() -> None:
     parser.add_argument("db", type=Path, help="a FieldRep database with many dealers")
     parser.add_argument("--per-kind", type=int, default=200)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--rebuild", action="store_true", help="also time a full index rebuild")
     arguments = parser.parse_args()
     from fieldrep.storage.db import open_database
 
     engine = open_database(arguments.db, create=False)
     print(
         json.dumps(
-            measure_search(engine, per_kind=arguments.per_kind, seed=arguments.seed), indent=2
+            measure_search(
+                engine, per_kind=arguments.per_kind, seed=arguments.seed, rebuild=arguments.rebuild
+            ),
+            indent=2,
         )
     )
 

@@ -15,14 +15,16 @@ How it works (the schema is made by migration 0002):
   ``hxdq*`` all find 海信电器: a query matches where any syllable starts, never in
   the middle of one. Heteronyms get a few alternative readings (单县 is indexed
   as ``danxian`` and ``shanxian``); phrases use pypinyin's dictionary
-  (重庆 ``chongqing``, 长安 ``changan``). Contact names, the legal representative,
-  city and district are indexed as whole-word pinyin (``zhangwei``, ``zw``).
-- Phone numbers are indexed as every digit suffix of at least three digits, so any
-  run of digits of a number (area code, last four digits, the whole number)
-  matches, whatever separators it was written with.
-- Ranking: BM25 with heavy weights on the ``head`` column (the whole name and
-  short name as single tokens, so a match there is a *prefix* hit), then the name
-  columns, then the rest; notes weigh least.
+  (重庆 ``chongqing``, 长安 ``changan``). The legal form (有限公司 ...) gets no
+  pinyin suffixes: nobody types it. Contact names, the legal representative, city
+  and district are indexed as whole-word pinyin (``zhangwei``, ``zw``).
+- Phone numbers: all digits, the national number (no +86, no trunk 0), the digits
+  from each written group on, and the last 4, 7 and 8 digits, so a number is found by its start, its
+  local part or its tail (尾号) however it was written (:func:`phone_words`).
+- Ranking in tiers: dealers whose name or short name *starts* with the first term
+  (the ``head`` column holds both names as single tokens), then dealers whose
+  name columns hold every term, then the rest; BM25 with column weights orders
+  each tier (name above contacts and phones above address above notes).
 - Freshness: triggers on ``dealer`` and ``contact`` (names ``search_*``) ask the
   ``search_refresh`` view to recompute the dealer's document on every write, raw
   SQL and rows applied by sync included; tombstoned dealers and contacts drop out.
@@ -92,6 +94,7 @@ _WORD = re.compile(r"[^\W_]+")
 # A written phone number: digits with the usual separators between them.
 _PHONE_RUN = re.compile(r"\d(?:[\d\s\-().+/]*\d)?")
 _DIGITS = re.compile(r"\d+")
+_MOBILE_START = re.compile("1[3-9]")
 # The legal form at the end of a company name, left out of the pinyin suffixes.
 _LEGAL_FORM = re.compile("(股份有限公司|有限责任公司|有限公司)$")
 _PHONE_QUERY = re.compile(r"\+?[\d\-().]*\d[\d\-().]*")
@@ -100,6 +103,7 @@ MIN_PHONE_SUFFIX = 4  # shortest indexed digit tail of a phone number
 MIN_PHONE_DIGITS = 5  # shorter digit runs are ordinary numbers, not phones
 PHONE_TAILS = (4, 7, 8)  # last four digits (尾号) and local numbers without area code
 MAX_PHONE_DIGITS = 24
+NATIONAL_DIGITS = 10  # a national number after +86 has at least this many digits
 MAX_PINYIN_CHARS = 32  # names longer than this are indexed in pinyin up to here
 MAX_READING_VARIANTS = 4  # primary reading plus alternative heteronym readings
 MAX_QUERY_TERMS = 12
@@ -205,7 +209,7 @@ def _segment_readings(segment: str) -> tuple[tuple[str, ...], ...]:
     return ((chosen[0], *(reading for reading in others if reading != chosen[0])),)
 
 
-@lru_cache(maxsize=131072)
+@lru_cache(maxsize=16384)
 def _readings(value: str) -> tuple[tuple[str, ...], ...]:
     """The readings of each Han character of ``value``, the likeliest first.
 
@@ -236,7 +240,7 @@ def reading_variants(value: str) -> list[tuple[str, ...]]:
     return variants
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=16384)
 def pinyin_words(value: str, *, suffixes: bool = False) -> tuple[str, ...]:
     """Full pinyin and initials of ``value``; with ``suffixes``, of every syllable
     suffix too (``haixindianqi xindianqi ... hxdq xdq ...``), leaving out the legal
@@ -263,11 +267,20 @@ def pinyin_words(value: str, *, suffixes: bool = False) -> tuple[str, ...]:
     return tuple(words)
 
 
+def _country_code_length(digits: str) -> int:
+    """Length of a leading 86 or 0086 (China) before a full national number."""
+    for code in ("0086", "86"):
+        if digits.startswith(code) and len(digits) - len(code) >= NATIONAL_DIGITS:
+            return len(code)
+    return 0
+
+
 def phone_words(value: str) -> tuple[str, ...]:
     """Index words for the phone numbers written in ``value``.
 
-    For each number: all its digits, the digits from each written group on
-    (``0532-8888-1234`` gives ``88881234`` and ``1234``), without a trunk ``0``,
+    For each number: all its digits, the national number (without +86 and the
+    trunk 0; with a trunk 0 for a landline written with +86), the digits from
+    each written group on (``0532-8888-1234`` gives ``88881234`` and ``1234``),
     and its last 4, 7 and 8 digits. Prefix queries then find a number by its
     start, its local part or its tail, however it was written.
     """
@@ -280,7 +293,13 @@ def phone_words(value: str) -> tuple[str, ...]:
         if length < MIN_PHONE_DIGITS:
             words[digits] = None
             continue
-        starts = [0, 1] if digits[0] == "0" else [0]
+        # The national number: without the country code, without the trunk 0.
+        national = _country_code_length(digits)
+        if national and not _MOBILE_START.match(digits, national):
+            words["0" + digits[national:]] = None  # +86 532 ... is dialled 0532 ...
+        if digits[national] == "0":
+            national += 1
+        starts = [0, national]
         position = 0
         for group in groups[:-1]:
             position += len(group)
@@ -425,7 +444,8 @@ def _parse_term(term: str) -> _Term | None:
         anywhere = _phrase(tokens, prefix=not _CJK_CHAR.fullmatch(tokens[-1]))
     elif _PHONE_QUERY.fullmatch(term):
         # Phone digits however written: 0532-8888 1234, (0532)88881234, +86 138...
-        tokens = [re.sub(r"\D", "", term)]
+        digits = re.sub(r"\D", "", term)
+        tokens = [digits[_country_code_length(digits) :]]
         anywhere = _phrase(tokens, prefix=True)
     else:
         # Pinyin (haixin, hxdq), a word or a code. Pinyin apostrophes (xi'an)
@@ -438,7 +458,13 @@ def _parse_term(term: str) -> _Term | None:
 
 
 def _parse(query: str) -> list[_Term]:
-    terms = normalize(query).replace(VALUE_BREAK, " ").split()
+    terms: list[str] = []
+    for term in normalize(query).replace(VALUE_BREAK, " ").split():
+        # Digits written in groups (139 1234 5678, +86 532 8888 1234) are one number.
+        if terms and _PHONE_QUERY.fullmatch(term) and _PHONE_QUERY.fullmatch(terms[-1]):
+            terms[-1] += term
+        else:
+            terms.append(term)
     parsed = [found for term in terms if (found := _parse_term(term))]
     return parsed[:MAX_QUERY_TERMS]
 

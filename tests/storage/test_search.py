@@ -131,6 +131,39 @@ def test_phone_digits(store: Store, make_dealer: MakeDealer, find: Any) -> None:
     ):
         assert find(query) == ["潍坊宏达五金"], query
     assert find("99998888") == []
+    assert find("1234 5678") == ["潍坊宏达五金"]  # digits in groups are one number
+    assert find("5678 1234") == []
+
+
+@pytest.mark.parametrize(
+    ("stored", "query"),
+    [
+        ("+86 138 1234 5678", "13812345678"),
+        ("13812345678", "+86 138 1234 5678"),
+        ("13812345678", "0086-13812345678"),
+        ("8613812345678", "13812345678"),
+        ("+86 532 8888 1234", "0532-88881234"),
+        ("+86 532 8888 1234", "8888 1234"),
+        ("0532-88881234", "+86 532 8888 1234"),
+        ("(010) 1234 5678", "010-12345678"),
+        ("010 1234 5678", "+86 10 1234 5678"),
+        ("0535-1234567", "1234567"),
+        ("05351234567", "1234567"),
+        ("0535-1234567 / 13912345678", "13912345678"),
+    ],
+)
+def test_phone_numbers_match_however_written(
+    engine: Engine, make_dealer: MakeDealer, find: Any, stored: str, query: str
+) -> None:
+    dealer = make_dealer(name="潍坊宏达五金")
+    make_dealer(name="日照东方建材", phone="0633-7654321")
+    # Written as it came (imports and sync bring numbers in any format).
+    with engine.begin() as connection:
+        connection.execute(
+            text("UPDATE dealer SET phone = :phone WHERE id = :id"),
+            {"phone": stored, "id": dealer.id},
+        )
+    assert find(query) == ["潍坊宏达五金"]
 
 
 def test_address_city_and_notes(make_dealer: MakeDealer, find: Any) -> None:
@@ -268,7 +301,9 @@ def test_match_expression_quotes_every_token() -> None:
     assert search.match_expression("hxdq") == '"hxdq" *'
     assert search.match_expression("TCL王") == '"tcl 王"'
     assert search.match_expression("A3 海信") == '"a3" * AND "海 信"'
-    assert search.match_expression("0532-8888 1234") == '"05328888" * AND "1234" *'
+    assert search.match_expression("0532-8888 1234") == '"053288881234" *'
+    assert search.match_expression("+86 138 1234 5678") == '"13812345678" *'
+    assert search.match_expression("1234 海信 5678") == '"1234" * AND "海 信" AND "5678" *'
 
 
 # ------------------------------------------------------------------ freshness
