@@ -17,10 +17,12 @@ from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from typing import Any, Generic, TypeVar
 
+from pypinyin import lazy_pinyin
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from fieldrep.i18n import N_, _
+from fieldrep.storage.cadence import visit_stats
 from fieldrep.storage.enums import (
     AbcClass,
     ComplaintCategory,
@@ -47,10 +49,12 @@ from fieldrep.storage.models import (
     Objection,
     VisitPlanItem,
 )
+from fieldrep.storage.search import search_dealers
 from fieldrep.storage.services.core import Store, get_live
 from fieldrep.storage.services.rules import latest_credit_risk
 from fieldrep.storage.services.settings_service import get_setting
 from fieldrep.storage.settings import STALE_PROFILE_DAYS
+from fieldrep.storage.workdays import next_working_day, previous_working_day
 
 T = TypeVar("T")
 
@@ -598,8 +602,236 @@ def _empty(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
+# ---------------------------------------------------------------- dealer list (GUI)
+
+# The most dealers a search shows: the best matches first (BM25).
+DEALER_SEARCH_LIMIT = 2000
+# Columns the dealer list sorts on, in SQL.
+DEALER_SORT_KEYS = (
+    "name",
+    "city",
+    "abc_class",
+    "credit_grade",
+    "lifecycle_status",
+    "last_visit_on",
+    "due_on",
+    "open_follow_ups",
+    "phone",
+)
+
+
+@dataclass(frozen=True)
+class DealerListFilter:
+    """What the dealer list shows: search text and filters (all must hold)."""
+
+    text: str = ""
+    abc_class: AbcClass | None = None
+    city: str | None = None
+    credit_grade: str | None = None
+    due_only: bool = False  # due or overdue for a visit by cadence
+    with_open_follow_ups: bool = False
+    territory_ids: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
+class DealerIds:
+    """The ids of the dealers a filter shows, in display order."""
+
+    ids: tuple[str, ...]
+    truncated: bool = False  # the search found more than DEALER_SEARCH_LIMIT
+
+
+@dataclass(frozen=True)
+class DealerListRow:
+    """One line of the dealer list; ``due_on`` is already moved to a working day."""
+
+    id: str
+    name: str
+    short_name: str | None
+    city: str | None
+    abc_class: AbcClass
+    credit_grade: str | None
+    lifecycle_status: LifecycleStatus
+    phone: str | None
+    last_visit_on: date | None
+    due_on: date | None
+    open_follow_ups: int
+
+
+@dataclass(frozen=True)
+class DealerChoices:
+    """The values the dealer list's filters offer."""
+
+    cities: tuple[str, ...]
+    credit_grades: tuple[str, ...]
+
+
+def _open_follow_up_condition() -> Any:
+    return (
+        FollowUp.dealer_id == Dealer.id,
+        FollowUp.deleted.is_(False),
+        FollowUp.status.not_in(CLOSED_FOLLOW_UP),
+    )
+
+
+def dealer_list_ids(
+    store: Store,
+    filters: DealerListFilter,
+    *,
+    sort: str | None = None,
+    descending: bool = False,
+) -> DealerIds:
+    """Ids of the live dealers matching ``filters``, sorted in SQL.
+
+    With search text and no ``sort``, the best matches come first; without text
+    the default order is by name. ``sort`` is one of :data:`DEALER_SORT_KEYS`.
+    """
+    if sort is not None and sort not in DEALER_SORT_KEYS:
+        raise ValueError(f"unknown sort key {sort!r}")
+    stats = visit_stats.c
+    with store.read() as session:
+        ranks: dict[str, int] | None = None
+        truncated = False
+        if filters.text.strip():
+            hits = search_dealers(
+                session,
+                filters.text,
+                DEALER_SEARCH_LIMIT,
+                territory_ids=filters.territory_ids,
+            )
+            if not hits:
+                return DealerIds(())
+            truncated = len(hits) >= DEALER_SEARCH_LIMIT
+            ranks = {hit.dealer_id: rank for rank, hit in enumerate(hits)}
+        query = select(Dealer.id).where(Dealer.deleted.is_(False))
+        needs_stats = filters.due_only or sort in ("last_visit_on", "due_on")
+        if needs_stats:
+            query = query.outerjoin(visit_stats, stats.dealer_id == Dealer.id)
+        if ranks is not None:
+            query = query.where(Dealer.id.in_(list(ranks)))
+        if filters.territory_ids is not None:
+            query = query.where(Dealer.territory_id.in_(list(filters.territory_ids)))
+        if filters.abc_class is not None:
+            query = query.where(Dealer.abc_class == filters.abc_class)
+        if filters.city is not None:
+            query = query.where(Dealer.city == filters.city)
+        if filters.credit_grade is not None:
+            query = query.where(Dealer.credit_grade == filters.credit_grade)
+        if filters.due_only:
+            # Due on or before today once moved to a working day: the raw due date is
+            # on or before the last working day up to today (moving keeps the order).
+            last_working = previous_working_day(store.today())
+            query = query.where(stats.due_on.is_not(None), stats.due_on <= last_working.isoformat())
+        if filters.with_open_follow_ups:
+            query = query.where(select(FollowUp.id).where(*_open_follow_up_condition()).exists())
+        if sort is None and ranks is not None:
+            found = session.scalars(query).all()
+            ordered = sorted(found, key=lambda dealer_id: ranks[dealer_id])
+            return DealerIds(tuple(ordered), truncated)
+        query = query.order_by(*_dealer_order(sort or "name", descending), Dealer.name, Dealer.id)
+        return DealerIds(tuple(session.scalars(query).all()), truncated)
+
+
+def _dealer_order(sort: str, descending: bool) -> list[Any]:
+    stats = visit_stats.c
+    column: Any
+    if sort == "last_visit_on":
+        column = stats.last_visit_on
+    elif sort == "due_on":
+        column = stats.due_on
+    elif sort == "open_follow_ups":
+        column = (
+            select(func.count(FollowUp.id))
+            .where(*_open_follow_up_condition())
+            .correlate(Dealer)
+            .scalar_subquery()
+        )
+    else:
+        column = getattr(Dealer, sort)
+    ordered = column.desc() if descending else column.asc()
+    return [ordered.nulls_last()]
+
+
+def dealer_list_rows(store: Store, ids: Sequence[str]) -> dict[str, DealerListRow]:
+    """The list lines of the given dealers (one page), by id; missing ids are left out."""
+    if not ids:
+        return {}
+    stats = visit_stats.c
+    open_count = (
+        select(func.count(FollowUp.id))
+        .where(*_open_follow_up_condition())
+        .correlate(Dealer)
+        .scalar_subquery()
+    )
+    query = (
+        select(
+            Dealer.id,
+            Dealer.name,
+            Dealer.short_name,
+            Dealer.city,
+            Dealer.abc_class,
+            Dealer.credit_grade,
+            Dealer.lifecycle_status,
+            Dealer.phone,
+            stats.last_visit_on,
+            stats.due_on,
+            open_count,
+        )
+        .outerjoin(visit_stats, stats.dealer_id == Dealer.id)
+        .where(Dealer.id.in_(list(ids)))
+    )
+    rows: dict[str, DealerListRow] = {}
+    with store.read() as session:
+        for row in session.execute(query):
+            rows[row[0]] = DealerListRow(
+                id=row[0],
+                name=row[1],
+                short_name=row[2],
+                city=row[3],
+                abc_class=row[4],
+                credit_grade=row[5],
+                lifecycle_status=row[6],
+                phone=row[7],
+                last_visit_on=date.fromisoformat(row[8]) if row[8] else None,
+                due_on=next_working_day(date.fromisoformat(row[9])) if row[9] else None,
+                open_follow_ups=int(row[10] or 0),
+            )
+    return rows
+
+
+def _grade_order(grade: str) -> tuple[str, int, str]:
+    # AAA before AA before A, then B, C ...: letter first, longer runs first.
+    return (grade[:1], -len(grade), grade)
+
+
+def dealer_filter_choices(
+    store: Store, territory_ids: Sequence[str] | None = None
+) -> DealerChoices:
+    """The cities (in pinyin order) and credit grades that live dealers have."""
+    query_cities = select(Dealer.city).where(Dealer.deleted.is_(False), Dealer.city.is_not(None))
+    query_grades = select(Dealer.credit_grade).where(
+        Dealer.deleted.is_(False), Dealer.credit_grade.is_not(None)
+    )
+    if territory_ids is not None:
+        query_cities = query_cities.where(Dealer.territory_id.in_(list(territory_ids)))
+        query_grades = query_grades.where(Dealer.territory_id.in_(list(territory_ids)))
+    with store.read() as session:
+        cities = [str(city) for city in session.scalars(query_cities.distinct()) if city]
+        grades = [str(grade) for grade in session.scalars(query_grades.distinct()) if grade]
+    return DealerChoices(
+        tuple(sorted(cities, key=lambda city: ("".join(lazy_pinyin(city)), city))),
+        tuple(sorted(grades, key=_grade_order)),
+    )
+
+
 __all__ = [
+    "DEALER_SEARCH_LIMIT",
+    "DEALER_SORT_KEYS",
     "ComplaintRow",
+    "DealerChoices",
+    "DealerIds",
+    "DealerListFilter",
+    "DealerListRow",
     "DealerRow",
     "DealerWarning",
     "FollowUpRow",
@@ -609,6 +841,9 @@ __all__ = [
     "TimelineEvent",
     "TimelineKind",
     "WarningCode",
+    "dealer_filter_choices",
+    "dealer_list_ids",
+    "dealer_list_rows",
     "dealer_timeline",
     "dealer_warnings",
     "dealers",

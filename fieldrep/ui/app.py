@@ -1,28 +1,44 @@
-"""Application start-up: fonts, language, logging and the main window.
+"""Application start-up: wires paths, logging, language, font, database and main window.
 
-Until the workbench of issue 5 lands, the main window is a placeholder that says
-so in the user's language and points at the command line.
+``run_gui`` is what ``fieldrep`` without arguments runs. The order keeps a cold
+start fast: Qt and the window come first (the storage layer is not even
+imported yet), the window is shown, and the database is opened on the database
+worker; the views appear as soon as it is ready. A second start on the same
+profile asks the first window to come to the front and exits.
 """
 
 from __future__ import annotations
 
+import argparse
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QLibraryInfo, QLocale, Qt, QTranslator
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QFontDatabase
-from PySide6.QtWidgets import QApplication, QLabel, QMainWindow, QMessageBox, QWidget
+from PySide6.QtWidgets import QApplication, QMessageBox
 
-from fieldrep.i18n import _, current_language, set_language
+from fieldrep.i18n import _, current_language
 from fieldrep.logging_setup import install_excepthook, setup_logging
-from fieldrep.paths import APP_NAME, font_path
+from fieldrep.paths import APP_NAME, default_database_path, font_path
+from fieldrep.ui.common import app_title
+from fieldrep.ui.language import apply_language
+from fieldrep.ui.mainwindow import MainWindow
+from fieldrep.ui.ops import Workers
+from fieldrep.ui.single_instance import InstanceGuard
+from fieldrep.ui.uisettings import UiSettings
+
+if TYPE_CHECKING:
+    from fieldrep.storage.services.core import Store
 
 log = logging.getLogger("fieldrep.ui")
 
 LANGUAGE_ENV = "FIELDREP_LANGUAGE"
-_qt_translators: list[QTranslator] = []
+
+__all__ = ["apply_language", "load_bundled_font", "run_gui", "window_title"]
 
 
 def load_bundled_font() -> str | None:
@@ -42,77 +58,105 @@ def load_bundled_font() -> str | None:
     return families[0]
 
 
-def apply_language(app: QApplication, language: str) -> str:
-    """Switch FieldRep's catalogue and Qt's own dialogs to ``language``; returns it."""
-    set_language(language)
-    chosen = current_language()
-    for translator in _qt_translators:
-        app.removeTranslator(translator)
-    _qt_translators.clear()
-    if chosen != "en":
-        folder = QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)
-        translator = QTranslator(app)
-        if translator.load(QLocale(chosen), "qtbase", "_", folder):
-            app.installTranslator(translator)
-            _qt_translators.append(translator)
-        else:
-            log.info("no Qt translation for %s in %s", chosen, folder)
-    return chosen
+def use_bundled_font_if_needed(app: QApplication) -> str | None:
+    """Load the bundled font; make it the default when no system font has Chinese."""
+    family = load_bundled_font()
+    chinese = set(QFontDatabase.families(QFontDatabase.WritingSystem.SimplifiedChinese))
+    if family is not None and chinese <= {family}:
+        font = app.font()
+        font.setFamilies([family, *font.families()])
+        app.setFont(font)
+    return family
 
 
 def window_title() -> str:
     """The application's name as shown in title bars, in the current language."""
-    return _("FieldRep sales visit workbench")
-
-
-class PlaceholderWindow(QMainWindow):
-    """Stands in for the workbench (issue 5) and tells the user what works today."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setObjectName("placeholder_window")
-        self.setWindowTitle(window_title())
-        self.message = QLabel(
-            _(
-                "The workbench is still being built.\n"
-                "Meanwhile, the command line can already search dealers and list due "
-                "visits: run “fieldrep --help” to see how."
-            )
-        )
-        self.message.setObjectName("placeholder_message")
-        self.message.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.message.setWordWrap(True)
-        self.message.setMargin(32)
-        self.setCentralWidget(self.message)
-        self.resize(720, 420)
-
-
-def create_main_window() -> QMainWindow:
-    """The main window for the current language."""
-    return PlaceholderWindow()
+    return app_title()
 
 
 def _show_error(message: str) -> None:
-    QMessageBox.critical(None, window_title(), message)
+    QMessageBox.critical(None, app_title(), message)
 
 
-def run_gui(argv: Sequence[str]) -> int:
-    """Start the desktop application and return its exit code."""
+def parse_arguments(argv: Sequence[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="fieldrep", add_help=False)
+    parser.add_argument("--db", type=Path, default=None)
+    parser.add_argument("--lang", default=None)
+    parser.add_argument("--today", default=None)
+    known, _unknown = parser.parse_known_args(list(argv[1:]))
+    return known
+
+
+def choose_language(settings: UiSettings, requested: str | None = None) -> str:
+    """--lang, then FIELDREP_LANGUAGE, then the saved choice, then the default (zh_CN)."""
+    return requested or os.environ.get(LANGUAGE_ENV) or settings.language or current_language()
+
+
+def start_database(window: MainWindow, db_path: Path, today: str | None) -> None:
+    """Open the database on the worker; the window builds its views when it is ready."""
+    from fieldrep.ui.startup import open_store, today_source
+
+    clock = today_source(today)
+
+    def failed(error: BaseException) -> None:
+        window.loading.setText(_("The database could not be opened."))
+        window.workers.show_failure(window, error)
+
+    window.workers.run_db(window, lambda: open_store(db_path, clock), window.attach_store, failed)
+
+
+def run_gui(
+    argv: Sequence[str],
+    *,
+    on_ready: Callable[[MainWindow], None] | None = None,
+) -> int:
+    """Start the desktop application and return its exit code.
+
+    ``on_ready`` is called once the window is shown and the event loop runs
+    (benchmarks measure the cold start up to there).
+    """
+    arguments = parse_arguments(argv)
     setup_logging()
-    app = QApplication.instance()
-    if not isinstance(app, QApplication):
-        app = QApplication(list(argv))
+    existing = QApplication.instance()
+    app = existing if isinstance(existing, QApplication) else QApplication(list(argv))
     app.setApplicationName(APP_NAME)
     app.setOrganizationName(APP_NAME)
-    family = load_bundled_font()
-    log.info("bundled font: %s", family)
-    apply_language(app, os.environ.get(LANGUAGE_ENV) or current_language())
+    settings = UiSettings()
+    apply_language(app, choose_language(settings, arguments.lang))
+
+    guard = InstanceGuard()
+    if not guard.acquire():
+        if guard.ask_first_to_raise():
+            log.info("FieldRep already runs on this profile: raised its window")
+            return 0
+        QMessageBox.warning(
+            None,
+            app_title(),
+            _("FieldRep is already running with this profile. Close it before starting again."),
+        )
+        return 1
+
+    use_bundled_font_if_needed(app)
+    workers = Workers()
     restore_hooks = install_excepthook(_show_error)
+    store: Store | None = None
     try:
-        window = create_main_window()
+        db_path = arguments.db or default_database_path()
+        window = MainWindow(workers, settings, db_path)
+        window.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, False)
+        guard.raise_requested.connect(window.bring_to_front)
         window.show()
-        return app.exec()
+        start_database(window, db_path, arguments.today)
+        if on_ready is not None:
+            QTimer.singleShot(0, lambda: on_ready(window))
+        code = app.exec()
+        store = window.services.store if window.services is not None else None
+        return code
     finally:
+        workers.shutdown()
+        if store is not None:
+            store.engine.dispose()
+        guard.release()
         restore_hooks()
 
 

@@ -1,31 +1,16 @@
-"""The placeholder main window: translated title, readable Chinese, a screenshot."""
+"""Start-up: the bundled font, the language, and the whole application run end to end."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from PySide6.QtGui import QFont, QFontDatabase, QFontMetrics
-from PySide6.QtWidgets import QApplication, QLabel
-from pytestqt.qtbot import QtBot
+from PySide6.QtWidgets import QApplication
 
-from fieldrep.i18n import language
-from fieldrep.ui.app import (
-    PlaceholderWindow,
-    apply_language,
-    create_main_window,
-    load_bundled_font,
-    window_title,
-)
-
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "screenshots"
-
-
-@pytest.fixture
-def cjk_family(qapp: QApplication) -> str:
-    family = load_bundled_font()
-    assert family is not None, "resources/fonts/wqy-microhei.ttc did not load"
-    return family
+from fieldrep.ui.app import apply_language, choose_language, parse_arguments, run_gui, window_title
+from fieldrep.ui.mainwindow import MainWindow
+from fieldrep.ui.uisettings import UiSettings
+from fieldrep.ui.views.today import TodayView
 
 
 def test_bundled_font_covers_chinese(cjk_family: str) -> None:
@@ -35,23 +20,6 @@ def test_bundled_font_covers_chinese(cjk_family: str) -> None:
     assert all(metrics.inFontUcs4(ord(char)) for char in "销售拜访工作台经销商")
 
 
-def test_window_title_is_chinese_by_default(qtbot: QtBot, cjk_family: str) -> None:
-    window = create_main_window()
-    qtbot.addWidget(window)
-    assert window.windowTitle() == "FieldRep 销售拜访工作台"
-    label = window.findChild(QLabel, "placeholder_message")
-    assert label is not None
-    assert "fieldrep --help" in label.text()
-    assert "工作台" in label.text()
-
-
-def test_window_in_english(qtbot: QtBot, qapp: QApplication) -> None:
-    with language("en"):
-        window = PlaceholderWindow()
-    qtbot.addWidget(window)
-    assert window.windowTitle() == "FieldRep sales visit workbench"
-
-
 def test_apply_language_switches_the_catalogue(qapp: QApplication) -> None:
     assert apply_language(qapp, "en_US.UTF-8") == "en"
     assert window_title() == "FieldRep sales visit workbench"
@@ -59,22 +27,46 @@ def test_apply_language_switches_the_catalogue(qapp: QApplication) -> None:
     assert window_title() == "FieldRep 销售拜访工作台"
 
 
-@pytest.mark.parametrize("lang", ["zh_CN", "en"])
-def test_screenshot(qtbot: QtBot, cjk_family: str, lang: str) -> None:
-    with language(lang):
-        window = PlaceholderWindow()
-    qtbot.addWidget(window)
-    window.resize(720, 420)
-    SCREENSHOTS.mkdir(exist_ok=True)
-    target = SCREENSHOTS / f"placeholder_{lang}.png"
-    image = window.grab()
-    assert image.save(str(target))
-    assert target.stat().st_size > 0
-    # Only something was painted, beyond the background, where the message is.
-    picture = image.toImage()
-    colours = {
-        picture.pixel(x, y)
-        for x in range(0, picture.width(), 3)
-        for y in range(0, picture.height(), 3)
-    }
-    assert len(colours) > 2
+def test_language_choice_order(ui_settings: UiSettings, monkeypatch: object) -> None:
+    assert choose_language(ui_settings) == "zh_CN"
+    ui_settings.language = "en"
+    assert choose_language(ui_settings) == "en"
+    assert choose_language(ui_settings, "zh_CN") == "zh_CN"
+
+
+def test_arguments_ignore_qt_options() -> None:
+    parsed = parse_arguments(["fieldrep", "--db", "/tmp/x.db", "-platform", "offscreen"])
+    assert parsed.db == Path("/tmp/x.db")
+    assert parsed.today is None
+
+
+def test_run_gui_opens_the_database_and_shows_today(
+    qapp: QApplication, tmp_path: Path, fieldrep_home: Path
+) -> None:
+    """The real start-up path on an empty database: a local rep is made, Today is shown."""
+    seen: dict[str, object] = {}
+    db_path = tmp_path / "fresh.db"
+
+    def ready(window: MainWindow) -> None:
+        seen["title"] = window.windowTitle()
+
+        def check() -> None:
+            view = window.current_view()
+            if window.services is None or not isinstance(view, TodayView) or view.data is None:
+                from PySide6.QtCore import QTimer
+
+                QTimer.singleShot(20, check)
+                return
+            seen["user"] = window.services.store.user.display_name
+            seen["plan"] = len(view.data.plan)
+            window.close()
+
+        check()
+
+    code = run_gui(["fieldrep", "--db", str(db_path), "--today", "2026-11-25"], on_ready=ready)
+    assert code == 0
+    assert seen["title"] == "FieldRep 销售拜访工作台"
+    assert seen["user"], "a local rep was made on the empty database"
+    assert seen["plan"] == 0
+    assert db_path.is_file()
+    assert (fieldrep_home / "fieldrep-gui.ini").is_file(), "the layout was saved on close"

@@ -1,0 +1,65 @@
+"""Small shared pieces of the GUI: the application title, dates and numbers as shown.
+
+Kept free of storage imports so that the main window can appear before the
+database layer has been imported (cold start).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from fieldrep.i18n import N_, _, current_language
+
+APP_TITLE = N_("FieldRep sales visit workbench")
+
+WEEKDAYS = (
+    N_("Monday"),
+    N_("Tuesday"),
+    N_("Wednesday"),
+    N_("Thursday"),
+    N_("Friday"),
+    N_("Saturday"),
+    N_("Sunday"),
+)
+
+
+def app_title() -> str:
+    """The application's name as shown in title bars, in the current language."""
+    return _(APP_TITLE)
+
+
+def format_day(day: date | None) -> str:
+    """A date as a rep reads it: 2026-11-25 (ISO is unambiguous in both languages)."""
+    return "" if day is None else day.isoformat()
+
+
+def format_long_day(day: date) -> str:
+    """The heading of the Today view: 2026年11月25日 星期三 / Wednesday, 25 November 2026."""
+    if current_language() == "zh_CN":
+        return f"{day.year}年{day.month}月{day.day}日 {_(WEEKDAYS[day.weekday()])}"
+    return f"{_(WEEKDAYS[day.weekday()])}, {day.day} {day.strftime('%B')} {day.year}"
+
+
+def format_moment(moment: datetime | None, today: date) -> str:
+    """A local time stamp: only the time when it is today, else date and time."""
+    if moment is None:
+        return ""
+    local = moment.astimezone()
+    if local.date() == today:
+        return local.strftime("%H:%M")
+    return local.strftime("%Y-%m-%d %H:%M")
+
+
+def format_money(amount: Decimal | float | int | None) -> str:
+    """Yuan with thousands separators; Chinese readers get 万 for large amounts."""
+    if amount is None:
+        return ""
+    value = Decimal(str(amount))
+    if current_language() == "zh_CN" and abs(value) >= 10000:
+        return _("{amount} ten-thousand yuan").format(amount=f"{value / 10000:,.1f}")
+    return _("{amount} yuan").format(amount=f"{value:,.0f}")
+
+
+def format_percent(value: Decimal | float) -> str:
+    return f"{Decimal(str(value)):.1f}%"

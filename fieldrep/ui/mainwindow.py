@@ -1,0 +1,541 @@
+"""The main window: navigation, the views, menus and shortcuts, the sync status bar.
+
+It holds layout and wiring only. Views come from :mod:`fieldrep.ui.registry`
+(built on first use), records open through the registry's openers, and all data
+work goes through the window's :class:`~fieldrep.ui.ops.Workers`.
+
+Start-up order (see :mod:`fieldrep.ui.app`): the window is shown first, with a
+"opening the database" page; :meth:`MainWindow.attach_store` then builds the
+current view once the database is open on the worker. So the window answers the
+user at once on a cold start, whatever the size of the database.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from functools import partial
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QEvent, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QMainWindow,
+    QMenu,
+    QMessageBox,
+    QSplitter,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from fieldrep.i18n import N_, _, ngettext
+from fieldrep.ui import registry
+from fieldrep.ui import uisettings as keys
+from fieldrep.ui.common import app_title
+from fieldrep.ui.ops import Workers
+from fieldrep.ui.qtcompat import emit
+from fieldrep.ui.services import AppServices
+from fieldrep.ui.statusbar import SyncStatusBar
+from fieldrep.ui.sync_bridge import NOT_CONFIGURED, SyncOutcome, SyncState
+from fieldrep.ui.uisettings import UiSettings
+from fieldrep.ui.views.base import PlaceholderView, View
+
+if TYPE_CHECKING:
+    from fieldrep.storage.services.core import Store
+
+log = logging.getLogger("fieldrep.ui")
+
+SYNC_STATE_REFRESH_MS = 60_000
+NAV_SPLITTER = "main_navigation"
+DEFAULT_VIEW = "today"
+
+
+class RecordPlaceholderDialog(QDialog):
+    """Says what will open here while the record's window is still being built."""
+
+    def __init__(self, kind: registry.RecordKind, record_label: str, parent: QWidget) -> None:
+        super().__init__(parent)
+        self.setObjectName(f"placeholder_{kind.kind}")
+        self.kind = kind
+        self.record_label = record_label
+        layout = QVBoxLayout(self)
+        self.heading = QLabel()
+        font = self.heading.font()
+        font.setBold(True)
+        font.setPointSizeF(font.pointSizeF() * 1.2)
+        self.heading.setFont(font)
+        self.description = QLabel()
+        self.description.setWordWrap(True)
+        self.description.setMinimumWidth(420)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(self.heading)
+        layout.addWidget(self.description)
+        layout.addWidget(buttons)
+        self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.retranslate()
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.LanguageChange:
+            self.retranslate()
+        super().changeEvent(event)
+
+    def retranslate(self) -> None:
+        self.setWindowTitle(_(self.kind.title))
+        self.heading.setText(_(self.kind.title))
+        note = _("This part of the workbench is being built.")
+        self.description.setText(f"{_(self.kind.placeholder)}\n\n{note}")
+
+
+# The shortcuts listed in Help > Keyboard shortcuts, in menu order.
+SHORTCUT_LABELS: tuple[tuple[str, str], ...] = (
+    ("find_dealer", N_("Find a dealer")),
+    ("new_visit", N_("New visit record")),
+    ("refresh", N_("Refresh")),
+    ("sync", N_("Sync now")),
+    ("settings", N_("Settings")),
+    ("shortcuts", N_("Keyboard shortcuts")),
+    ("quit", N_("Quit")),
+)
+SHORTCUT_KEYS: dict[str, QKeySequence.StandardKey | str] = {
+    "find_dealer": "Ctrl+F",
+    "new_visit": "Ctrl+N",
+    "refresh": "F5",
+    "sync": "Ctrl+S",
+    "settings": "Ctrl+,",
+    "shortcuts": "F1",
+    "quit": "Ctrl+Q",
+}
+
+
+class ShortcutsDialog(QDialog):
+    """Help > Keyboard shortcuts: every shortcut with what it does."""
+
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self.setObjectName("shortcuts_dialog")
+        self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.window_ = window
+        self.form = QFormLayout()
+        self.form.setHorizontalSpacing(24)
+        layout = QVBoxLayout(self)
+        layout.addLayout(self.form)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+        self.retranslate()
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.LanguageChange:
+            self.retranslate()
+        super().changeEvent(event)
+
+    def rows(self) -> list[tuple[str, str]]:
+        """(key sequence, what it does) in the current language."""
+        found = []
+        for action in self.window_.shortcut_actions():
+            sequence = action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
+            found.append((sequence, action.text().replace("&", "").rstrip("…")))
+        return found
+
+    def retranslate(self) -> None:
+        self.setWindowTitle(_("Keyboard shortcuts"))
+        while self.form.rowCount():
+            self.form.removeRow(0)
+        for sequence, text in self.rows():
+            key = QLabel(sequence)
+            key.setStyleSheet("font-weight: bold;")
+            self.form.addRow(key, QLabel(text))
+
+
+class MainWindow(QMainWindow):
+    """The workbench window. Built from explicit services; no global state."""
+
+    view_shown = Signal(str)
+    record_requested = Signal(str, str)
+    sync_finished = Signal(object)  # SyncOutcome: the digest helper listens here
+    sync_state_changed = Signal(object)  # SyncState
+
+    def __init__(
+        self,
+        workers: Workers,
+        settings: UiSettings,
+        db_path: Path,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("main_window")
+        self.workers = workers
+        self.settings = settings
+        self.db_path = db_path
+        self.services: AppServices | None = None
+        self.views: dict[str, View] = {}
+        self.last_digest: tuple[str, ...] = ()
+        stored_view = settings.text(keys.LAST_VIEW, DEFAULT_VIEW)
+        self.current_key = stored_view if stored_view in registry.NAV_KEYS else DEFAULT_VIEW
+
+        self.navigation = QListWidget()
+        self.navigation.setObjectName("navigation")
+        self.navigation.setIconSize(QSize(0, 0))
+        self.navigation.setSpacing(2)
+        for slot in registry.NAVIGATION:
+            item = QListWidgetItem()
+            item.setData(Qt.ItemDataRole.UserRole, slot.key)
+            self.navigation.addItem(item)
+        self.navigation.currentRowChanged.connect(self._on_navigation_row)
+        self.navigation.setStyleSheet(
+            "QListWidget#navigation { border: none; padding-top: 8px; }"
+            "QListWidget#navigation::item { padding: 8px 14px; }"
+        )
+
+        self.stack = QStackedWidget()
+        self.stack.setObjectName("view_stack")
+        self.loading = QLabel()
+        self.loading.setObjectName("loading_page")
+        self.loading.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.stack.addWidget(self.loading)
+
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.setObjectName(NAV_SPLITTER)
+        self.splitter.addWidget(self.navigation)
+        self.splitter.addWidget(self.stack)
+        self.splitter.setStretchFactor(0, 0)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setChildrenCollapsible(False)
+        self.splitter.setSizes([170, 1000])
+        self.setCentralWidget(self.splitter)
+
+        self.status = SyncStatusBar(self)
+        self.status.sync_clicked.connect(self.sync_now)
+        self.status.conflicts_clicked.connect(lambda: self.show_view("conflicts"))
+        self.setStatusBar(self.status)
+
+        self._build_actions()
+        self.retranslate()
+        self._restore_layout()
+        self._select_navigation(self.current_key)
+
+        self._sync_timer = QTimer(self)
+        self._sync_timer.setInterval(SYNC_STATE_REFRESH_MS)
+        self._sync_timer.timeout.connect(self.refresh_sync_state)
+
+    # -- actions and menus
+
+    def _action(self, name: str, slot: Callable[[], object]) -> QAction:
+        action = QAction(self)
+        action.setObjectName(f"action_{name}")
+        action.triggered.connect(lambda _checked=False: slot())
+        self.addAction(action)
+        return action
+
+    def _build_actions(self) -> None:
+        self.actions_by_name: dict[str, QAction] = {
+            "find_dealer": self._action("find_dealer", self.find_dealer),
+            "new_visit": self._action("new_visit", self.new_visit),
+            "refresh": self._action("refresh", self.refresh),
+            "sync": self._action("sync", self.sync_now),
+            "settings": self._action("settings", self.open_settings),
+            "shortcuts": self._action("shortcuts", self.show_shortcuts),
+            "quit": self._action("quit", self.close),
+            "about": self._action("about", self.show_about),
+        }
+        for name, sequence in SHORTCUT_KEYS.items():
+            self.actions_by_name[name].setShortcut(QKeySequence(sequence))
+        self.actions_by_name["quit"].setMenuRole(QAction.MenuRole.QuitRole)
+        self.actions_by_name["settings"].setMenuRole(QAction.MenuRole.PreferencesRole)
+        self.view_actions: dict[str, QAction] = {}
+        for number, slot in enumerate(registry.NAVIGATION, start=1):
+            action = self._action(f"view_{slot.key}", partial(self.show_view, slot.key))
+            action.setShortcut(QKeySequence(f"Ctrl+{number}"))
+            self.view_actions[slot.key] = action
+
+        bar = self.menuBar()
+        self.file_menu = QMenu(self)
+        self.file_menu.setObjectName("menu_file")
+        for name in ("sync", "settings"):
+            self.file_menu.addAction(self.actions_by_name[name])
+        self.file_menu.addSeparator()
+        self.file_menu.addAction(self.actions_by_name["quit"])
+        self.view_menu = QMenu(self)
+        self.view_menu.setObjectName("menu_view")
+        for action in self.view_actions.values():
+            self.view_menu.addAction(action)
+        self.view_menu.addSeparator()
+        self.view_menu.addAction(self.actions_by_name["refresh"])
+        self.dealer_menu = QMenu(self)
+        self.dealer_menu.setObjectName("menu_dealers")
+        self.dealer_menu.addAction(self.actions_by_name["find_dealer"])
+        self.dealer_menu.addAction(self.actions_by_name["new_visit"])
+        self.help_menu = QMenu(self)
+        self.help_menu.setObjectName("menu_help")
+        self.help_menu.addAction(self.actions_by_name["shortcuts"])
+        self.help_menu.addAction(self.actions_by_name["about"])
+        for menu in (self.file_menu, self.view_menu, self.dealer_menu, self.help_menu):
+            bar.addMenu(menu)
+
+    def shortcut_actions(self) -> list[QAction]:
+        """Every action with a shortcut, as Help > Keyboard shortcuts lists them."""
+        listed = [self.actions_by_name[name] for name, _label in SHORTCUT_LABELS]
+        return listed[:2] + list(self.view_actions.values()) + listed[2:]
+
+    # -- language
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.LanguageChange:
+            self.retranslate()
+        super().changeEvent(event)
+
+    def retranslate(self) -> None:
+        self.setWindowTitle(app_title())
+        for row, slot in enumerate(registry.NAVIGATION):
+            item = self.navigation.item(row)
+            item.setText(_(slot.title))
+            self.view_actions[slot.key].setText(_(slot.title))
+        for name, label in SHORTCUT_LABELS:
+            text = _(label)
+            if name in ("settings", "shortcuts"):
+                text += "…"
+            self.actions_by_name[name].setText(text)
+        self.actions_by_name["about"].setText(_("About FieldRep") + "…")
+        self.file_menu.setTitle(_("&File"))
+        self.view_menu.setTitle(_("&View"))
+        self.dealer_menu.setTitle(_("&Dealers"))
+        self.help_menu.setTitle(_("&Help"))
+        self.loading.setText(_("Opening the database…"))
+        metrics = self.navigation.fontMetrics()
+        widest = max(metrics.horizontalAdvance(_(slot.title)) for slot in registry.NAVIGATION)
+        self.navigation.setMinimumWidth(widest + 48)
+
+    # -- start-up
+
+    def attach_store(self, store: Store) -> None:
+        """The database is open: build the current view and start the sync status."""
+        self.services = AppServices(store, self.db_path, self.workers, self.settings)
+        self.status.set_today(store.today())
+        self.show_view(self.current_key)
+        self.refresh_sync_state()
+        self._sync_timer.start()
+
+    def _restore_layout(self) -> None:
+        geometry = self.settings.bytes(keys.GEOMETRY)
+        if geometry is None or not self.restoreGeometry(geometry):
+            self.resize(1180, 760)
+        state = self.settings.bytes(keys.WINDOW_STATE)
+        if state is not None:
+            self.restoreState(state)
+        splitter = self.settings.bytes(self.settings.splitter_key(NAV_SPLITTER))
+        if splitter is not None:
+            self.splitter.restoreState(splitter)
+
+    def save_layout(self) -> None:
+        """Remember size, layout and the current view for the next start."""
+        self.settings.set_bytes(keys.GEOMETRY, self.saveGeometry())
+        self.settings.set_bytes(keys.WINDOW_STATE, self.saveState())
+        self.settings.set_bytes(self.settings.splitter_key(NAV_SPLITTER), self.splitter.saveState())
+        self.settings.set_text(keys.LAST_VIEW, self.current_key)
+        for view in self.views.values():
+            view.save_state(self.settings)
+        self.settings.sync()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self._sync_timer.stop()
+        self.save_layout()
+        super().closeEvent(event)
+
+    def bring_to_front(self) -> None:
+        """Another start asked for this window: show it, un-minimised, on top."""
+        if self.isMinimized():
+            self.showNormal()
+        self.show()
+        self.raise_()
+        self.activateWindow()
+
+    # -- views
+
+    def _select_navigation(self, key: str) -> None:
+        row = registry.NAV_KEYS.index(key)
+        blocked = self.navigation.blockSignals(True)
+        self.navigation.setCurrentRow(row)
+        self.navigation.blockSignals(blocked)
+
+    def _on_navigation_row(self, row: int) -> None:
+        if 0 <= row < len(registry.NAV_KEYS):
+            self.show_view(registry.NAV_KEYS[row])
+
+    def view(self, key: str) -> View | None:
+        """The view of a navigation slot, built on first use (None before the store opens)."""
+        if self.services is None:
+            return None
+        found = self.views.get(key)
+        if found is None:
+            found = self._create_view(key, self.services)
+            self.views[key] = found
+            self.stack.addWidget(found)
+        return found
+
+    def _create_view(self, key: str, services: AppServices) -> View:
+        slot = next(slot for slot in registry.NAVIGATION if slot.key == key)
+        view: View
+        try:
+            factory = registry.view_factory(key)
+            view = (
+                factory(services, self.stack)
+                if factory is not None
+                else PlaceholderView(slot.title, slot.placeholder)
+            )
+        except Exception as error:  # a broken view must not take the window down
+            self.workers.show_failure(self, error)
+            view = PlaceholderView(slot.title, slot.placeholder)
+        view.setObjectName(f"view_{key}")
+        view.open_record.connect(self.open_record)
+        view.show_view.connect(self.show_view)
+        view.restore_state(self.settings)
+        return view
+
+    def show_view(self, key: str, argument: str = "") -> None:
+        """Switch to a navigation view; ``argument`` is passed to its ``activate``."""
+        if key not in registry.NAV_KEYS:
+            raise KeyError(key)
+        self.current_key = key
+        self._select_navigation(key)
+        view = self.view(key)
+        if view is None:
+            self.stack.setCurrentWidget(self.loading)
+            return
+        self.stack.setCurrentWidget(view)
+        view.activate(argument)
+        emit(self.view_shown, key)
+
+    def current_view(self) -> View | None:
+        widget = self.stack.currentWidget()
+        return widget if isinstance(widget, View) else None
+
+    # -- records
+
+    def open_record(self, kind: str, record_id: str) -> None:
+        """Open a record (dealer card, planned visit, follow-up ...) through the registry."""
+        emit(self.record_requested, kind, record_id)
+        if self.services is None:
+            return
+        opener = registry.record_opener(kind)
+        if opener is not None:
+            opener(self.services, self, record_id)
+            return
+        dialog = RecordPlaceholderDialog(registry.RECORD_KINDS[kind], record_id, self)
+        dialog.open()
+
+    # -- commands
+
+    def find_dealer(self) -> None:
+        self.show_view("dealers")
+        view = self.views.get("dealers")
+        if view is not None:
+            view.focus_search()
+
+    def new_visit(self) -> None:
+        """A visit record for the dealer selected in the current view, or a blank one."""
+        view = self.current_view()
+        dealer_id = ""
+        current = getattr(view, "current_dealer_id", None)
+        if callable(current):
+            dealer_id = current() or ""
+        self.open_record("new_visit", dealer_id)
+
+    def refresh(self) -> None:
+        view = self.current_view()
+        if view is not None:
+            view.refresh()
+        self.refresh_sync_state()
+
+    def refresh_sync_state(self) -> None:
+        """Reload pending changes, conflicts and last sync on the database worker."""
+        if self.services is None:
+            return
+        from fieldrep.ui.sync_bridge import read_sync_state
+
+        engine = self.services.store.engine
+
+        def loaded(state: SyncState) -> None:
+            self.status.set_state(state)
+            emit(self.sync_state_changed, state)
+
+        self.workers.run_db(
+            self,
+            lambda: read_sync_state(engine),
+            loaded,
+            lambda error: log.warning("sync state unavailable: %s", error),
+        )
+
+    def sync_now(self) -> None:
+        """Run one sync on the I/O pool and show what it did."""
+        if self.services is None or self.status.syncing:
+            return
+        from fieldrep.ui.sync_bridge import sync_now
+
+        state = self.status.state
+        if state is not None and not state.configured:
+            self.status.show_message(_(NOT_CONFIGURED))
+            return
+        self.status.set_syncing(True)
+        self.status.show_message(_("Syncing…"))
+        self.workers.run_io(
+            self, partial(sync_now, self.db_path), self._sync_done, self._sync_failed
+        )
+
+    def _sync_done(self, outcome: SyncOutcome) -> None:
+        self.status.set_syncing(False)
+        if not outcome.not_configured:
+            self.status.note_attempt(outcome.reached_server)
+        message = outcome.message
+        if outcome.ok:
+            self.last_digest = outcome.digest
+            if outcome.digest:
+                message += " " + ngettext(
+                    "{count} change by colleagues.",
+                    "{count} changes by colleagues.",
+                    len(outcome.digest),
+                ).format(count=len(outcome.digest))
+            for view in self.views.values():
+                view.refresh()
+        self.status.show_message(message)
+        self.refresh_sync_state()
+        emit(self.sync_finished, outcome)
+
+    def _sync_failed(self, error: BaseException) -> None:
+        self.status.set_syncing(False)
+        self.workers.show_failure(self, error)
+
+    def open_settings(self) -> None:
+        if self.services is None:
+            return
+        from fieldrep.ui.settings_dialog import SettingsDialog
+
+        dialog = SettingsDialog(self.services, self)
+        dialog.signed_in_changed.connect(self.refresh_sync_state)
+        dialog.open()
+
+    def show_shortcuts(self) -> None:
+        ShortcutsDialog(self).open()
+
+    def show_about(self) -> None:
+        from fieldrep import __version__
+
+        text = _("FieldRep {version}: the workbench of channel sales reps who visit dealers.")
+        box = QMessageBox(
+            QMessageBox.Icon.Information,
+            app_title(),
+            text.format(version=__version__),
+            QMessageBox.StandardButton.Ok,
+            self,
+        )
+        box.setObjectName("about_dialog")
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.open()

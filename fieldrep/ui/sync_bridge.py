@@ -1,0 +1,166 @@
+"""What the GUI asks of the sync client, as plain functions for the worker threads.
+
+No Qt here: each function takes plain arguments, calls :mod:`fieldrep.sync.api`,
+and returns a frozen dataclass the status bar or the settings dialog shows.
+Errors the user can act on (not signed in, server unreachable, no keyring) come
+back as outcomes with their translated sentence; anything else is a bug and is
+raised to the op helper, which logs it and shows the standard error dialog.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from fieldrep.i18n import N_, _
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+log = logging.getLogger("fieldrep.ui")
+
+NOT_CONFIGURED = N_(
+    "Sync is not set up: enter the server address and sign in under Settings (File > Settings)."
+)
+
+
+@dataclass(frozen=True)
+class SyncState:
+    """What the status bar shows about sync."""
+
+    pending: int
+    conflicts: int
+    last_sync: datetime | None
+    server_url: str | None
+    username: str | None
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.server_url and self.username)
+
+
+@dataclass(frozen=True)
+class SyncOutcome:
+    """The result of one sync attempt, in the current language."""
+
+    ok: bool
+    message: str
+    digest: tuple[str, ...] = ()
+    reached_server: bool = False
+    not_configured: bool = False
+    conflicts: int = 0
+
+
+@dataclass(frozen=True)
+class SignInOutcome:
+    """The result of signing in or out: a sentence for the dialog, and who is signed in."""
+
+    ok: bool
+    message: str
+    display_name: str = ""
+    problems: dict[str, str] = field(default_factory=dict)
+
+
+def read_sync_state(engine: Engine) -> SyncState:
+    """Pending changes, open conflicts, last sync and the server this database uses."""
+    from fieldrep.sync import api, local
+
+    with engine.connect() as connection:
+        last = local.get_state(connection, local.LAST_SYNC)
+        server = local.get_state(connection, local.SERVER_URL)
+        user = local.get_state(connection, local.USER_NAME)
+    last_sync = None
+    if last:
+        try:
+            last_sync = datetime.fromisoformat(last)
+        except ValueError:
+            log.warning("unreadable last sync time %r", last)
+    return SyncState(
+        pending=api.pending_count(engine),
+        conflicts=len(api.list_conflicts(engine)),
+        last_sync=last_sync,
+        server_url=server,
+        username=user,
+    )
+
+
+def sync_now(db_path: Path) -> SyncOutcome:
+    """One sync of the database; what happened, as a sentence and the digest lines."""
+    from fieldrep.sync import api
+    from fieldrep.sync.client import NotSignedIn, SyncError, Unreachable
+    from fieldrep.sync.tokens import NoSecureStorage
+
+    try:
+        summary = api.run_sync(db_path)
+    except NotSignedIn:
+        return SyncOutcome(False, _(NOT_CONFIGURED), not_configured=True)
+    except Unreachable as error:
+        log.info("sync: server unreachable: %s", error)
+        return SyncOutcome(False, error.user_message())
+    except SyncError as error:
+        log.warning("sync failed: %s", error)
+        return SyncOutcome(False, error.user_message(), reached_server=True)
+    except NoSecureStorage as error:
+        return SyncOutcome(False, error.user_message())
+    from fieldrep.storage.db import open_database
+
+    engine = open_database(db_path)
+    try:
+        lines = tuple(api.digest(engine))
+    finally:
+        engine.dispose()
+    return SyncOutcome(
+        True, summary.line(), lines, reached_server=True, conflicts=summary.conflicts
+    )
+
+
+def sign_in(db_path: Path, server_url: str, username: str, password: str) -> SignInOutcome:
+    """Sign this database in to a server; the tokens go to the OS keyring only."""
+    from fieldrep.sync import api
+    from fieldrep.sync.client import SyncError
+    from fieldrep.sync.tokens import NoSecureStorage
+
+    problems: dict[str, str] = {}
+    if not server_url.strip():
+        problems["server_url"] = _("Enter the server address.")
+    if not username.strip():
+        problems["username"] = _("Enter your user name.")
+    if not password:
+        problems["password"] = _("Enter your password.")
+    if problems:
+        return SignInOutcome(False, "", problems=problems)
+    try:
+        user = api.login(db_path, server_url.strip(), username.strip(), password)
+    except NoSecureStorage as error:
+        return SignInOutcome(False, error.user_message())
+    except SyncError as error:
+        return SignInOutcome(False, error.user_message())
+    return SignInOutcome(
+        True,
+        _("Signed in as {name}.").format(name=user.display_name or user.username),
+        user.display_name,
+    )
+
+
+def sign_out(db_path: Path) -> SignInOutcome:
+    """Forget this database's tokens; unsent changes stay in the outbox."""
+    from fieldrep.storage.db import open_database
+    from fieldrep.sync import local, tokens
+
+    engine = open_database(db_path)
+    try:
+        with engine.connect() as connection:
+            server = local.get_state(connection, local.SERVER_URL)
+            user = local.get_state(connection, local.USER_NAME)
+    finally:
+        engine.dispose()
+    if not server or not user:
+        return SignInOutcome(True, _("Not signed in."))
+    try:
+        tokens.delete_tokens(server, user)
+    except tokens.NoSecureStorage as error:
+        return SignInOutcome(False, error.user_message())
+    return SignInOutcome(True, _("Signed out. Unsent changes are kept."))

@@ -1,0 +1,127 @@
+"""Fixtures of the GUI tests: a demo territory, workers that are shut down, a main window.
+
+The 300-dealer demo database is built once per session and copied for each test.
+Error dialogs are replaced by a collector: a test that expects one reads
+``shown_errors``; any other message fails the test at teardown.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from PySide6.QtWidgets import QApplication
+from pytestqt.qtbot import QtBot
+from sqlalchemy import Engine
+from uitest import make_window
+
+from fieldrep.storage.db import open_database
+from fieldrep.storage.demo import DemoSummary, build_demo
+from fieldrep.storage.services.core import Store
+from fieldrep.ui.app import use_bundled_font_if_needed
+from fieldrep.ui.mainwindow import MainWindow
+from fieldrep.ui.ops import Severity, Workers
+from fieldrep.ui.startup import resolve_user
+from fieldrep.ui.uisettings import UiSettings
+
+# The offscreen platform cannot pass size hints to a window manager; that is not a fault.
+OFFSCREEN_NOISE = "This plugin does not support propagateSizeHints"
+
+DEMO_DEALERS = 300
+DEMO_SEED = 1
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    here = Path(__file__).parent
+    for item in items:
+        if here in item.path.parents:
+            item.add_marker(pytest.mark.qt_log_ignore(OFFSCREEN_NOISE))
+
+
+@dataclass(frozen=True)
+class Demo:
+    path: Path
+    summary: DemoSummary
+
+
+@pytest.fixture(scope="session")
+def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Demo:
+    path = tmp_path_factory.mktemp("ui-demo") / "demo.db"
+    engine = open_database(path)
+    try:
+        summary = build_demo(engine, dealers=DEMO_DEALERS, seed=DEMO_SEED)
+    finally:
+        engine.dispose()
+    return Demo(path, summary)
+
+
+@pytest.fixture
+def demo(demo_template: Demo, tmp_path: Path) -> Demo:
+    """A private copy of the demo database."""
+    path = tmp_path / "fieldrep.db"
+    shutil.copyfile(demo_template.path, path)
+    return Demo(path, demo_template.summary)
+
+
+@pytest.fixture
+def demo_engine(demo: Demo) -> Iterator[Engine]:
+    engine = open_database(demo.path)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def demo_store(demo: Demo, demo_engine: Engine) -> Store:
+    """The demo rep's store, with today fixed to the demo's today."""
+    user = resolve_user(demo_engine)
+    assert user.user_id == demo.summary.rep_user_id
+    day = demo.summary.today
+    return Store(demo_engine, user, today=lambda: day)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def cjk_family(qapp: QApplication) -> str:
+    """The bundled Chinese font, as the application loads it at start."""
+    family = use_bundled_font_if_needed(qapp)
+    assert family is not None, "resources/fonts/wqy-microhei.ttc did not load"
+    return family
+
+
+@pytest.fixture
+def shown_errors() -> Iterator[list[tuple[str, Severity]]]:
+    """Messages the error dialog would have shown; unexpected ones fail the test."""
+    collected: list[tuple[str, Severity]] = []
+    yield collected
+
+
+@pytest.fixture
+def workers(qapp: QApplication, shown_errors: list[tuple[str, Severity]]) -> Iterator[Workers]:
+    """Real worker threads, shut down at the end of the test."""
+    pool = Workers(
+        present_error=lambda _parent, message, severity: shown_errors.append((message, severity))
+    )
+    yield pool
+    pool.shutdown()
+
+
+@pytest.fixture
+def ui_settings(fieldrep_home: Path) -> UiSettings:
+    return UiSettings()
+
+
+@pytest.fixture
+def main_window(
+    qtbot: QtBot,
+    workers: Workers,
+    ui_settings: UiSettings,
+    demo_store: Store,
+    demo: Demo,
+    shown_errors: list[tuple[str, Severity]],
+) -> Iterator[MainWindow]:
+    window = make_window(qtbot, workers, ui_settings, demo_store, demo.path)
+    yield window
+    qtbot.waitUntil(lambda: not workers.busy)
+    assert not shown_errors, shown_errors
