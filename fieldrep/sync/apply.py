@@ -146,15 +146,21 @@ def _apply_table(
         row = {**applied, "id": change.row_id, "row_version": change.row_version}
         updates[tuple(sorted(row))].append(row)
         stats.updated += 1
+    # Positional executemany straight to the driver: the bulk of a first sync.
     for names, batch in inserts.items():
         column_sql = ", ".join(f'"{name}"' for name in names)
-        value_sql = ", ".join(f":{name}" for name in names)
-        connection.execute(
-            text(f'INSERT INTO "{table}" ({column_sql}) VALUES ({value_sql})'), batch
+        marks = ", ".join("?" for _ in names)
+        connection.exec_driver_sql(
+            f'INSERT INTO "{table}" ({column_sql}) VALUES ({marks})',
+            [tuple(row[name] for name in names) for row in batch],
         )
     for names, batch in updates.items():
-        assignments = ", ".join(f'"{name}" = :{name}' for name in names if name != "id")
-        connection.execute(text(f'UPDATE "{table}" SET {assignments} WHERE id = :id'), batch)
+        columns = [name for name in names if name != "id"]
+        assignments = ", ".join(f'"{name}" = ?' for name in columns)
+        connection.exec_driver_sql(
+            f'UPDATE "{table}" SET {assignments} WHERE id = ?',
+            [(*(row[name] for name in columns), row["id"]) for row in batch],
+        )
     if digest:
         connection.execute(
             text(

@@ -26,6 +26,7 @@ from sqlalchemy import Connection, Engine, text
 from tenacity.wait import WaitBaseT
 
 from fieldrep.i18n import N_, _
+from fieldrep.storage import derived
 from fieldrep.storage.db import open_database
 from fieldrep.sync import capture, local, tokens
 from fieldrep.sync.apply import RowChange, apply_rows
@@ -236,16 +237,30 @@ class SyncEngine:
         by_op = {str(result.op_id): result for result in results}
         with self.engine.begin() as connection:
             capture.set_capture(connection, False)
+            plain: list[OutboxOp] = []
+            unanswered: list[str] = []
             for op in ops:
                 outcomes = [by_op.get(str(op_id)) for op_id in _push_op_ids(op)]
                 known = [result for result in outcomes if result is not None]
                 if not known:
-                    # The server did not answer for this op: leave it for the next cycle.
-                    connection.execute(
-                        text("UPDATE outbox SET batch_id = NULL WHERE op_id = :o"), {"o": op.op_id}
-                    )
-                    continue
-                self._record_op(connection, op, known, summary)
+                    unanswered.append(op.op_id)
+                elif op.table != CONFLICT_TABLE and all(r.status == "applied" for r in known):
+                    plain.append(op)
+                else:
+                    self._record_op(connection, op, known, summary)
+            # The common case in bulk: applied as sent. Acknowledge together; only rows
+            # with remembered server values need a closer look.
+            local.acknowledge(connection, [op.op_id for op in plain])
+            summary.pushed += len(plain)
+            shadowed = _shadowed_rows(connection, plain)
+            for op in plain:
+                if (op.table, op.row_id) in shadowed:
+                    _restore_server_values(connection, op, set())
+            if unanswered:
+                # The server did not answer for these ops: a batch of their own, resent
+                # as it is next time (they stay frozen, never coalesced into).
+                retry_batch = local.new_batch(connection)
+                local.move_to_batch(connection, unanswered, retry_batch)
             capture.set_capture(connection, True)
             local.finish_batch(connection, batch_id)
 
@@ -306,7 +321,11 @@ class SyncEngine:
                 self._start_resync(summary)
                 continue
             with self.engine.begin() as connection:
-                _apply_page(connection, page.changes, run_id, own_user)
+                if _bulk_page(page.changes):
+                    with _derived_suspended(connection):
+                        _apply_page(connection, page.changes, run_id, own_user)
+                else:
+                    _apply_page(connection, page.changes, run_id, own_user)
                 _store_users(connection, page.users)
                 if page.revoked_streams:
                     _drop_streams(connection, page.revoked_streams)
@@ -316,7 +335,51 @@ class SyncEngine:
             summary.pages += 1
             report(STAGE_PULL, summary.pulled, None)
             if not page.has_more:
+                self._rebuild_derived_if_stale()
                 return
+
+    def _rebuild_derived_if_stale(self) -> None:
+        """Rebuild search index and visit statistics once after a bulk snapshot."""
+        with self.engine.begin() as connection:
+            if local.get_state(connection, DERIVED_STALE) is None:
+                return
+            derived.rebuild_all(connection)
+            local.set_state(connection, DERIVED_STALE, None)
+
+
+# A snapshot page this big is applied with the derived-data triggers suspended; the
+# derived tables are rebuilt once when the pull ends (the flag survives a crash).
+BULK_PAGE_ROWS = 200
+DERIVED_STALE = "derived_stale"
+
+
+def _bulk_page(changes: list[Change]) -> bool:
+    snapshot_rows = sum(1 for change in changes if change.change_no is None)
+    return snapshot_rows >= BULK_PAGE_ROWS
+
+
+@contextmanager
+def _derived_suspended(connection: Connection) -> Iterator[None]:
+    """Drop the derived-data triggers for this transaction only and mark them stale.
+
+    The triggers come back before the commit (from the SQL they were made with), so
+    a crash can never leave them missing; the stale flag commits with the page and
+    makes the end of the pull rebuild the derived tables.
+    """
+    saved: list[tuple[str, str]] = []
+    for family in derived.registered():
+        rows = connection.execute(
+            text("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name LIKE :p"),
+            {"p": family.trigger_prefix + "%"},
+        ).all()
+        for name, sql in rows:
+            saved.append((str(name), str(sql)))
+            connection.exec_driver_sql(f'DROP TRIGGER "{name}"')
+    yield
+    for _name, sql in saved:
+        connection.exec_driver_sql(sql)
+    if saved:
+        local.set_state(connection, DERIVED_STALE, "1")
 
 
 def _now() -> str:
@@ -458,6 +521,13 @@ def _restore_server_values(connection: Connection, op: OutboxOp, names: set[str]
                 {**assignments, "id": op.row_id},
             )
     _clear_shadow(connection, op.table, op.row_id, set(op.fields) - still_pending)
+
+
+def _shadowed_rows(connection: Connection, ops: list[OutboxOp]) -> set[tuple[str, str]]:
+    if not ops or connection.exec_driver_sql("SELECT 1 FROM sync_shadow LIMIT 1").first() is None:
+        return set()
+    rows = connection.exec_driver_sql("SELECT table_name, row_id FROM sync_shadow").all()
+    return {(str(table), str(row_id)) for table, row_id in rows}
 
 
 def _shadow(connection: Connection, table: str, row_id: str) -> dict[str, Any]:

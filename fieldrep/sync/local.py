@@ -163,18 +163,33 @@ def freeze_batch(connection: Connection, limit: int) -> tuple[str, list[OutboxOp
     )
     if not seqs:
         return None
+    batch_id = new_batch(connection)
+    move_to_batch(connection, [str(seq) for seq in seqs], batch_id, by="seq")
+    return batch_id, batch_ops(connection, batch_id)
+
+
+def new_batch(connection: Connection) -> str:
+    """Register a new (empty) frozen batch and return its id."""
     batch_id = new_id()
     connection.execute(
         text("INSERT INTO sync_batch (batch_id, created_at) VALUES (:b, :t)"),
         {"b": batch_id, "t": utcnow().isoformat()},
     )
+    return batch_id
+
+
+def move_to_batch(
+    connection: Connection, keys: Sequence[str], batch_id: str, *, by: str = "op_id"
+) -> None:
+    """Freeze ops (by op_id, or by seq) into ``batch_id``."""
+    column = "seq" if by == "seq" else "op_id"
+    values: list[Any] = [int(key) for key in keys] if by == "seq" else list(keys)
     connection.execute(
-        text("UPDATE outbox SET batch_id = :b WHERE seq IN :seqs").bindparams(
-            bindparam("seqs", expanding=True)
+        text(f"UPDATE outbox SET batch_id = :b WHERE {column} IN :keys").bindparams(
+            bindparam("keys", expanding=True)
         ),
-        {"b": batch_id, "seqs": list(seqs)},
+        {"b": batch_id, "keys": values},
     )
-    return batch_id, batch_ops(connection, batch_id)
 
 
 def note_attempt(connection: Connection, batch_id: str) -> None:

@@ -179,13 +179,19 @@ def test_edit_during_push_survives_a_conflict_answer(store: Store, engine: Engin
     assert op.fields == {"city": "温州"} and op.batch_id is None
 
 
-def test_unanswered_op_is_unfrozen_for_the_next_cycle(store: Store, engine: Engine) -> None:
+def test_unanswered_op_stays_frozen_in_a_batch_of_its_own(store: Store, engine: Engine) -> None:
     seed(engine, city="杭州")
     core.update(store, Dealer, DEALER, {"city": "宁波"})
     batch = freeze(engine)
+    core.update(store, Dealer, DEALER, {"address": "edited meanwhile"})  # a new open op
     record(engine, batch, [])
-    [op] = ops(engine)
-    assert op.batch_id is None and op.state == "pending"
+    frozen, open_op = ops(engine)
+    assert frozen.batch_id not in (None, batch[0]) and frozen.state == "pending"
+    assert frozen.fields == {"city": "宁波"}  # never coalesced into
+    assert open_op.batch_id is None and open_op.fields == {"address": "edited meanwhile"}
+    with engine.connect() as connection:
+        resend = local.frozen_batch(connection)
+    assert resend is not None and [op.op_id for op in resend[1]] == [frozen.op_id]
 
 
 def test_only_one_sync_per_profile(tmp_path: Path) -> None:

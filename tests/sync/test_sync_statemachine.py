@@ -18,6 +18,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, ClassVar
 
+import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -293,13 +294,15 @@ class SyncMachine(RuleBasedStateMachine):
             ), f"lost edit by {user}: {key}"
 
 
+@pytest.mark.slow
+@pytest.mark.timeout(1800)
 def test_sync_state_machine(memory_keyring: MemoryKeyring) -> None:
     SyncMachine.keyring_backend = memory_keyring
     run_state_machine_as_test(
         SyncMachine,
         settings=settings(
             max_examples=EXAMPLES,
-            stateful_step_count=12,
+            stateful_step_count=10,
             deadline=None,
             database=None,
             suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],

@@ -1,0 +1,203 @@
+"""Sync throughput over loopback HTTP: first sync, push of offline edits, quiescence.
+
+Builds a server (SQLite file, or PostgreSQL with ``--database-url``) holding one
+territory of ``--rows`` dealers, serves it with uvicorn on 127.0.0.1, signs a
+fresh client in and measures:
+
+- ``first_sync``: the first sync (snapshot pull of every row), rows per second
+  end to end, and the client's peak Python memory (tracemalloc) during it;
+- ``push``: 1,000 offline edits pushed in one sync (seconds);
+- ``quiet``: a second sync with nothing changed (rows pushed and pulled: 0 and 0).
+
+Targets (issue 4): >= 10,000 rows/s first sync, push of 1,000 edits <= 1 s, a
+quiet sync transfers no rows. Run: ``python benchmarks/bench_sync.py [--rows N]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import socket
+import tempfile
+import threading
+import time
+import tracemalloc
+import uuid
+from pathlib import Path
+from typing import Any
+
+import keyring
+import uvicorn
+from keyring.backend import KeyringBackend
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from fieldrep.server.core.config import Settings, normalise_database_url, sqlite_url
+from fieldrep.server.core.db import open_server_database
+from fieldrep.server.core.security import Passwords
+from fieldrep.server.main import create_app
+from fieldrep.server.services import admin
+from fieldrep.server.services.rowstore import ChangeWriter
+from fieldrep.storage.db import open_database
+from fieldrep.sync import api
+from fieldrep.sync.engine import SyncEngine
+from fieldrep.sync.protocol import TABLES
+
+PASSWORD = "benchmark password"
+
+
+class _MemoryKeyring(KeyringBackend):
+    priority = 1  # type: ignore[assignment]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.secrets: dict[tuple[str, str], str] = {}
+
+    def get_password(self, service: str, username: str) -> str | None:
+        return self.secrets.get((service, username))
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        self.secrets[(service, username)] = password
+
+    def delete_password(self, service: str, username: str) -> None:
+        self.secrets.pop((service, username), None)
+
+
+def _scalar_defaults() -> dict[str, Any]:
+    from fieldrep.storage.models import Dealer
+    from fieldrep.sync.values import to_wire
+
+    found: dict[str, Any] = {}
+    for column in Dealer.__table__.columns:
+        default = column.default
+        if default is not None and getattr(default, "is_scalar", False):
+            value = default.arg  # type: ignore[attr-defined]
+            found[column.name] = to_wire("dealer", column.name, getattr(value, "code", value))
+    found.pop("deleted", None)
+    found.pop("row_version", None)
+    return found
+
+
+_DEFAULTS = _scalar_defaults()
+
+
+def _dealer_values(index: int) -> dict[str, Any]:
+    values: dict[str, Any] = dict.fromkeys(TABLES["dealer"].fields)
+    values.update(_DEFAULTS)
+    values.update(
+        {
+            "name": f"杭州恒达电器经销商{index:06d}",
+            "city": "杭州",
+            "province": "浙江",
+            "address": f"西湖区文三路 {index} 号",
+            "phone": "0571-87654321",
+            "abc_class": "ABC"[index % 3],
+            "registered_capital": f"{index}.50",
+            "is_key_account": index % 7 == 0,
+            "is_benchmark": False,
+            "lifecycle_status": "cooperating",
+            "status": "active",
+            "created_at": "2026-01-01T00:00:00.000000Z",
+        }
+    )
+    return values
+
+
+def _seed(database: Any, territory: str, rows: int) -> None:
+    batch = 5000
+    for start in range(0, rows, batch):
+
+        def work(session: Session, start: int = start) -> None:
+            writer = ChangeWriter(session, user_id="benchmark", device_id=None)
+            writer.lock_streams([territory])
+            for index in range(start, min(rows, start + batch)):
+                writer.insert("dealer", str(uuid.uuid4()), territory, _dealer_values(index))
+
+        database.write(work)
+
+
+def run(rows: int, database_url: str | None) -> dict[str, Any]:
+    folder = Path(tempfile.mkdtemp(prefix="fieldrep-bench-sync-"))
+    url = normalise_database_url(database_url) if database_url else sqlite_url(folder / "s.db")
+    database = open_server_database(url)
+    settings = Settings(
+        database_url=url,
+        secret="benchmark-secret-that-is-long-enough",
+        argon2_time_cost=1,
+        argon2_memory_kib=8,
+        argon2_parallelism=1,
+    )
+    admin.initialise(database)
+    admin.add_user(database, Passwords(1, 8, 1), "rep", PASSWORD, role="rep")
+    territory = admin.add_territory(database, f"杭州-{uuid.uuid4().hex[:6]}")
+    admin.assign(database, "rep", admin_territory_name(database, territory))
+    _seed(database, territory, rows)
+
+    app = create_app(settings, database=database)
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    server = uvicorn.Server(uvicorn.Config(app, log_level="error", lifespan="off"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.01)
+    keyring.set_keyring(_MemoryKeyring())
+    try:
+        db = folder / "client.db"
+        open_database(db).dispose()
+        api.login(db, f"http://127.0.0.1:{sock.getsockname()[1]}", "rep", PASSWORD)
+        engine = SyncEngine(db, pull_limit=5000)
+
+        tracemalloc.start()
+        started = time.perf_counter()
+        first = engine.sync()
+        first_seconds = time.perf_counter() - started
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+
+        with engine.engine.begin() as connection:
+            ids = connection.execute(text("SELECT id FROM dealer LIMIT 1000")).scalars().all()
+            for number, dealer_id in enumerate(ids):
+                connection.execute(
+                    text("UPDATE dealer SET city = :c WHERE id = :i"),
+                    {"c": f"宁波{number}", "i": dealer_id},
+                )
+        started = time.perf_counter()
+        pushed = engine.sync()
+        push_seconds = time.perf_counter() - started
+        quiet = engine.sync()
+        engine.close()
+    finally:
+        server.should_exit = True
+        thread.join()
+        database.dispose()
+    return {
+        "rows": rows,
+        "server": "postgresql" if database_url else "sqlite",
+        "first_sync_seconds": round(first_seconds, 2),
+        "first_sync_rows_per_second": round(first.pulled / first_seconds),
+        "first_sync_pages": first.pages,
+        "client_peak_python_mib": round(peak / 2**20, 1),
+        "push_1000_edits_seconds": round(push_seconds, 3),
+        "push_pushed": pushed.pushed,
+        "quiet_sync_pushed_pulled": [quiet.pushed, quiet.pulled],
+    }
+
+
+def admin_territory_name(database: Any, territory_id: str) -> str:
+    from fieldrep.server.models import Territory
+
+    with database.read() as session:
+        return str(session.get(Territory, territory_id).name)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--database-url", default=None)
+    args = parser.parse_args()
+    print(json.dumps(run(args.rows, args.database_url), ensure_ascii=False, indent=2))
+
+
+if __name__ == "__main__":
+    main()
