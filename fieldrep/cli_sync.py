@@ -1,8 +1,9 @@
 """Command-line sync and scripting: login, sync, dealer add/set/show, conflicts.
 
 Every write goes through the storage services, hence through the outbox, exactly
-like the GUI. Exit codes: 0 done, 1 bad input, 3 server unreachable, 4 refused
+like the GUI. Exit codes: 0 done, 2 bad input, 3 server unreachable, 4 refused
 or signed out, 5 another sync is running, 6 no secure keyring.
+Problems the user can fix are raised as :class:`~fieldrep.cli_common.CliError`.
 """
 
 from __future__ import annotations
@@ -17,9 +18,13 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
+from fieldrep.cli_common import (
+    CliError,
+    add_database_option,
+    database_path,
+    open_existing_database,
+)
 from fieldrep.i18n import _
-from fieldrep.paths import default_database_path
-from fieldrep.storage.db import open_database
 from fieldrep.storage.errors import NotFound, ValidationError
 from fieldrep.storage.fields import parse_field_value
 from fieldrep.storage.models import Dealer
@@ -30,7 +35,7 @@ from fieldrep.sync.client import Refused, SyncError, Unreachable
 from fieldrep.sync.engine import SyncBusy
 from fieldrep.sync.tokens import NoSecureStorage
 
-EXIT_BAD_INPUT = 1
+EXIT_BAD_INPUT = 2  # as cli_common.EXIT_USAGE: input the user can fix
 EXIT_UNREACHABLE = 3
 EXIT_REFUSED = 4
 EXIT_BUSY = 5
@@ -97,18 +102,15 @@ def register(subparsers: Any) -> None:
 
 
 def _db_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--db", type=Path, default=None, help=_("Database file (default: the profile's)")
-    )
+    add_database_option(parser)
 
 
 def _db(args: argparse.Namespace) -> Path:
-    return Path(args.db) if args.db else default_database_path()
+    return database_path(args)
 
 
 def _fail(message: str, code: int) -> int:
-    print(message, file=sys.stderr)
-    return code
+    raise CliError(message, code)
 
 
 def cmd_login(args: argparse.Namespace) -> int:
@@ -130,7 +132,7 @@ def cmd_login(args: argparse.Namespace) -> int:
 
 def cmd_sync(args: argparse.Namespace) -> int:
     if args.export_outbox:
-        engine = open_database(_db(args))
+        engine = open_existing_database(_db(args))
         try:
             count = api.export_outbox(engine, args.export_outbox)
         finally:
@@ -160,7 +162,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
 
 
 def _store(args: argparse.Namespace) -> Store:
-    engine = open_database(_db(args))
+    engine = open_existing_database(_db(args))
     return Store(engine, api.user_context(engine))
 
 
@@ -175,10 +177,7 @@ def _assignments(items: list[str]) -> dict[str, Any]:
 
 
 def _with_store(args: argparse.Namespace, action: Any) -> int:
-    try:
-        store = _store(args)
-    except Exception as error:  # a missing or foreign file: say so, no traceback
-        return _fail(str(error), EXIT_BAD_INPUT)
+    store = _store(args)
     try:
         if not store.user.territory_id:
             return _fail(

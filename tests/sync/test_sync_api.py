@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import socket
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ import pytest
 from sqlalchemy import Engine
 from synctest import OTHER, REP, TERRITORY, model_defaults
 
+from fieldrep.cli_common import CliError
 from fieldrep.i18n import language
 from fieldrep.storage.services.core import Store
 from fieldrep.sync import api, local
@@ -155,7 +157,11 @@ def run_cli(*argv: str) -> int:
     parser = argparse.ArgumentParser(prog="fieldrep")
     cli_sync.register(parser.add_subparsers(dest="command", required=True))
     args = parser.parse_args(list(argv))
-    return int(args.func(args))
+    try:
+        return int(args.func(args))
+    except CliError as error:  # what fieldrep.cli.main does with it
+        sys.stderr.write(error.message + "\n")
+        return error.exit_code
 
 
 def signed_in(engine: Engine) -> None:
@@ -202,7 +208,7 @@ def test_cli_refuses_bad_input_with_the_field_named(
         code = run_cli(
             "dealer", "add", "--name", "x", "--city", "y", "employee_count=many", "--db", db
         )
-    assert code == 1
+    assert code == 2
     assert "many" in capsys.readouterr().err
     assert api.pending_count(engine) == 0
 
