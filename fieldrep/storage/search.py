@@ -19,8 +19,9 @@ How it works (the schema is made by migration 0002):
   pinyin suffixes: nobody types it. Contact names, the legal representative, city
   and district are indexed as whole-word pinyin (``zhangwei``, ``zw``).
 - Phone numbers: all digits, the national number (no +86, no trunk 0), the digits
-  from each written group on, and the last 4, 7 and 8 digits, so a number is found by its start, its
-  local part or its tail (尾号) however it was written (:func:`phone_words`).
+  from each written group on, the last 4 and 8 digits (and 7 for a landline), so
+  a number is found by its start, its local part or its tail (尾号) however it was
+  written (:func:`phone_words`).
 - Ranking in tiers: dealers whose name or short name *starts* with the first term
   (the ``head`` column holds both names as single tokens), then dealers whose
   name columns hold every term, then the rest; BM25 with column weights orders
@@ -92,7 +93,7 @@ _HAN_CHAR = re.compile("[\u3007\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000
 # everything else separate tokens.
 _WORD = re.compile(r"[^\W_]+")
 # A written phone number: digits with the usual separators between them.
-_PHONE_RUN = re.compile(r"\d(?:[\d\s\-().+/]*\d)?")
+_PHONE_RUN = re.compile(r"\d(?:[\d\s\-().+]*\d)?")
 _DIGITS = re.compile(r"\d+")
 _MOBILE_START = re.compile("1[3-9]")
 # The legal form at the end of a company name, left out of the pinyin suffixes.
@@ -101,11 +102,15 @@ _PHONE_QUERY = re.compile(r"\+?[\d\-().]*\d[\d\-().]*")
 
 MIN_PHONE_SUFFIX = 4  # shortest indexed digit tail of a phone number
 MIN_PHONE_DIGITS = 5  # shorter digit runs are ordinary numbers, not phones
-PHONE_TAILS = (4, 7, 8)  # last four digits (尾号) and local numbers without area code
+# Tails of a number indexed as words: the last four digits (尾号), a mobile as
+# read in groups of 3-4-4, a landline's local number without its area code.
+MOBILE_TAILS = (4, 8)
+LANDLINE_TAILS = (4, 7, 8)
 MAX_PHONE_DIGITS = 24
 NATIONAL_DIGITS = 10  # a national number after +86 has at least this many digits
 MAX_PINYIN_CHARS = 32  # names longer than this are indexed in pinyin up to here
 MAX_READING_VARIANTS = 4  # primary reading plus alternative heteronym readings
+PER_CHARACTER_LENGTH = 3  # values this short are read one character at a time
 MAX_QUERY_TERMS = 12
 
 
@@ -114,6 +119,8 @@ MAX_QUERY_TERMS = 12
 
 def normalize(value: str) -> str:
     """Fold full-width forms and compatibility characters (ＴＣＬ１２３ -> tcl123), lower case."""
+    if value.isascii():
+        return value.lower()
     return unicodedata.normalize("NFKC", value).lower()
 
 
@@ -209,38 +216,41 @@ def _segment_readings(segment: str) -> tuple[tuple[str, ...], ...]:
     return ((chosen[0], *(reading for reading in others if reading != chosen[0])),)
 
 
-@lru_cache(maxsize=16384)
 def _readings(value: str) -> tuple[tuple[str, ...], ...]:
     """The readings of each Han character of ``value``, the likeliest first.
 
     Segments are cut and read by pypinyin, so phrases read in context (重庆 chong
-    qing); cached because indexing computes it for the same value several times.
+    qing).
     """
     han = "".join(_HAN_CHAR.findall(value))[:MAX_PINYIN_CHARS]
     readings: list[tuple[str, ...]] = []
-    for segment in seg(han):
+    # Personal names (two or three characters) are read character by character:
+    # the phrase dictionary knows words, not names, and the alternatives of
+    # COMMON_READINGS cover family names such as 曾 and 单.
+    for segment in han if len(han) <= PER_CHARACTER_LENGTH else seg(han):
         readings.extend(_segment_readings(segment))
     return tuple(readings)
 
 
-def reading_variants(value: str) -> list[tuple[str, ...]]:
+@lru_cache(maxsize=16384)
+def reading_variants(value: str) -> tuple[tuple[str, ...], ...]:
     """Syllable sequences of the Han characters of ``value``: the likeliest reading,
     then single-character alternatives for common polyphones (at most
-    ``MAX_READING_VARIANTS`` in all)."""
+    ``MAX_READING_VARIANTS`` in all). Cached: a document reads its name twice."""
     readings = _readings(value)
     primary = tuple(options[0] for options in readings)
-    variants = [primary] if primary else []
-    if all(len(options) == 1 for options in readings):
-        return variants
+    if not primary:
+        return ()
+    variants = [primary]
     for position, options in enumerate(readings):
         for alternative in options[1:]:
             if len(variants) >= MAX_READING_VARIANTS:
-                return variants
+                return tuple(variants)
             variants.append((*primary[:position], alternative, *primary[position + 1 :]))
-    return variants
+    return tuple(variants)
 
 
-@lru_cache(maxsize=16384)
+@lru_cache(maxsize=4096)
 def pinyin_words(value: str, *, suffixes: bool = False) -> tuple[str, ...]:
     """Full pinyin and initials of ``value``; with ``suffixes``, of every syllable
     suffix too (``haixindianqi xindianqi ... hxdq xdq ...``), leaving out the legal
@@ -255,7 +265,7 @@ def pinyin_words(value: str, *, suffixes: bool = False) -> tuple[str, ...]:
     legal_form = _LEGAL_FORM.search(value)
     if legal_form and len(legal_form.group(0)) < len(variants[0]) < MAX_PINYIN_CHARS:
         cut = len(variants[0]) - len(legal_form.group(0))
-        variants = [syllables[:cut] for syllables in variants]
+        variants = tuple(syllables[:cut] for syllables in variants)
     words = {}
     for syllables in variants:
         initials = "".join(syllable[0] for syllable in syllables)
@@ -281,12 +291,11 @@ def phone_words(value: str) -> tuple[str, ...]:
     For each number: all its digits, the national number (without +86 and the
     trunk 0; with a trunk 0 for a landline written with +86), the digits from
     each written group on (``0532-8888-1234`` gives ``88881234`` and ``1234``),
-    and its last 4, 7 and 8 digits. Prefix queries then find a number by its
-    start, its local part or its tail, however it was written.
+    and its tails (:data:`MOBILE_TAILS`, :data:`LANDLINE_TAILS`). Prefix queries
+    then find a number by its start, its local part or its tail, however written.
     """
     words: dict[str, None] = {}
-    for match in _PHONE_RUN.finditer(value):
-        written = match.group(0)
+    for written in [value] if value.isdigit() else _PHONE_RUN.findall(value):
         groups = [written] if written.isdigit() else _DIGITS.findall(written)
         digits = "".join(groups)[:MAX_PHONE_DIGITS]
         length = len(digits)
@@ -304,7 +313,8 @@ def phone_words(value: str) -> tuple[str, ...]:
         for group in groups[:-1]:
             position += len(group)
             starts.append(position)
-        starts.extend(length - tail for tail in PHONE_TAILS)
+        mobile = _MOBILE_START.match(digits, national)
+        starts.extend(length - tail for tail in (MOBILE_TAILS if mobile else LANDLINE_TAILS))
         for start in sorted(starts):
             if 0 <= start <= length - MIN_PHONE_SUFFIX:
                 words[digits[start:]] = None
@@ -320,13 +330,22 @@ def _head(values: list[str]) -> str:
     return " ".join(words)
 
 
+def _distinct(values: list[str]) -> list[str]:
+    """The values that are not part of another value (city 青岛市 in the address
+    青岛市市南区...): they would only add tokens that match nothing new."""
+    unique = list(dict.fromkeys(values))
+    return [v for v in unique if not any(other != v and v in other for other in unique)]
+
+
 def _text(values: list[str]) -> str:
-    return _join(spaced(value) for value in values)
+    return _join(spaced(value) for value in _distinct(values))
 
 
 def _name_pinyin(values: list[str]) -> str:
+    # Pinyin queries match by prefix, so the suffixes of a short name that is
+    # part of the name (海信 in 青岛海信电器) are prefixes of the name's suffixes.
     words: dict[str, None] = {}
-    for value in values:
+    for value in _distinct(values):
         words.update(dict.fromkeys(pinyin_words(value, suffixes=True)))
     return " ".join(words)
 

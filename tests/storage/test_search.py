@@ -667,11 +667,15 @@ def test_document_columns() -> None:
             short_name="海信电器",
             city="青岛市",
             phone="0532-8888 1234",
-            contact_names=["曾志伟"],
+            address="青岛市市南区香港中路8号",
+            contact_names=["曾志伟", "王芳"],
             contact_phones=["13812345678"],
         )
     )
-    assert document["name"] == f"青 岛 海 信 电 器 有 限 公 司 {search.VALUE_BREAK} 海 信 电 器"
+    # The short name and the city are part of longer values: indexed once.
+    assert document["name"] == "青 岛 海 信 电 器 有 限 公 司"
+    assert document["place"] == "青 岛 市 市 南 区 香 港 中 路 8 号"
+    assert document["people"] == f"曾 志 伟 {search.VALUE_BREAK} 王 芳"
     head = document["head"].split()
     assert head[:3] == ["青岛海信电器有限公司", "qingdaohaixindianqiyouxiangongsi", "qdhxdqyxgs"]
     name_py = set(document["name_py"].split())
