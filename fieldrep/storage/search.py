@@ -98,6 +98,7 @@ _DIGITS = re.compile(r"\d+")
 _MOBILE_START = re.compile("1[3-9]")
 # The legal form at the end of a company name, left out of the pinyin suffixes.
 _LEGAL_FORM = re.compile("(股份有限公司|有限责任公司|有限公司)$")
+_PINYIN_QUERY_FOLD = str.maketrans({"'": None, "\u2019": None, "ü": "v"})
 _PHONE_QUERY = re.compile(r"\+?[\d\-().]*\d[\d\-().]*")
 
 MIN_PHONE_SUFFIX = 4  # shortest indexed digit tail of a phone number
@@ -425,7 +426,14 @@ def dealer_document(source: DealerSource) -> dict[str, str]:
 
 
 def _sql_column_text(column: object, *values: object) -> str:
-    return column_text(str(column), *values)
+    # Called by triggers inside the caller's write: a fault here must not refuse
+    # the dealer or contact being saved. The column stays empty and is logged;
+    # rebuild_index repairs it once the fault is fixed.
+    try:
+        return column_text(str(column), *values)
+    except Exception:
+        log.exception("search: cannot index column %s", column)
+        return ""
 
 
 def install_functions(connection: sqlite3.Connection) -> None:
@@ -468,8 +476,8 @@ def _parse_term(term: str) -> _Term | None:
         anywhere = _phrase(tokens, prefix=True)
     else:
         # Pinyin (haixin, hxdq), a word or a code. Pinyin apostrophes (xi'an)
-        # separate syllables; the index spells syllables together.
-        tokens = _WORD.findall(term.replace("'", "").replace("\u2019", ""))
+        # separate syllables; the index spells syllables together, ü as v (lv).
+        tokens = _WORD.findall(term.translate(_PINYIN_QUERY_FOLD))
         if not tokens:
             return None
         anywhere = _phrase(tokens, prefix=True)

@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 from alembic import command
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.orm import Session
 
@@ -29,6 +31,17 @@ def find(engine: Engine) -> Callable[..., list[str]]:
     def run(query: str, limit: int = 50, **kwargs: Any) -> list[str]:
         with Session(engine) as session:
             return [hit.name for hit in search.search_dealers(session, query, limit, **kwargs)]
+
+    return run
+
+
+@pytest.fixture
+def find_ids(engine: Engine) -> Callable[..., list[str]]:
+    """Ids of the dealers a query finds, best first."""
+
+    def run(query: str, limit: int = 1000) -> list[str]:
+        with Session(engine) as session:
+            return [hit.dealer_id for hit in search.search_dealers(session, query, limit)]
 
     return run
 
@@ -697,3 +710,78 @@ def test_sql_function_and_python_agree(engine: Engine) -> None:
     assert value == search.column_text("name_py", "海信电器", None)
     with pytest.raises(ValueError, match="unknown search column"):
         search.column_text("nonsense", "x")
+
+
+# ------------------------------------------------------------------ properties
+
+# Common characters of dealer and personal names, polyphones among them.
+NAME_CHARACTERS = (
+    "海信电器青岛重庆长安单县华联商厦行乐曾朝都和大会解查区"
+    "王李张刘陈杨黄赵新鑫源泰宏盛兴发祥瑞丰恒通远佳"
+)
+PROPERTY_SETTINGS = settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+
+
+def _insert_named(engine: Engine, name: str) -> str:
+    row = _dealer_row(name, "0190a000-0000-7000-8000-000000000001")
+    with engine.begin() as connection:
+        connection.execute(text(_INSERT_DEALER), row)
+    return str(row["id"])
+
+
+@PROPERTY_SETTINGS
+@given(name=st.text(alphabet=NAME_CHARACTERS, min_size=1, max_size=12), data=st.data())
+def test_every_substring_of_a_name_finds_it(
+    engine: Engine, find_ids: Any, name: str, data: st.DataObject
+) -> None:
+    dealer_id = _insert_named(engine, name)
+    start = data.draw(st.integers(0, len(name) - 1))
+    end = data.draw(st.integers(start + 1, len(name)))
+    assert dealer_id in find_ids(name[start:end])
+
+
+@PROPERTY_SETTINGS
+@given(name=st.text(alphabet=NAME_CHARACTERS, min_size=1, max_size=12), data=st.data())
+def test_pinyin_from_any_syllable_finds_the_name(
+    engine: Engine, find_ids: Any, name: str, data: st.DataObject
+) -> None:
+    dealer_id = _insert_named(engine, name)
+    syllables = search.reading_variants(name)[0]
+    start = data.draw(st.integers(0, len(syllables) - 1))
+    end = data.draw(st.integers(start + 1, len(syllables)))
+    full = "".join(syllables[start:end])
+    typed = full[: data.draw(st.integers(1, len(full)))]
+    initials = "".join(syllable[0] for syllable in syllables[start:end])
+    assert dealer_id in find_ids(typed)
+    assert dealer_id in find_ids(initials.upper())
+
+
+@PROPERTY_SETTINGS
+@given(query=st.text(max_size=40))
+def test_any_text_is_a_valid_query(engine: Engine, find_ids: Any, query: str) -> None:
+    assert isinstance(find_ids(query), list)
+
+
+def test_a_faulty_column_does_not_refuse_the_write(
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    make_dealer: MakeDealer,
+    find: Any,
+) -> None:
+    def broken(values: list[str]) -> str:
+        raise RuntimeError("broken")
+
+    monkeypatch.setitem(search._BUILDERS, "notes", broken)
+    make_dealer(name="青岛海信电器", notes="备注")
+    assert find("海信") == ["青岛海信电器"]
+    assert find("备注") == []
+    assert "cannot index column notes" in caplog.text
+
+
+def test_pinyin_u_umlaut_is_typed_as_v(make_dealer: MakeDealer, find: Any) -> None:
+    make_dealer(name="绿源电动车")
+    assert find("lvyuan") == ["绿源电动车"]
+    assert find("lüyuan") == ["绿源电动车"]
+    assert find("LÜYUAN") == ["绿源电动车"]
