@@ -1,0 +1,440 @@
+"""Drafts of visit records, saved while the rep types, so nothing typed is ever lost.
+
+A draft is a small JSON file in ``<data folder>/drafts/``. It is written about a
+second after the last edit (on the I/O pool), and at once when the record's
+window closes, when its window is destroyed with the main window, and when the
+application quits (``aboutToQuit``). Every write goes to a temporary file in the
+same folder, is flushed and fsynced, then renamed over the old draft with
+``os.replace`` (atomic on every platform), and the folder is fsynced too: after a
+crash, a closed lid or a power cut the draft is either the previous version or
+the new one, never a torn file. Writes carry a sequence number, so a slow
+background write never overwrites a newer one, and a discarded draft stays
+discarded. The draft is deleted only after the record was saved.
+
+On the next start :func:`offer_saved_drafts` lists the drafts left behind and
+offers each one back (restore or discard).
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import logging
+import os
+import tempfile
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from fieldrep.i18n import _, ngettext
+from fieldrep.paths import data_dir
+
+if TYPE_CHECKING:
+    from PySide6.QtWidgets import QMainWindow
+
+    from fieldrep.ui.ops import Workers
+    from fieldrep.ui.services import AppServices
+
+log = logging.getLogger("fieldrep.ui")
+
+DRAFTS_FOLDER = "drafts"
+SUFFIX = ".json"
+FORMAT_VERSION = 1
+AUTOSAVE_DELAY_MS = 1000
+DRAFT_ID_ROLE = int(Qt.ItemDataRole.UserRole) + 1
+
+_write_lock = threading.Lock()
+# Per draft id: the sequence number of the newest write or discard done.
+_done_sequence: dict[str, int] = {}
+_sequence = itertools.count(1)
+
+
+def drafts_dir() -> Path:
+    """The folder of the drafts (inside the user's data folder)."""
+    return data_dir() / DRAFTS_FOLDER
+
+
+def draft_path(draft_id: str) -> Path:
+    safe = "".join(char for char in draft_id if char.isalnum() or char in "-_")
+    if not safe:
+        raise ValueError(f"bad draft id {draft_id!r}")
+    return drafts_dir() / f"{safe}{SUFFIX}"
+
+
+def _fsync_folder(folder: Path) -> None:
+    if os.name != "posix":
+        return  # Windows cannot open a folder for fsync; os.replace is durable there
+    descriptor = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+def write_draft_file(draft_id: str, payload: Mapping[str, Any]) -> Path:
+    """Write a draft atomically: temporary file, flush, fsync, os.replace, fsync the folder."""
+    target = draft_path(draft_id)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    data = json.dumps(payload, ensure_ascii=False, indent=1, sort_keys=True).encode("utf-8")
+    handle, temporary = tempfile.mkstemp(
+        prefix=f".{target.stem}.", suffix=".tmp", dir=target.parent
+    )
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+            stream.flush()
+            os.fsync(stream.fileno())
+        Path(temporary).replace(target)  # os.replace: atomic
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    _fsync_folder(target.parent)
+    return target
+
+
+def next_sequence() -> int:
+    return next(_sequence)
+
+
+def write_if_newer(draft_id: str, sequence: int, payload: Mapping[str, Any]) -> bool:
+    """Write unless a newer write or a discard of this draft already happened."""
+    with _write_lock:
+        if _done_sequence.get(draft_id, 0) >= sequence:
+            return False
+        write_draft_file(draft_id, payload)
+        _done_sequence[draft_id] = sequence
+        return True
+
+
+def discard_draft(draft_id: str) -> None:
+    """Delete a draft; writes of it still queued are dropped."""
+    with _write_lock:
+        _done_sequence[draft_id] = next_sequence()
+        path = draft_path(draft_id)
+        path.unlink(missing_ok=True)
+    log.info("draft %s deleted", draft_id)
+
+
+@dataclass(frozen=True)
+class SavedDraft:
+    """A draft found on disk."""
+
+    draft_id: str
+    path: Path
+    saved_at: datetime
+    payload: Mapping[str, Any]
+
+    @property
+    def title(self) -> str:
+        return str(self.payload.get("title") or "")
+
+    @property
+    def summary(self) -> str:
+        return str(self.payload.get("summary") or "")
+
+
+def _saved_at(payload: Mapping[str, Any], path: Path) -> datetime:
+    try:
+        return datetime.fromisoformat(str(payload["saved_at"]))
+    except (KeyError, ValueError):
+        return datetime.fromtimestamp(path.stat().st_mtime, UTC)
+
+
+def read_drafts() -> list[SavedDraft]:
+    """Every readable draft, newest first; unreadable files are logged and left alone."""
+    folder = drafts_dir()
+    if not folder.is_dir():
+        return []
+    found: list[SavedDraft] = []
+    for path in folder.glob(f"*{SUFFIX}"):
+        try:
+            payload = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as error:
+            log.warning("draft %s cannot be read: %s", path, error)
+            continue
+        if not isinstance(payload, dict) or payload.get("version") != FORMAT_VERSION:
+            log.warning("draft %s has an unknown format", path)
+            continue
+        found.append(SavedDraft(path.stem, path, _saved_at(payload, path), payload))
+    found.sort(key=lambda draft: draft.saved_at, reverse=True)
+    return found
+
+
+def read_draft(draft_id: str) -> SavedDraft | None:
+    """The draft with that id, if one is on disk."""
+    return next((draft for draft in read_drafts() if draft.draft_id == draft_id), None)
+
+
+class DraftKeeper:
+    """The newest unsaved state of one draft, and how it reaches the disk.
+
+    A plain object (no Qt parent), so the window's ``destroyed`` signal can still
+    flush it after the widgets are gone.
+    """
+
+    def __init__(self, draft_id: str, workers: Workers | None = None) -> None:
+        self.draft_id = draft_id
+        self.workers = workers
+        self.pending: dict[str, Any] | None = None
+        self.pending_sequence = 0
+        self.discarded = False
+        self.last_written_at: datetime | None = None
+
+    def stage(self, payload: Mapping[str, Any]) -> None:
+        """Remember the newest state (written by :meth:`write_later` or :meth:`flush`)."""
+        if self.discarded:
+            return
+        staged = dict(payload)
+        staged.update(
+            version=FORMAT_VERSION,
+            draft_id=self.draft_id,
+            saved_at=datetime.now(UTC).isoformat(),
+        )
+        self.pending = staged
+        self.pending_sequence = next_sequence()
+
+    def write_later(self, parent: QObject | None) -> None:
+        """Write the staged state on the I/O pool (synchronously without workers)."""
+        payload, sequence = self.pending, self.pending_sequence
+        if payload is None:
+            return
+        self.pending = None
+        if self.workers is None:
+            self._write(payload, sequence)
+            return
+        draft_id = self.draft_id
+        self.workers.run_io(
+            parent,
+            lambda: write_if_newer(draft_id, sequence, payload),
+            lambda written: self._note_written(bool(written)),
+            self._write_failed,
+        )
+
+    def flush(self) -> None:
+        """Write the staged state now, on this thread (close, quit, destroy)."""
+        payload, sequence = self.pending, self.pending_sequence
+        if payload is None or self.discarded:
+            return
+        self.pending = None
+        self._write(payload, sequence)
+
+    def discard(self) -> None:
+        """The record was saved (or the rep threw the draft away): delete it for good."""
+        self.discarded = True
+        self.pending = None
+        discard_draft(self.draft_id)
+
+    def _write(self, payload: Mapping[str, Any], sequence: int) -> None:
+        try:
+            self._note_written(write_if_newer(self.draft_id, sequence, payload))
+        except OSError as error:
+            self._write_failed(error)
+
+    def _note_written(self, written: bool) -> None:
+        if written:
+            self.last_written_at = datetime.now(UTC)
+
+    def _write_failed(self, error: BaseException) -> None:
+        # The text is still on screen and staged again on the next edit: log, don't interrupt.
+        log.error("draft %s could not be written: %s", self.draft_id, error)
+
+
+class DraftAutosaver(QObject):
+    """Debounces edits into draft writes and flushes on quit.
+
+    The owner calls :meth:`touch` with a function that collects its state; the
+    state is staged at once (so a quit or destroy right after an edit keeps it)
+    and written about a second after the last edit.
+    """
+
+    saved = Signal()
+
+    def __init__(
+        self,
+        keeper: DraftKeeper,
+        collect: Callable[[], Mapping[str, Any]],
+        parent: QObject,
+        delay_ms: int = AUTOSAVE_DELAY_MS,
+    ) -> None:
+        super().__init__(parent)
+        self.keeper = keeper
+        self.collect = collect
+        self.timer = QTimer(self)
+        self.timer.setSingleShot(True)
+        self.timer.setInterval(delay_ms)
+        self.timer.timeout.connect(self.write_now)
+        app = QCoreApplication.instance()
+        if app is not None:
+            app.aboutToQuit.connect(self.flush)
+        # After the widgets are gone only the keeper is left: flush what it staged.
+        parent.destroyed.connect(keeper.flush)
+
+    def touch(self) -> None:
+        """An edit happened: stage the state now and (re)start the write timer."""
+        if self.keeper.discarded:
+            return
+        self.keeper.stage(self.collect())
+        self.timer.start()
+
+    def write_now(self) -> None:
+        """Write the staged state on the I/O pool (the timer's end)."""
+        self.timer.stop()
+        self.keeper.write_later(self.parent())
+        self.saved.emit()
+
+    def flush(self) -> None:
+        """Write the staged state now, synchronously (close and quit)."""
+        self.timer.stop()
+        self.keeper.flush()
+
+    def discard(self) -> None:
+        self.timer.stop()
+        self.keeper.discard()
+
+
+class DraftsDialog(QDialog):
+    """At start: the drafts left behind, each to restore or discard."""
+
+    restore_requested = Signal(object)  # SavedDraft
+
+    def __init__(self, drafts: list[SavedDraft], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("drafts_dialog")
+        self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.drafts = {draft.draft_id: draft for draft in drafts}
+        self.heading = QLabel()
+        self.heading.setWordWrap(True)
+        self.list = QListWidget()
+        self.list.setObjectName("drafts_list")
+        self.list.setWordWrap(True)
+        self.list.setMinimumWidth(520)
+        self.list.itemDoubleClicked.connect(lambda _item: self.restore_current())
+        self.restore_button = QPushButton()
+        self.restore_button.setObjectName("restore_draft")
+        self.restore_button.clicked.connect(self.restore_current)
+        self.discard_button = QPushButton()
+        self.discard_button.setObjectName("discard_draft")
+        self.discard_button.clicked.connect(self.discard_current)
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        self.buttons.rejected.connect(self.reject)
+        row = QHBoxLayout()
+        row.addWidget(self.restore_button)
+        row.addWidget(self.discard_button)
+        row.addStretch(1)
+        row.addWidget(self.buttons)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.heading)
+        layout.addWidget(self.list, 1)
+        layout.addLayout(row)
+        for draft in drafts:
+            item = QListWidgetItem()
+            item.setData(DRAFT_ID_ROLE, draft.draft_id)
+            self.list.addItem(item)
+        if self.list.count():
+            self.list.setCurrentRow(0)
+        self.retranslate()
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.LanguageChange:
+            self.retranslate()
+        super().changeEvent(event)
+
+    def retranslate(self) -> None:
+        self.setWindowTitle(_("Unsaved visit records"))
+        self.heading.setText(
+            ngettext(
+                "A visit record was not saved when FieldRep last closed. "
+                "Restore it to go on writing, or discard it.",
+                "{count} visit records were not saved when FieldRep last closed. "
+                "Restore them to go on writing, or discard them.",
+                len(self.drafts),
+            ).format(count=len(self.drafts))
+        )
+        self.restore_button.setText(_("Restore"))
+        self.discard_button.setText(_("Discard"))
+        for row in range(self.list.count()):
+            item = self.list.item(row)
+            draft = self.drafts[str(item.data(DRAFT_ID_ROLE))]
+            local = draft.saved_at.astimezone().strftime("%Y-%m-%d %H:%M")
+            text = _("{title} (last typed {time})").format(
+                title=draft.title or _("Visit record"), time=local
+            )
+            if draft.summary:
+                text += "\n" + draft.summary
+            item.setText(text)
+
+    def current_draft(self) -> SavedDraft | None:
+        item = self.list.currentItem()
+        return None if item is None else self.drafts.get(str(item.data(DRAFT_ID_ROLE)))
+
+    def _remove_current(self) -> None:
+        row = self.list.currentRow()
+        item = self.list.takeItem(row)
+        if item is not None:
+            self.drafts.pop(str(item.data(DRAFT_ID_ROLE)), None)
+        if not self.drafts:
+            self.accept()
+        else:
+            self.retranslate()
+
+    def restore_current(self) -> None:
+        draft = self.current_draft()
+        if draft is None:
+            return
+        self._remove_current()
+        self.restore_requested.emit(draft)
+
+    def discard_current(self) -> None:
+        draft = self.current_draft()
+        if draft is None:
+            return
+        discard_draft(draft.draft_id)
+        self._remove_current()
+
+
+def offer_saved_drafts(services: AppServices, window: QMainWindow) -> None:
+    """Look for drafts left behind (on the I/O pool) and offer them back in a dialog."""
+
+    def found(drafts: list[SavedDraft]) -> None:
+        if not drafts:
+            return
+        log.info("%d unsaved draft(s) found", len(drafts))
+        from fieldrep.ui.views.visit_record import open_draft
+
+        dialog = DraftsDialog(drafts, window)
+        dialog.restore_requested.connect(lambda draft: open_draft(services, window, draft))
+        dialog.open()
+
+    services.workers.run_io(window, read_drafts, found)
+
+
+__all__ = [
+    "DraftAutosaver",
+    "DraftKeeper",
+    "DraftsDialog",
+    "SavedDraft",
+    "discard_draft",
+    "draft_path",
+    "drafts_dir",
+    "offer_saved_drafts",
+    "read_draft",
+    "read_drafts",
+    "write_draft_file",
+    "write_if_newer",
+]

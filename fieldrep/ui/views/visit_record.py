@@ -1,0 +1,1504 @@
+"""The visit record (客户联系记录卡): written during or after a visit, never lost.
+
+Opened from a planned visit (Today, Planner), from a dealer card, ad hoc
+(Ctrl+N, the dealer is picked here) or on a saved record. It holds every field of
+the contact record card and the key summary (DOMAIN.md §2.8), the objections
+raised (type, the dealer's words, the real concern, the answer picked from the
+playbook or written, the technique and the outcome, §2.9/§4.4) and the
+follow-ups: every line of "new agreements" and "new plans" becomes one, with its
+owner and due date set inline (invariant 5), and an open objection can get its
+own.
+
+Save writes the whole visit in one transaction (:func:`record_visit`) and marks
+the planned visit done; "Save and finalise" also applies the card's rules
+(content, successes, shortcomings and lessons written; a development visit
+needs its next step). A refused value is shown in red at its field, in the
+user's language.
+
+Everything typed is kept in a draft (:mod:`fieldrep.ui.drafts`) about a second
+after each edit and when the window closes or the application quits; the draft
+is deleted only once the record is saved.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QEvent, Qt, QTimer, Signal
+from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFrame,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QMainWindow,
+    QPlainTextEdit,
+    QPushButton,
+    QScrollArea,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
+from sqlalchemy import or_, select
+
+from fieldrep.i18n import N_, _
+from fieldrep.storage.enums import (
+    OBJECTION_EXAMPLES,
+    ContactMethod,
+    FollowUpDirection,
+    ObjectionOutcome,
+    ObjectionType,
+    RecordStatus,
+    ResponsePattern,
+    VisitType,
+)
+from fieldrep.storage.errors import ValidationError
+from fieldrep.storage.fields import REASON_REQUIRED, field_label, problem
+from fieldrep.storage.models import (
+    AppUser,
+    Contact,
+    ContactRecord,
+    ContactRecordParticipant,
+    Dealer,
+    FollowUp,
+    Objection,
+    VisitPlanItem,
+)
+from fieldrep.storage.services.core import Record, Store, fetch, live, snapshot
+from fieldrep.storage.types import new_id
+from fieldrep.ui.drafts import DraftAutosaver, DraftKeeper, SavedDraft
+from fieldrep.ui.forms import (
+    FieldError,
+    FieldGrid,
+    FormBinding,
+    date_edit,
+    enum_combo,
+    qdate_to_date,
+    retranslate_enum_combo,
+    select_data,
+)
+
+if TYPE_CHECKING:
+    from fieldrep.storage.services.visits import AgreedItem, ObjectionDraft, VisitDraft, VisitResult
+    from fieldrep.ui.services import AppServices
+
+log = logging.getLogger("fieldrep.ui")
+
+DRAFT_KIND = "visit_record"
+CONTACT_ID_ROLE = int(Qt.ItemDataRole.UserRole) + 1
+DEALER_ID_ROLE = int(Qt.ItemDataRole.UserRole) + 2
+PICKER_LIMIT = 30
+PICKER_DELAY_MS = 200
+DEFAULT_DUE_DAYS = 7
+
+CONTACT_FIELDS = ("contact_at", "contact_method", "visit_type", "location")
+CONVERSATION_FIELDS = ("content", "successes", "shortcomings", "lessons")
+AGREED_FIELDS = ("new_agreements", "new_plans")
+SUMMARY_FIELDS = (
+    "info_gaps",
+    "sources_to_try",
+    "cooperation_intent",
+    "next_step",
+    "figures_confirmed",
+    "special_notes",
+    "other",
+)
+LONG_FIELDS = frozenset(
+    {*CONVERSATION_FIELDS, *AGREED_FIELDS, "info_gaps", "sources_to_try", "special_notes", "other"}
+)
+RECORD_FIELDS = (
+    *CONTACT_FIELDS,
+    "participants",
+    *CONVERSATION_FIELDS,
+    *AGREED_FIELDS,
+    *SUMMARY_FIELDS,
+)
+
+AGREEMENT = "agreement"
+PLAN = "plan"
+
+
+# ---------------------------------------------------------------- data (worker side)
+
+
+@dataclass(frozen=True)
+class PersonChoice:
+    """A contact at the dealer who can take part in the visit."""
+
+    id: str
+    name: str
+    title: str | None
+    is_senior: bool
+
+
+@dataclass(frozen=True)
+class AnswerChoice:
+    """A playbook answer the rep can pick for an objection."""
+
+    id: str
+    type: str
+    title: str
+    text: str
+    pattern: str | None
+
+
+@dataclass(frozen=True)
+class VisitContext:
+    """Everything the visit record needs from the database, loaded in one call."""
+
+    dealer_id: str
+    dealer_name: str
+    today: date
+    me: str
+    contacts: tuple[PersonChoice, ...]
+    users: tuple[tuple[str, str], ...]  # (user id, display name)
+    answers: Mapping[str, tuple[AnswerChoice, ...]]
+    plan_item: Record | None = None
+    record: Record | None = None
+    participant_ids: tuple[str, ...] = ()
+    saved_objections: tuple[Record, ...] = ()
+    saved_follow_ups: tuple[Record, ...] = ()
+
+
+@dataclass(frozen=True)
+class VisitTarget:
+    """What an id opened as a visit record points at."""
+
+    dealer_id: str | None = None
+    plan_item_id: str | None = None
+    record_id: str | None = None
+
+
+def resolve_target(store: Store, record_id: str) -> VisitTarget:
+    """Whether ``record_id`` is a planned visit, a contact record or a dealer (or nothing)."""
+    if not record_id:
+        return VisitTarget()
+    with store.read() as session:
+        item = session.get(VisitPlanItem, record_id)
+        if item is not None and not item.deleted:
+            if item.contact_record_id:
+                return VisitTarget(item.dealer_id, record_id=item.contact_record_id)
+            return VisitTarget(item.dealer_id, plan_item_id=item.id)
+        record = session.get(ContactRecord, record_id)
+        if record is not None and not record.deleted:
+            return VisitTarget(record.dealer_id, record_id=record.id)
+        dealer = session.get(Dealer, record_id)
+        if dealer is not None and not dealer.deleted:
+            return VisitTarget(dealer.id)
+    return VisitTarget()
+
+
+def load_visit_context(store: Store, target: VisitTarget) -> VisitContext:
+    """The dealer, its contacts, the territory's people and the playbook (and a saved record)."""
+    from fieldrep.storage.services.playbook import answers_for
+
+    plan_item = fetch(store, VisitPlanItem, target.plan_item_id) if target.plan_item_id else None
+    record = fetch(store, ContactRecord, target.record_id) if target.record_id else None
+    dealer_id = target.dealer_id or (
+        plan_item["dealer_id"] if plan_item else record["dealer_id"] if record else None
+    )
+    if not dealer_id:
+        raise ValueError("a visit record needs a dealer")
+    dealer = fetch(store, Dealer, dealer_id)
+    participant_ids: tuple[str, ...] = ()
+    objections: tuple[Record, ...] = ()
+    follow_ups: tuple[Record, ...] = ()
+    with store.read() as session:
+        contacts = tuple(
+            PersonChoice(row.id, row.name, row.title, row.is_senior)
+            for row in session.scalars(
+                live(Contact)
+                .where(Contact.dealer_id == dealer_id)
+                .order_by(Contact.is_senior.desc(), Contact.name)
+            )
+        )
+        users = tuple(
+            (row.id, row.display_name)
+            for row in session.scalars(
+                live(AppUser)
+                .where(AppUser.territory_id == dealer["territory_id"])
+                .order_by(AppUser.display_name)
+            )
+        )
+        if record is not None:
+            participant_ids = tuple(
+                session.scalars(
+                    select(ContactRecordParticipant.contact_id).where(
+                        ContactRecordParticipant.contact_record_id == record.id,
+                        ContactRecordParticipant.deleted.is_(False),
+                    )
+                )
+            )
+            objection_rows = session.scalars(
+                live(Objection).where(Objection.contact_record_id == record.id)
+            ).all()
+            objections = tuple(snapshot(row) for row in objection_rows)
+            sources = [record.id, *(row.id for row in objection_rows)]
+            follow_ups = tuple(
+                snapshot(row)
+                for row in session.scalars(
+                    live(FollowUp)
+                    .where(or_(*(FollowUp.source_id == source for source in sources)))
+                    .order_by(FollowUp.due_on)
+                )
+            )
+    if store.user.user_id not in {user_id for user_id, _name in users}:
+        users = ((store.user.user_id, store.user.display_name or store.user.user_id), *users)
+    answers = {
+        kind.code: tuple(
+            AnswerChoice(
+                row.id,
+                kind.code,
+                row["title"],
+                row["answer_text"],
+                row["response_pattern"].code if row["response_pattern"] else None,
+            )
+            for row in answers_for(store, kind)
+        )
+        for kind in ObjectionType
+    }
+    return VisitContext(
+        dealer_id=dealer_id,
+        dealer_name=dealer["name"],
+        today=store.today(),
+        me=store.user.user_id,
+        contacts=contacts,
+        users=users,
+        answers=answers,
+        plan_item=plan_item,
+        record=record,
+        participant_ids=participant_ids,
+        saved_objections=objections,
+        saved_follow_ups=follow_ups,
+    )
+
+
+@dataclass(frozen=True)
+class DealerMatch:
+    id: str
+    name: str
+    city: str | None
+
+
+def find_dealers(store: Store, text: str) -> list[DealerMatch]:
+    """The best matching dealers for the picker (name, pinyin or phone)."""
+    from fieldrep.storage.queries import DealerListFilter, dealer_list_ids, dealer_list_rows
+
+    ids = dealer_list_ids(store, DealerListFilter(text=text)).ids[:PICKER_LIMIT]
+    rows = dealer_list_rows(store, ids)
+    return [DealerMatch(rows[i].id, rows[i].name, rows[i].city) for i in ids if i in rows]
+
+
+# ---------------------------------------------------------------- follow-ups from the lines
+
+
+def _lines(text: str) -> list[str]:
+    from fieldrep.storage.services.common import lines
+
+    return lines(text)
+
+
+class AgreedRow(QWidget):
+    """One new agreement or plan as a follow-up: its owner, due date and who owes whom."""
+
+    changed = Signal()
+
+    def __init__(
+        self,
+        kind: str,
+        title: str,
+        users: Sequence[tuple[str, str]],
+        owner: str,
+        due: date,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.kind = kind
+        self.title = QLabel(title)
+        self.title.setWordWrap(True)
+        self.title.setObjectName("agreed_title")
+        self.kind_label = QLabel()
+        self.kind_label.setStyleSheet("color: palette(mid);")
+        self.owner = QComboBox()
+        self.owner.setObjectName("agreed_owner")
+        for user_id, name in users:
+            self.owner.addItem(name, user_id)
+        select_data(self.owner, owner)
+        self.due = date_edit(due)
+        self.due.setObjectName("agreed_due")
+        self.direction = enum_combo(FollowUpDirection)
+        self.direction.setObjectName("agreed_direction")
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.kind_label)
+        layout.addWidget(self.title, 1)
+        layout.addWidget(self.owner)
+        layout.addWidget(self.due)
+        layout.addWidget(self.direction)
+        self.owner.currentIndexChanged.connect(lambda _i: self.changed.emit())
+        self.due.dateChanged.connect(lambda _d: self.changed.emit())
+        self.direction.currentIndexChanged.connect(lambda _i: self.changed.emit())
+        self.retranslate()
+
+    def retranslate(self) -> None:
+        self.kind_label.setText(_("Agreement") if self.kind == AGREEMENT else _("Plan"))
+        retranslate_enum_combo(self.direction, FollowUpDirection)
+        self.owner.setToolTip(_(field_label(FollowUp, "owner_user_id")))
+        self.due.setToolTip(_(field_label(FollowUp, "due_on")))
+        self.direction.setToolTip(_(field_label(FollowUp, "direction")))
+
+    def state(self) -> dict[str, str]:
+        return {
+            "owner": str(self.owner.currentData() or ""),
+            "due": qdate_to_date(self.due.date()).isoformat(),
+            "direction": str(self.direction.currentData() or ""),
+        }
+
+    def restore(self, state: Mapping[str, Any]) -> None:
+        select_data(self.owner, state.get("owner"))
+        try:
+            day = date.fromisoformat(str(state.get("due")))
+        except ValueError:
+            day = None
+        if day is not None:
+            self.due.setDate(date_edit(day).date())
+        select_data(self.direction, state.get("direction") or FollowUpDirection.WE_OWE.code)
+
+    def item(self) -> AgreedItem:
+        from fieldrep.storage.services.visits import AgreedItem
+
+        return AgreedItem(
+            self.title.text(),
+            due_on=qdate_to_date(self.due.date()),
+            owner_user_id=str(self.owner.currentData() or "") or None,
+            direction=FollowUpDirection(str(self.direction.currentData())),
+        )
+
+
+class AgreedItems(QWidget):
+    """The follow-ups the agreements and plans will create, one row per line."""
+
+    changed = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("agreed_items")
+        self.users: tuple[tuple[str, str], ...] = ()
+        self.me = ""
+        self.default_due = date.today()
+        self.rows: dict[tuple[str, int], AgreedRow] = {}
+        self.states: dict[tuple[str, int], dict[str, str]] = {}
+        self.heading = QLabel()
+        self.heading.setWordWrap(True)
+        self.empty = QLabel()
+        self.empty.setStyleSheet("color: palette(mid);")
+        self.error = FieldError("follow_ups")
+        self.rows_layout = QVBoxLayout()
+        self.rows_layout.setSpacing(4)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.heading)
+        layout.addLayout(self.rows_layout)
+        layout.addWidget(self.empty)
+        layout.addWidget(self.error)
+        self.retranslate()
+
+    def configure(self, users: Sequence[tuple[str, str]], me: str, default_due: date) -> None:
+        self.users = tuple(users)
+        self.me = me
+        self.default_due = default_due
+
+    def set_lines(self, agreements: Sequence[str], plans: Sequence[str]) -> None:
+        """Rebuild the rows for these lines; owner and due date stay with each position."""
+        for key, row in self.rows.items():
+            self.states[key] = row.state()
+        wanted = [(AGREEMENT, i, title) for i, title in enumerate(agreements)] + [
+            (PLAN, i, title) for i, title in enumerate(plans)
+        ]
+        keys = {(kind, index) for kind, index, _title in wanted}
+        for key in [key for key in self.rows if key not in keys]:
+            row = self.rows.pop(key)
+            self.rows_layout.removeWidget(row)
+            row.deleteLater()
+        for position, (kind, index, title) in enumerate(wanted):
+            existing = self.rows.get((kind, index))
+            if existing is not None:
+                existing.title.setText(title)
+                row = existing
+            else:
+                row = AgreedRow(kind, title, self.users, self.me, self.default_due, self)
+                state = self.states.get((kind, index))
+                if state:
+                    row.restore(state)
+                row.changed.connect(self.changed.emit)
+                self.rows[(kind, index)] = row
+            self.rows_layout.insertWidget(position, row)
+        self.empty.setVisible(not wanted)
+
+    def items(self, kind: str) -> tuple[AgreedItem, ...]:
+        return tuple(self.rows[key].item() for key in sorted(self.rows) if key[0] == kind)
+
+    def state(self) -> list[dict[str, Any]]:
+        return [
+            {"kind": kind, "index": index, **row.state()}
+            for (kind, index), row in sorted(self.rows.items())
+        ]
+
+    def restore(self, states: Sequence[Mapping[str, Any]]) -> None:
+        for state in states:
+            key = (str(state.get("kind")), int(state.get("index", 0)))
+            self.states[key] = {name: str(value) for name, value in state.items()}
+            row = self.rows.get(key)
+            if row is not None:
+                row.restore(state)
+
+    def retranslate(self) -> None:
+        self.heading.setText(
+            _("Each line becomes a follow-up: choose its owner, due date and who owes whom.")
+        )
+        self.empty.setText(_("No agreements or plans yet."))
+        for row in self.rows.values():
+            row.retranslate()
+
+
+# ---------------------------------------------------------------- objections
+
+
+class ObjectionEditor(QFrame):
+    """One objection: type, the dealer's words, real concern, answer, technique, outcome."""
+
+    changed = Signal()
+    remove_requested = Signal(object)
+
+    def __init__(
+        self,
+        answers: Mapping[str, Sequence[AnswerChoice]],
+        today: date,
+        contacts: Sequence[PersonChoice] = (),
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("objection_editor")
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        # Never squeezed below its natural height: the form scrolls instead.
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
+        self.answers = answers
+        self._picked_text = ""
+        self._loading = False
+
+        self.type = enum_combo(ObjectionType)
+        self.type.setObjectName("objection_type")
+        self.verbatim = QLineEdit()
+        self.verbatim.setObjectName("objection_verbatim")
+        self.verbatim_error = FieldError("objection_verbatim")
+        self.raised_by = QComboBox()
+        self.raised_by.setObjectName("objection_raised_by")
+        self.raised_by.addItem("", "")
+        for person in contacts:
+            self.raised_by.addItem(person.name, person.id)
+        self.real_concern = QLineEdit()
+        self.real_concern.setObjectName("objection_real_concern")
+        self.answer = QComboBox()
+        self.answer.setObjectName("objection_answer")
+        self.answer_text = QPlainTextEdit()
+        self.answer_text.setObjectName("objection_answer_text")
+        self.answer_text.setTabChangesFocus(True)
+        self.answer_text.setMaximumHeight(self.fontMetrics().lineSpacing() * 4 + 14)
+        self.pattern = enum_combo(ResponsePattern, blank=True)
+        self.pattern.setObjectName("objection_pattern")
+        self.outcome = enum_combo(ObjectionOutcome)
+        self.outcome.setObjectName("objection_outcome")
+        self.follow_up = QLineEdit()
+        self.follow_up.setObjectName("objection_follow_up")
+        self.follow_up_due = date_edit(today + timedelta(days=DEFAULT_DUE_DAYS))
+        self.follow_up_due.setObjectName("objection_follow_up_due")
+        self.remove = QPushButton()
+        self.remove.setObjectName("objection_remove")
+        self.remove.clicked.connect(lambda: self.remove_requested.emit(self))
+
+        names = (
+            "type",
+            "verbatim",
+            "raised_by",
+            "real_concern",
+            "answer",
+            "answer_text",
+            "pattern",
+            "outcome",
+            "follow_up",
+        )
+        self.labels = {name: QLabel() for name in names}
+        widgets: dict[str, QWidget] = {
+            "type": self.type,
+            "verbatim": self.verbatim,
+            "raised_by": self.raised_by,
+            "real_concern": self.real_concern,
+            "answer": self.answer,
+            "answer_text": self.answer_text,
+            "pattern": self.pattern,
+            "outcome": self.outcome,
+        }
+        grid = QGridLayout(self)
+        grid.setHorizontalSpacing(10)
+        row = 0
+        for name in names:
+            label = self.labels[name]
+            label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop)
+            label.setContentsMargins(0, 4, 0, 0)
+            grid.addWidget(label, row, 0)
+            if name == "follow_up":
+                grid.addWidget(self.follow_up, row, 1)
+                grid.addWidget(self.follow_up_due, row, 2)
+            else:
+                grid.addWidget(widgets[name], row, 1, 1, 2)
+            row += 1
+            if name == "verbatim":
+                # The error line sits right under the dealer's words.
+                grid.addWidget(self.verbatim_error, row, 1, 1, 2)
+                row += 1
+        grid.addWidget(self.remove, row, 2, Qt.AlignmentFlag.AlignRight)
+        grid.setColumnStretch(1, 1)
+
+        self.type.currentIndexChanged.connect(self._type_changed)
+        self.answer.currentIndexChanged.connect(self._answer_picked)
+        for line in (self.verbatim, self.real_concern, self.follow_up):
+            line.textEdited.connect(lambda _t: self._edited())
+        self.verbatim.textEdited.connect(lambda _t: self.verbatim_error.show_error(""))
+        self.answer_text.textChanged.connect(self._edited)
+        for combo in (self.pattern, self.outcome, self.raised_by):
+            combo.currentIndexChanged.connect(lambda _i: self._edited())
+        self.follow_up_due.dateChanged.connect(lambda _d: self._edited())
+        self._fill_answers()
+        self.retranslate()
+
+    def _edited(self) -> None:
+        if not self._loading:
+            self.changed.emit()
+
+    def current_type(self) -> ObjectionType:
+        return ObjectionType(str(self.type.currentData()))
+
+    def _fill_answers(self) -> None:
+        current = self.answer.currentData()
+        blocked = self.answer.blockSignals(True)
+        self.answer.clear()
+        self.answer.addItem(_("Write my own answer"), "")
+        for choice in self.answers.get(self.current_type().code, ()):
+            self.answer.addItem(choice.title, choice.id)
+        select_data(self.answer, current)
+        self.answer.blockSignals(blocked)
+
+    def _type_changed(self) -> None:
+        self._fill_answers()
+        self._update_hints()
+        self._edited()
+
+    def _update_hints(self) -> None:
+        example = _(OBJECTION_EXAMPLES[self.current_type()])
+        self.verbatim.setPlaceholderText(_("e.g. “{example}”").format(example=example))
+        self.type.setToolTip(example)
+
+    def picked_answer(self) -> AnswerChoice | None:
+        answer_id = self.answer.currentData()
+        return next(
+            (
+                choice
+                for choice in self.answers.get(self.current_type().code, ())
+                if choice.id == answer_id
+            ),
+            None,
+        )
+
+    def _answer_picked(self) -> None:
+        choice = self.picked_answer()
+        if choice is not None and not self._loading:
+            typed = self.answer_text.toPlainText().strip()
+            if not typed or typed == self._picked_text.strip():
+                self.answer_text.setPlainText(choice.text)
+            if choice.pattern:
+                select_data(self.pattern, choice.pattern)
+            self._picked_text = choice.text
+        self._edited()
+
+    def retranslate(self) -> None:
+        texts = {
+            "type": _(field_label(Objection, "type")),
+            "verbatim": _(field_label(Objection, "verbatim")),
+            "raised_by": _(field_label(Objection, "raised_by_contact_id")),
+            "real_concern": _(field_label(Objection, "real_concern")),
+            "answer": _(field_label(Objection, "playbook_answer_id")),
+            "answer_text": _(field_label(Objection, "answer_given")),
+            "pattern": _("Technique"),
+            "outcome": _(field_label(Objection, "outcome")),
+            "follow_up": _("Follow-up (optional)"),
+        }
+        for name, text in texts.items():
+            self.labels[name].setText(text)
+        retranslate_enum_combo(self.type, ObjectionType)
+        retranslate_enum_combo(self.pattern, ResponsePattern)
+        retranslate_enum_combo(self.outcome, ObjectionOutcome)
+        self.answer.setItemText(0, _("Write my own answer"))
+        self.real_concern.setPlaceholderText(_("What really worries them?"))
+        self.follow_up.setPlaceholderText(_("What will be done, if the objection stays open"))
+        self.remove.setText(_("Remove this objection"))
+        self._update_hints()
+
+    def state(self) -> dict[str, str]:
+        return {
+            "type": self.current_type().code,
+            "verbatim": self.verbatim.text(),
+            "raised_by": str(self.raised_by.currentData() or ""),
+            "real_concern": self.real_concern.text(),
+            "answer_id": str(self.answer.currentData() or ""),
+            "answer_text": self.answer_text.toPlainText(),
+            "pattern": str(self.pattern.currentData() or ""),
+            "outcome": str(self.outcome.currentData() or ""),
+            "follow_up": self.follow_up.text(),
+            "follow_up_due": qdate_to_date(self.follow_up_due.date()).isoformat(),
+        }
+
+    def restore(self, state: Mapping[str, Any]) -> None:
+        self._loading = True
+        try:
+            select_data(self.type, state.get("type"))
+            self._fill_answers()
+            self._update_hints()
+            self.verbatim.setText(str(state.get("verbatim") or ""))
+            select_data(self.raised_by, state.get("raised_by") or "")
+            self.real_concern.setText(str(state.get("real_concern") or ""))
+            select_data(self.answer, state.get("answer_id") or "")
+            self.answer_text.setPlainText(str(state.get("answer_text") or ""))
+            picked = self.picked_answer()
+            self._picked_text = picked.text if picked else ""
+            select_data(self.pattern, state.get("pattern") or "")
+            select_data(self.outcome, state.get("outcome") or ObjectionOutcome.OPEN.code)
+            self.follow_up.setText(str(state.get("follow_up") or ""))
+            try:
+                due = date.fromisoformat(str(state.get("follow_up_due")))
+                self.follow_up_due.setDate(date_edit(due).date())
+            except ValueError:
+                pass
+        finally:
+            self._loading = False
+
+    def check(self) -> bool:
+        """The dealer's words are required (every objection has a type and its words)."""
+        if self.verbatim.text().strip():
+            self.verbatim_error.show_error("")
+            return True
+        self.verbatim_error.show_error(problem(Objection, "verbatim", REASON_REQUIRED).message())
+        return False
+
+    def draft(self) -> ObjectionDraft:
+        from fieldrep.storage.services.visits import ObjectionDraft
+
+        pattern = str(self.pattern.currentData() or "")
+        follow_up = self.follow_up.text().strip()
+        picked = self.picked_answer()
+        return ObjectionDraft(
+            type=self.current_type(),
+            verbatim=self.verbatim.text().strip(),
+            real_concern=self.real_concern.text().strip() or None,
+            response_pattern=ResponsePattern(pattern) if pattern else None,
+            answer_given=self.answer_text.toPlainText().strip() or None,
+            playbook_answer_id=picked.id if picked else None,
+            outcome=ObjectionOutcome(str(self.outcome.currentData())),
+            raised_by_contact_id=str(self.raised_by.currentData() or "") or None,
+            follow_up_title=follow_up or None,
+            follow_up_due_on=qdate_to_date(self.follow_up_due.date()) if follow_up else None,
+        )
+
+
+# ---------------------------------------------------------------- dealer picker
+
+
+class DealerPicker(QWidget):
+    """For an ad hoc visit: find the dealer by name, pinyin initials or phone."""
+
+    picked = Signal(str, str)  # dealer id, name
+
+    def __init__(self, services: AppServices, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.services = services
+        self.label = QLabel()
+        self.search = QLineEdit()
+        self.search.setObjectName("visit_dealer_search")
+        self.search.setClearButtonEnabled(True)
+        self.results = QListWidget()
+        self.results.setObjectName("visit_dealer_results")
+        self.results.setMaximumHeight(self.fontMetrics().height() * 8)
+        self.results.itemActivated.connect(self._activated)
+        self.results.itemDoubleClicked.connect(self._activated)
+        self._generation = 0
+        self.timer = QTimer(self)
+        self.timer.setSingleShot(True)
+        self.timer.setInterval(PICKER_DELAY_MS)
+        self.timer.timeout.connect(self.run_search)
+        self.search.textChanged.connect(lambda _t: self.timer.start())
+        self.search.returnPressed.connect(self._pick_first)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.label)
+        layout.addWidget(self.search)
+        layout.addWidget(self.results)
+        self.retranslate()
+
+    def retranslate(self) -> None:
+        self.label.setText(_("Which dealer was visited?"))
+        self.search.setPlaceholderText(_("Search by name, pinyin initials or phone…"))
+
+    def run_search(self) -> None:
+        self.timer.stop()
+        text = self.search.text().strip()
+        self._generation += 1
+        generation = self._generation
+        store = self.services.store
+        self.services.workers.run_db(
+            self, lambda: find_dealers(store, text), lambda found: self._show(generation, found)
+        )
+
+    def _show(self, generation: int, found: list[DealerMatch]) -> None:
+        if generation != self._generation:
+            return
+        self.results.clear()
+        for match in found:
+            item = QListWidgetItem(f"{match.name}  {match.city or ''}".strip())
+            item.setData(DEALER_ID_ROLE, match.id)
+            item.setData(CONTACT_ID_ROLE, match.name)
+            self.results.addItem(item)
+        if found:
+            self.results.setCurrentRow(0)
+
+    def _pick_first(self) -> None:
+        if self.timer.isActive():
+            self.run_search()
+            return
+        item = self.results.currentItem() or self.results.item(0)
+        if item is not None:
+            self._activated(item)
+
+    def _activated(self, item: QListWidgetItem) -> None:
+        self.picked.emit(str(item.data(DEALER_ID_ROLE)), str(item.data(CONTACT_ID_ROLE)))
+
+
+# ---------------------------------------------------------------- the window
+
+
+def _section(title_holder: list[tuple[QGroupBox, str]], title: str) -> QGroupBox:
+    box = QGroupBox()
+    title_holder.append((box, title))
+    return box
+
+
+@dataclass
+class _Restore:
+    """A draft waiting for the context to load before it is applied."""
+
+    payload: Mapping[str, Any] = field(default_factory=dict)
+
+
+class VisitRecordWindow(QWidget):
+    """The visit record: the contact record card, objections and follow-ups."""
+
+    saved = Signal(object)  # VisitResult or Record
+    context_loaded = Signal()
+
+    def __init__(
+        self,
+        services: AppServices,
+        *,
+        target: VisitTarget,
+        draft_id: str,
+        restore: Mapping[str, Any] | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent, Qt.WindowType.Window)
+        self.setObjectName("visit_record_window")
+        self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.services = services
+        self.target = target
+        self.context: VisitContext | None = None
+        self.pending_restore = _Restore(restore) if restore else None
+        self.keeper = DraftKeeper(draft_id, services.workers)
+        self.autosaver = DraftAutosaver(self.keeper, self.collect_draft, self)
+        self.autosaver.saved.connect(self._show_draft_time)
+        self.binding = FormBinding(ContactRecord)
+        self.objections: list[ObjectionEditor] = []
+        self.busy = False
+        self._applying = False
+        self._section_titles: list[tuple[QGroupBox, str]] = []
+
+        # Header
+        self.heading = QLabel()
+        self.heading.setObjectName("visit_heading")
+        font = self.heading.font()
+        font.setPointSizeF(font.pointSizeF() * 1.3)
+        font.setBold(True)
+        self.heading.setFont(font)
+        self.subheading = QLabel()
+        self.subheading.setObjectName("visit_subheading")
+        self.subheading.setWordWrap(True)
+        self.draft_label = QLabel()
+        self.draft_label.setObjectName("visit_draft_state")
+        self.draft_label.setStyleSheet("color: palette(mid);")
+        self.error_summary = FieldError("visit_summary")
+        self.picker = DealerPicker(services)
+        self.picker.picked.connect(self.choose_dealer)
+
+        # Fields
+        for name in RECORD_FIELDS:
+            self.binding.make(name, long=name in LONG_FIELDS, lines=5 if name == "content" else 3)
+            self.binding.editors[name].changed.connect(self.touch)
+        self.binding.editors["participants"].label_source = N_("Others present")
+        for name in AGREED_FIELDS:
+            self.binding.editors[name].changed.connect(self._lines_changed)
+
+        body = QWidget()
+        body_layout = QVBoxLayout(body)
+        body_layout.setSpacing(12)
+
+        contact_box = _section(self._section_titles, N_("When, how and who"))
+        self.contact_grid = FieldGrid(self.binding.editors_for(CONTACT_FIELDS))
+        self.participants_label = QLabel()
+        self.participants = QListWidget()
+        self.participants.setObjectName("visit_participants")
+        self.participants.setMaximumHeight(self.fontMetrics().height() * 6)
+        self.participants.itemChanged.connect(lambda _item: self.touch())
+        self.others_grid = FieldGrid(self.binding.editors_for(["participants"]), pairs=1)
+        contact_layout = QVBoxLayout(contact_box)
+        contact_layout.addWidget(self.contact_grid)
+        contact_layout.addWidget(self.participants_label)
+        contact_layout.addWidget(self.participants)
+        contact_layout.addWidget(self.others_grid)
+
+        talk_box = _section(self._section_titles, N_("The conversation and what it taught"))
+        self.talk_grid = FieldGrid(self.binding.editors_for(CONVERSATION_FIELDS), pairs=1)
+        QVBoxLayout(talk_box).addWidget(self.talk_grid)
+
+        agreed_box = _section(self._section_titles, N_("New agreements and plans"))
+        self.agreed_grid = FieldGrid(self.binding.editors_for(AGREED_FIELDS), pairs=1)
+        self.agreed = AgreedItems()
+        self.agreed.changed.connect(self.touch)
+        self.saved_follow_ups = QLabel()
+        self.saved_follow_ups.setWordWrap(True)
+        self.saved_follow_ups.setObjectName("visit_saved_follow_ups")
+        self.saved_follow_ups.hide()
+        agreed_layout = QVBoxLayout(agreed_box)
+        agreed_layout.addWidget(self.agreed_grid)
+        agreed_layout.addWidget(self.agreed)
+        agreed_layout.addWidget(self.saved_follow_ups)
+
+        objections_box = _section(self._section_titles, N_("Objections"))
+        self.objections_intro = QLabel()
+        self.objections_intro.setWordWrap(True)
+        self.objections_intro.setStyleSheet("color: palette(mid);")
+        self.objections_layout = QVBoxLayout()
+        self.add_objection_button = QPushButton()
+        self.add_objection_button.setObjectName("add_objection")
+        self.add_objection_button.clicked.connect(lambda: self.add_objection(focus=True))
+        self.saved_objections = QLabel()
+        self.saved_objections.setWordWrap(True)
+        self.saved_objections.setObjectName("visit_saved_objections")
+        self.saved_objections.hide()
+        objections_layout = QVBoxLayout(objections_box)
+        objections_layout.addWidget(self.objections_intro)
+        objections_layout.addLayout(self.objections_layout)
+        objections_layout.addWidget(self.saved_objections)
+        objections_layout.addWidget(self.add_objection_button, 0, Qt.AlignmentFlag.AlignLeft)
+
+        summary_box = _section(self._section_titles, N_("Key summary"))
+        self.summary_grid = FieldGrid(self.binding.editors_for(SUMMARY_FIELDS))
+        QVBoxLayout(summary_box).addWidget(self.summary_grid)
+
+        self.boxes = (contact_box, talk_box, agreed_box, objections_box, summary_box)
+        for box in self.boxes:
+            body_layout.addWidget(box)
+        body_layout.addStretch(1)
+        self.body = body
+
+        self.scroll_area = QScrollArea()
+        self.scroll_area.setObjectName("visit_scroll")
+        self.scroll_area.setWidgetResizable(True)
+        self.scroll_area.setWidget(body)
+        self.scroll_area.setFrameShape(QFrame.Shape.NoFrame)
+
+        # Buttons
+        self.discard_button = QPushButton()
+        self.discard_button.setObjectName("visit_discard")
+        self.discard_button.clicked.connect(self.discard_draft)
+        self.save_button = QPushButton()
+        self.save_button.setObjectName("visit_save")
+        self.save_button.clicked.connect(lambda: self.save(finalise=False))
+        self.finalise_button = QPushButton()
+        self.finalise_button.setObjectName("visit_finalise")
+        self.finalise_button.setDefault(True)
+        self.finalise_button.clicked.connect(lambda: self.save(finalise=True))
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.draft_label, 1)
+        buttons.addWidget(self.discard_button)
+        buttons.addWidget(self.save_button)
+        buttons.addWidget(self.finalise_button)
+        QShortcut(QKeySequence("Ctrl+Return"), self, lambda: self.save(finalise=True))
+        QShortcut(
+            QKeySequence(QKeySequence.StandardKey.Save), self, lambda: self.save(finalise=False)
+        )
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.heading)
+        layout.addWidget(self.subheading)
+        layout.addWidget(self.picker)
+        layout.addWidget(self.error_summary)
+        layout.addWidget(self.scroll_area, 1)
+        layout.addLayout(buttons)
+        self.resize(900, 760)
+        self.retranslate()
+        self._set_form_enabled(False)
+        if target.dealer_id or target.plan_item_id or target.record_id:
+            self.picker.hide()
+            self.load()
+        else:
+            self.picker.search.setFocus()
+
+    # -- loading
+
+    def load(self) -> None:
+        store, target = self.services.store, self.target
+        self.services.workers.run_db(
+            self, lambda: load_visit_context(store, target), self.set_context
+        )
+
+    def choose_dealer(self, dealer_id: str, _name: str) -> None:
+        self.target = VisitTarget(dealer_id=dealer_id)
+        self.picker.hide()
+        self.load()
+
+    def set_context(self, context: VisitContext) -> None:
+        self._applying = True
+        try:
+            self.context = context
+            self.agreed.configure(
+                context.users, context.me, context.today + timedelta(days=DEFAULT_DUE_DAYS)
+            )
+            self.participants.clear()
+            for person in context.contacts:
+                text = person.name + (f"（{person.title}）" if person.title else "")
+                item = QListWidgetItem(("★ " if person.is_senior else "") + text)
+                item.setData(CONTACT_ID_ROLE, person.id)
+                item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+                item.setCheckState(
+                    Qt.CheckState.Checked
+                    if person.id in context.participant_ids
+                    else Qt.CheckState.Unchecked
+                )
+                self.participants.addItem(item)
+            self.participants.setVisible(bool(context.contacts))
+            if context.record is not None:
+                self.binding.load(context.record.values)
+            else:
+                self._load_defaults(context)
+            self._lines_changed(touch=False)
+            if self.pending_restore is not None:
+                self.apply_draft(self.pending_restore.payload)
+                self.pending_restore = None
+            self._show_saved_items(context)
+            self._set_form_enabled(True)
+            self.retranslate()
+        finally:
+            self._applying = False
+        self.context_loaded.emit()
+
+    def _load_defaults(self, context: VisitContext) -> None:
+        now = datetime.now().astimezone().replace(second=0, microsecond=0)
+        values: dict[str, Any] = {
+            "contact_at": now,
+            "contact_method": ContactMethod.VISIT,
+            "visit_type": VisitType.RETURN_VISIT,
+        }
+        item = context.plan_item
+        if item is not None:
+            values["visit_type"] = item["visit_type"]
+            slot = item["time_slot"]
+            day = item["planned_date"]
+            if day != now.date() or slot is not None:
+                start = slot or now.time()
+                values["contact_at"] = datetime.combine(day, start).astimezone()
+        self.binding.load(values)
+        # A new record starts "changed" in these fields so they are saved even if untouched.
+        for name in ("contact_at", "contact_method", "visit_type"):
+            self.binding.editors[name].original = ""
+
+    def _show_saved_items(self, context: VisitContext) -> None:
+        existing = context.record is not None
+        self.add_objection_button.setVisible(not existing)
+        self.agreed.setVisible(not existing)
+        self.discard_button.setVisible(not existing or self.keeper.pending is not None)
+        for name in AGREED_FIELDS:
+            editor = self.binding.editors[name].editor
+            if isinstance(editor, QPlainTextEdit):
+                editor.setReadOnly(existing)
+        self.saved_objections.setVisible(existing)
+        self.saved_follow_ups.setVisible(existing)
+
+    def _set_form_enabled(self, enabled: bool) -> None:
+        self.body.setEnabled(enabled)
+        for button in (self.save_button, self.finalise_button):
+            button.setEnabled(enabled and not self.busy)
+
+    # -- edits and drafts
+
+    def touch(self) -> None:
+        """Something was typed: keep it in the draft."""
+        if self._applying or self.context is None:
+            return
+        self.autosaver.touch()
+        self.discard_button.setVisible(True)
+
+    def _lines_changed(self, touch: bool = True) -> None:
+        agreements = _lines(self.binding.editors["new_agreements"].text())
+        plans = _lines(self.binding.editors["new_plans"].text())
+        self.agreed.set_lines(agreements, plans)
+
+    def collect_draft(self) -> dict[str, Any]:
+        """Everything typed, as plain JSON values (what the draft file holds)."""
+        context = self.context
+        content = " ".join(self.binding.editors["content"].text().split())
+        dealer_name = context.dealer_name if context else ""
+        return {
+            "kind": DRAFT_KIND,
+            "title": _("Visit record: {dealer}").format(dealer=dealer_name),
+            "summary": content[:80],
+            "dealer_id": context.dealer_id if context else self.target.dealer_id,
+            "dealer_name": dealer_name,
+            "plan_item_id": self.target.plan_item_id,
+            "record_id": self.target.record_id,
+            "fields": {name: editor.text() for name, editor in self.binding.editors.items()},
+            "participant_ids": self.participant_ids(),
+            "agreed_items": self.agreed.state(),
+            "objections": [editor.state() for editor in self.objections],
+        }
+
+    def apply_draft(self, payload: Mapping[str, Any]) -> None:
+        """Put a draft's text back into the form."""
+        fields = payload.get("fields")
+        if isinstance(fields, Mapping):
+            for name, text in fields.items():
+                editor = self.binding.editors.get(str(name))
+                if editor is not None:
+                    editor.set_text(str(text))
+        wanted = set(payload.get("participant_ids") or ())
+        for row in range(self.participants.count()):
+            item = self.participants.item(row)
+            item.setCheckState(
+                Qt.CheckState.Checked
+                if item.data(CONTACT_ID_ROLE) in wanted
+                else Qt.CheckState.Unchecked
+            )
+        self._lines_changed(touch=False)
+        self.agreed.restore(list(payload.get("agreed_items") or ()))
+        for state in payload.get("objections") or ():
+            if isinstance(state, Mapping):
+                self.add_objection(state=state)
+        # The restored text is the draft now, kept until the record is saved.
+        self.keeper.stage(self.collect_draft())
+        self.discard_button.setVisible(True)
+
+    def _show_draft_time(self) -> None:
+        self.draft_label.setText(
+            _("Draft kept at {time}").format(time=datetime.now().strftime("%H:%M:%S"))
+        )
+
+    def discard_draft(self) -> None:
+        """Throw away what was typed (after the rep confirms) and close."""
+        from PySide6.QtWidgets import QMessageBox
+
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            _("Discard the draft"),
+            _("Throw away what was typed in this visit record? This cannot be undone."),
+            QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel,
+            self,
+        )
+        box.setObjectName("discard_confirm")
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+
+        def answered(button: int) -> None:
+            if button == QMessageBox.StandardButton.Discard:
+                self.autosaver.discard()
+                self.close()
+
+        box.finished.connect(answered)
+        box.open()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.autosaver.flush()
+        super().closeEvent(event)
+
+    # -- objections
+
+    def add_objection(
+        self, *, state: Mapping[str, Any] | None = None, focus: bool = False
+    ) -> ObjectionEditor:
+        context = self.context
+        editor = ObjectionEditor(
+            context.answers if context else {},
+            context.today if context else date.today(),
+            context.contacts if context else (),
+        )
+        if state is not None:
+            editor.restore(state)
+        editor.changed.connect(self.touch)
+        editor.remove_requested.connect(self.remove_objection)
+        self.objections.append(editor)
+        self.objections_layout.addWidget(editor)
+        if focus:
+            editor.verbatim.setFocus()
+            QTimer.singleShot(0, lambda: self.scroll_area.ensureWidgetVisible(editor))
+        self.touch()
+        return editor
+
+    def remove_objection(self, editor: ObjectionEditor) -> None:
+        if editor in self.objections:
+            self.objections.remove(editor)
+            self.objections_layout.removeWidget(editor)
+            editor.deleteLater()
+            self.touch()
+
+    # -- saving
+
+    def participant_ids(self) -> list[str]:
+        return [
+            str(self.participants.item(row).data(CONTACT_ID_ROLE))
+            for row in range(self.participants.count())
+            if self.participants.item(row).checkState() == Qt.CheckState.Checked
+        ]
+
+    def build_visit_draft(self, finalise: bool) -> VisitDraft:
+        """The VisitDraft of what is on screen; refused text is shown and raised."""
+        from fieldrep.storage.services.visits import VisitDraft
+
+        assert self.context is not None
+        names = [name for name in RECORD_FIELDS if name not in AGREED_FIELDS]
+        values = self.binding.values_of(names)
+        bad_objections = [editor for editor in self.objections if not editor.check()]
+        if bad_objections:
+            raise ValidationError([problem(Objection, "verbatim", REASON_REQUIRED)], "objection")
+        return VisitDraft(
+            dealer_id=self.context.dealer_id,
+            contact_at=values.pop("contact_at"),
+            contact_method=values.pop("contact_method"),
+            visit_type=values.pop("visit_type"),
+            participant_contact_ids=tuple(self.participant_ids()),
+            new_agreements=self.agreed.items(AGREEMENT),
+            new_plans=self.agreed.items(PLAN),
+            objections=tuple(editor.draft() for editor in self.objections),
+            plan_item_id=self.target.plan_item_id,
+            finalise=finalise,
+            **values,
+        )
+
+    def save(self, *, finalise: bool) -> None:
+        """Save the visit (and finalise it when asked) on the database worker."""
+        if self.busy or self.context is None:
+            return
+        self.clear_errors()
+        store = self.services.store
+        record = self.context.record
+        try:
+            if record is None:
+                draft = self.build_visit_draft(finalise)
+            else:
+                names = [n for n in self.binding.changed_names() if n not in AGREED_FIELDS]
+                changes = self.binding.values_of(names)
+        except ValidationError as error:
+            self.show_validation(error)
+            return
+        self._set_busy(True)
+        if record is None:
+            from fieldrep.storage.services.visits import record_visit
+
+            work: Any = lambda: record_visit(store, draft)  # noqa: E731
+        else:
+            from fieldrep.storage.services.visits import finalise_record, update_record
+
+            record_id = record.id
+            if finalise:
+                work = lambda: finalise_record(store, record_id, changes)  # noqa: E731
+            else:
+                work = lambda: update_record(store, record_id, changes)  # noqa: E731
+        self.services.workers.run_db(self, work, self._saved, self._save_failed)
+
+    def _set_busy(self, busy: bool) -> None:
+        self.busy = busy
+        self._set_form_enabled(self.context is not None)
+
+    def _saved(self, result: VisitResult | Record) -> None:
+        self._set_busy(False)
+        self.autosaver.discard()
+        dealer = self.context.dealer_name if self.context else ""
+        record = result if isinstance(result, Record) else result.record
+        final = record["status"] == RecordStatus.FINAL
+        message = (
+            _("Visit record of {dealer} saved and finalised.")
+            if final
+            else _("Visit record of {dealer} saved.")
+        ).format(dealer=dealer)
+        self.saved.emit(result)
+        window = self.parentWidget()
+        if isinstance(window, QMainWindow):
+            show = getattr(window.statusBar(), "show_message", None)
+            if callable(show):
+                show(message)
+            else:
+                window.statusBar().showMessage(message)
+            refresh_views(window)
+        self.close()
+
+    def _save_failed(self, error: BaseException) -> None:
+        self._set_busy(False)
+        if isinstance(error, ValidationError):
+            self.show_validation(error)
+            return
+        self.services.workers.show_failure(self, error)
+
+    def clear_errors(self) -> None:
+        self.binding.clear_errors()
+        self.error_summary.show_error("")
+        self.agreed.error.show_error("")
+        for editor in self.objections:
+            editor.verbatim_error.show_error("")
+
+    def show_validation(self, error: ValidationError) -> None:
+        """Put each problem at its field; what fits nowhere goes to the line at the top."""
+        if error.entity in ("contact_record", ""):
+            unplaced = self.binding.show_error(error)
+        elif error.entity == "objection":
+            unplaced = []
+            for editor in self.objections:
+                editor.check()
+            if not any(editor.verbatim_error.text() for editor in self.objections):
+                unplaced = [p.message() for p in error.problems]
+        elif error.entity == "follow_up":
+            self.agreed.error.show_error(error.message())
+            unplaced = []
+        else:
+            unplaced = [p.message() for p in error.problems]
+        if unplaced:
+            self.error_summary.show_error("\n".join(unplaced))
+        first = self._first_error_widget()
+        if first is not None:
+            self.scroll_area.ensureWidgetVisible(first)
+        self.error_summary.setVisible(bool(self.error_summary.text()))
+
+    def _first_error_widget(self) -> QWidget | None:
+        for editor in self.binding.editors.values():
+            if editor.error.text():
+                return editor
+        for objection in self.objections:
+            if objection.verbatim_error.text():
+                return objection
+        if self.agreed.error.text():
+            return self.agreed
+        return None
+
+    # -- language
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.LanguageChange:
+            self.retranslate()
+        super().changeEvent(event)
+
+    def retranslate(self) -> None:
+        context = self.context
+        self.setWindowTitle(_("Visit record"))
+        if context is None:
+            self.heading.setText(_("Visit record"))
+            self.subheading.setText(_("Loading…") if not self.picker.isVisibleTo(self) else "")
+        else:
+            self.heading.setText(_("Visit record: {dealer}").format(dealer=context.dealer_name))
+            self.setWindowTitle(self.heading.text())
+            self.subheading.setText(self._subheading(context))
+        for box, title in self._section_titles:
+            box.setTitle(_(title))
+        for grid in (
+            self.contact_grid,
+            self.others_grid,
+            self.talk_grid,
+            self.agreed_grid,
+            self.summary_grid,
+        ):
+            grid.retranslate()
+        self.binding.retranslate()
+        self.participants_label.setText(_(field_label(ContactRecord, "participants")))
+        for name, hint in (
+            ("new_agreements", N_("One agreement per line, e.g. send the price list by Friday")),
+            ("new_plans", N_("One plan per line, e.g. book the staff training")),
+            ("content", N_("What was discussed and done, in detail")),
+        ):
+            editor = self.binding.editors[name].editor
+            if isinstance(editor, QPlainTextEdit):
+                editor.setPlaceholderText(_(hint))
+        self.agreed.retranslate()
+        self.objections_intro.setText(
+            _(
+                "An objection is not a refusal. Note the dealer's words, find the real "
+                "concern, then pick an answer from the playbook or write your own."
+            )
+        )
+        self.add_objection_button.setText(_("Add an objection"))
+        for editor in self.objections:
+            editor.retranslate()
+        self.discard_button.setText(_("Discard draft"))
+        existing = context is not None and context.record is not None
+        self.save_button.setText(_("Save changes") if existing else _("Save"))
+        self.finalise_button.setText(_("Save and finalise"))
+        self.finalise_button.setToolTip(
+            _("Finalising needs the content, successes, shortcomings and lessons written.")
+        )
+        self.picker.retranslate()
+        if context is not None:
+            self._describe_saved_items(context)
+
+    def _subheading(self, context: VisitContext) -> str:
+        item = context.plan_item
+        record = context.record
+        if record is not None:
+            status = record["status"]
+            return _("Saved record, {status}").format(status=status.label)
+        if item is not None:
+            parts = [
+                _("Planned visit on {day}").format(day=item["planned_date"].isoformat()),
+                item["visit_type"].label,
+            ]
+            if item["objective"]:
+                parts.append(_("Objective: {objective}").format(objective=item["objective"]))
+            return "  ·  ".join(parts)
+        return _("Visit not planned in advance")
+
+    def _describe_saved_items(self, context: VisitContext) -> None:
+        if context.record is None:
+            return
+        objections = [
+            f"• {row['type'].label}: “{row['verbatim']}” → {row['outcome'].label}"
+            for row in context.saved_objections
+        ]
+        self.saved_objections.setText(
+            "\n".join(objections) if objections else _("No objections were recorded.")
+        )
+        names = dict(context.users)
+        follow_ups = [
+            f"• {row['title']} · {names.get(row['owner_user_id'], '')} · "
+            f"{row['due_on'].isoformat()} · {row['status'].label}"
+            for row in context.saved_follow_ups
+        ]
+        self.saved_follow_ups.setText(
+            "\n".join(follow_ups) if follow_ups else _("No follow-ups came from this visit.")
+        )
+
+
+# ---------------------------------------------------------------- opening
+
+
+def refresh_views(window: QWidget) -> None:
+    """Reload the main window's views (Today, Follow-ups ...) after a change."""
+    views = getattr(window, "views", None)
+    if isinstance(views, dict):
+        for view in views.values():
+            refresh = getattr(view, "refresh", None)
+            if callable(refresh):
+                refresh()
+
+
+def _existing(window: QWidget, draft_id: str) -> VisitRecordWindow | None:
+    for child in window.findChildren(VisitRecordWindow):
+        if child.keeper.draft_id == draft_id and not child.keeper.discarded:
+            return child
+    return None
+
+
+def draft_id_for(target: VisitTarget) -> str:
+    """One draft per planned visit and per saved record; ad hoc visits get a new one."""
+    if target.plan_item_id:
+        return f"plan-{target.plan_item_id}"
+    if target.record_id:
+        return f"record-{target.record_id}"
+    return f"visit-{new_id()}"
+
+
+def show_visit_record(
+    services: AppServices,
+    window: QWidget,
+    target: VisitTarget,
+    *,
+    draft_id: str | None = None,
+    restore: Mapping[str, Any] | None = None,
+) -> VisitRecordWindow:
+    """Open (or bring to the front) the visit record of ``target``."""
+    draft_id = draft_id or draft_id_for(target)
+    existing = _existing(window, draft_id)
+    if existing is not None:
+        existing.show()
+        existing.raise_()
+        existing.activateWindow()
+        return existing
+    if restore is None and (target.plan_item_id or target.record_id):
+        from fieldrep.ui.drafts import read_draft
+
+        saved = read_draft(draft_id)  # one small file: the rep's text comes first
+        restore = saved.payload if saved is not None else None
+    record_window = VisitRecordWindow(
+        services, target=target, draft_id=draft_id, restore=restore, parent=window
+    )
+    record_window.show()
+    return record_window
+
+
+def open_record(services: AppServices, window: QMainWindow, record_id: str) -> None:
+    """Registry entry: a planned visit, a saved record, a dealer (new visit) or nothing."""
+    if not record_id:
+        show_visit_record(services, window, VisitTarget())
+        return
+    store = services.store
+    services.workers.run_db(
+        window,
+        lambda: resolve_target(store, record_id),
+        lambda target: _show_target(services, window, target),
+    )
+
+
+def _show_target(services: AppServices, window: QMainWindow, target: VisitTarget) -> None:
+    show_visit_record(services, window, target)
+
+
+def open_draft(services: AppServices, window: QWidget, draft: SavedDraft) -> VisitRecordWindow:
+    """Open a visit record from a draft left behind (the start-up offer)."""
+    payload = draft.payload
+    target = VisitTarget(
+        dealer_id=payload.get("dealer_id") or None,
+        plan_item_id=payload.get("plan_item_id") or None,
+        record_id=payload.get("record_id") or None,
+    )
+    return show_visit_record(services, window, target, draft_id=draft.draft_id, restore=payload)
+
+
+__all__ = [
+    "AgreedItems",
+    "ObjectionEditor",
+    "VisitContext",
+    "VisitRecordWindow",
+    "VisitTarget",
+    "load_visit_context",
+    "open_draft",
+    "open_record",
+    "resolve_target",
+    "show_visit_record",
+]

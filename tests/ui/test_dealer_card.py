@@ -1,0 +1,298 @@
+"""The dealer card as a rep uses it: open it from the list, edit, plan and record a visit."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QInputMethodEvent
+from PySide6.QtWidgets import QApplication, QComboBox, QLineEdit, QWidget
+from pytestqt.qtbot import QtBot
+from sqlalchemy import func, select
+
+from fieldrep.i18n import language
+from fieldrep.storage.enums import AbcClass, ClassScheme, VisitType
+from fieldrep.storage.fields import editable_fields
+from fieldrep.storage.models import ClassHistory, Contact, Dealer, VisitPlanItem
+from fieldrep.storage.services.core import Store
+from fieldrep.storage.services.dealers import create_dealer
+from fieldrep.ui.mainwindow import MainWindow
+from fieldrep.ui.rows_model import ROW_ROLE
+from fieldrep.ui.views.dealer_card import (
+    SECTION_FIELDS,
+    DealerCardWindow,
+    PlanVisitDialog,
+    ReasonDialog,
+    show_dealer_card,
+)
+from fieldrep.ui.views.dealers import DealersView
+from fieldrep.ui.views.visit_record import VisitRecordWindow
+
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "screenshots"
+
+
+def commit_text(widget: QWidget, text: str) -> None:
+    """Chinese arrives from the input method as a committed string, not as key presses."""
+    widget.setFocus()
+    event = QInputMethodEvent()
+    event.setCommitString(text)
+    QApplication.sendEvent(widget, event)
+
+
+def set_line(qtbot: QtBot, card: DealerCardWindow, name: str, text: str) -> None:
+    editor = card.binding.editors[name].editor
+    assert isinstance(editor, QLineEdit)
+    editor.setFocus()
+    editor.selectAll()
+    qtbot.keyClick(editor, Qt.Key.Key_Delete)
+    if text.isascii():
+        qtbot.keyClicks(editor, text)
+    else:
+        commit_text(editor, text)
+
+
+def wait_loaded(qtbot: QtBot, card: DealerCardWindow) -> None:
+    qtbot.waitUntil(lambda: card.data is not None and not card.busy)
+
+
+@pytest.fixture
+def dealer_id(demo_store: Store) -> str:
+    """A cooperating demo dealer with contacts, visits and figures."""
+    with demo_store.read() as session:
+        found = session.scalar(
+            select(Dealer.id)
+            .join(Contact, Contact.dealer_id == Dealer.id)
+            .where(Dealer.abc_class == AbcClass.A, Contact.reports_to_id.is_not(None))
+            .order_by(Dealer.name)
+            .limit(1)
+        )
+    assert found
+    return found
+
+
+@pytest.fixture
+def card(qtbot: QtBot, main_window: MainWindow, dealer_id: str) -> Iterator[DealerCardWindow]:
+    assert main_window.services is not None
+    window = show_dealer_card(main_window.services, main_window, dealer_id)
+    wait_loaded(qtbot, window)
+    yield window
+    window.binding.load(window.data.dealer.values if window.data else {})
+    window.close()
+
+
+def test_open_the_card_from_the_dealer_list(
+    qtbot: QtBot, main_window: MainWindow, demo_store: Store
+) -> None:
+    main_window.show_view("dealers")
+    view = main_window.views["dealers"]
+    assert isinstance(view, DealersView)
+    qtbot.waitUntil(lambda: view.model.loaded and not view.model.loading)
+    view.table.setFocus()
+    view.table.setCurrentIndex(view.model.index(3, 0))
+    expected = view.model.dealer_id(3)
+    qtbot.keyClick(view.table, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: bool(main_window.findChildren(DealerCardWindow)))
+    card = main_window.findChildren(DealerCardWindow)[0]
+    wait_loaded(qtbot, card)
+    assert card.dealer_id == expected
+    with demo_store.read() as session:
+        dealer = session.get(Dealer, expected)
+        assert dealer is not None
+        assert card.heading.text() == dealer.name
+        assert card.binding.editors["address"].text() == (dealer.address or "")
+    # Opening the same dealer again brings the same window forward.
+    main_window.open_record("dealer", expected)
+    assert len(main_window.findChildren(DealerCardWindow)) == 1
+    card.close()
+
+
+def test_every_profile_field_has_a_labelled_editor(card: DealerCardWindow) -> None:
+    assert set(card.binding.editors) == set(editable_fields(Dealer))
+    assert len(card.section_boxes) == len(SECTION_FIELDS) == 19
+    assert card.section_boxes[0].title() == "1. 客户基本资料"
+    assert card.section_boxes[16].title().startswith("17. ")
+    for grid in card.section_grids:
+        for name, label in grid.labels.items():
+            assert label.text(), name
+    assert card.tables["sales"].model.rowCount() > 0
+    assert card.chart.points, "monthly figures drawn in the chart"
+    assert card.timeline.model.rowCount() > 0
+    assert card.credit_box.values["overall_grade"].text() not in ("", "—")
+
+
+def test_a_refused_value_is_shown_at_its_field_and_nothing_is_saved(
+    qtbot: QtBot, card: DealerCardWindow, demo_store: Store, dealer_id: str
+) -> None:
+    set_line(qtbot, card, "phone", "0571-88886666")
+    set_line(qtbot, card, "outlet_count", "十二")
+    qtbot.mouseClick(card.save_button, Qt.MouseButton.LeftButton)
+    error = card.binding.editors["outlet_count"].error
+    assert error.isVisibleTo(card)
+    assert error.text() == "营业网点数：应为整数，而不是“十二”"
+    with demo_store.read() as session:
+        dealer = session.get(Dealer, dealer_id)
+        assert dealer is not None and dealer.phone != "0571-88886666"
+    set_line(qtbot, card, "outlet_count", "12")
+    assert not error.text()
+    with qtbot.waitSignal(card.saved, timeout=10000):
+        qtbot.mouseClick(card.save_button, Qt.MouseButton.LeftButton)
+    wait_loaded(qtbot, card)
+    with demo_store.read() as session:
+        dealer = session.get(Dealer, dealer_id)
+        assert dealer is not None
+        assert (dealer.phone, dealer.outlet_count) == ("0571-88886666", 12)
+
+
+def test_a_service_refusal_lands_at_its_field(
+    qtbot: QtBot, card: DealerCardWindow, demo_store: Store
+) -> None:
+    set_line(qtbot, card, "email", "not-an-address")
+    qtbot.mouseClick(card.save_button, Qt.MouseButton.LeftButton)
+    error = card.binding.editors["email"].error
+    qtbot.waitUntil(lambda: bool(error.text()))
+    assert error.text().startswith("电子邮箱：")
+    assert not card.busy
+
+
+def test_changing_the_visit_class_asks_for_the_reason(
+    qtbot: QtBot, card: DealerCardWindow, demo_store: Store, dealer_id: str
+) -> None:
+    combo = card.binding.editors["abc_class"].editor
+    assert isinstance(combo, QComboBox)
+    combo.setCurrentIndex(combo.findData(AbcClass.B.code))
+    qtbot.mouseClick(card.save_button, Qt.MouseButton.LeftButton)
+    dialog = card.findChild(ReasonDialog)
+    assert dialog is not None and dialog.isVisible()
+    assert "拜访分类（ABC）" in dialog.intro.text()
+    dialog.buttons.button(dialog.buttons.StandardButton.Ok).click()
+    assert dialog.error.text() == "变更原因：不能为空", "a reason is required"
+    dialog.reason.insertPlainText("连续两个季度销量下滑")
+    with qtbot.waitSignal(card.saved, timeout=10000):
+        dialog.buttons.button(dialog.buttons.StandardButton.Ok).click()
+    with demo_store.read() as session:
+        dealer = session.get(Dealer, dealer_id)
+        assert dealer is not None and dealer.abc_class == AbcClass.B
+        history = session.scalars(
+            select(ClassHistory)
+            .where(ClassHistory.dealer_id == dealer_id, ClassHistory.scheme == ClassScheme.ABC)
+            .order_by(ClassHistory.created_at.desc())
+        ).first()
+        assert history is not None
+        assert (history.old_value, history.new_value) == ("A", "B")
+        assert history.reason == "连续两个季度销量下滑"
+
+
+def test_key_people_as_a_list_and_a_decision_tree(
+    qtbot: QtBot, card: DealerCardWindow, demo_store: Store, dealer_id: str
+) -> None:
+    with demo_store.read() as session:
+        contacts = session.scalars(
+            select(Contact).where(Contact.dealer_id == dealer_id, Contact.deleted.is_(False))
+        ).all()
+    assert card.people_list.topLevelItemCount() == len(contacts)
+    by_id = {c.id: c for c in contacts}
+    tree = card.people_tree
+    for index in range(tree.topLevelItemCount()):
+        root = tree.topLevelItem(index)
+        assert root is not None
+        for child_index in range(root.childCount()):
+            child = root.child(child_index)
+            assert child is not None
+            child_contact = by_id[str(child.data(0, ROW_ROLE))]
+            assert child_contact.reports_to_id == root.data(0, ROW_ROLE)
+    seniors = [c for c in contacts if c.is_senior]
+    assert seniors
+    senior_items = [
+        card.people_list.topLevelItem(i)
+        for i in range(card.people_list.topLevelItemCount())
+        if card.people_list.topLevelItem(i).text(0).startswith("★")  # type: ignore[union-attr]
+    ]
+    assert len(senior_items) == len(seniors)
+    assert not card.senior_warning.isVisibleTo(card)
+
+
+def test_a_dealer_without_senior_contact_warns_and_a_contact_can_be_added(
+    qtbot: QtBot, main_window: MainWindow, demo_store: Store
+) -> None:
+    dealer = create_dealer(demo_store, {"name": "杭州新开电器商行", "abc_class": "C"})
+    assert main_window.services is not None
+    card = show_dealer_card(main_window.services, main_window, dealer.id)
+    wait_loaded(qtbot, card)
+    card.tabs.setCurrentIndex(1)
+    assert card.senior_warning.isVisibleTo(card)
+    assert "高层" in card.senior_warning.text()
+    name = card.contact_binding.editors["name"].editor
+    commit_text(name, "王总")
+    senior = card.contact_binding.editors["is_senior"].editor
+    senior.setProperty("checked", True)
+    with qtbot.waitSignal(card.contact_saved, timeout=10000):
+        qtbot.mouseClick(card.save_contact_button, Qt.MouseButton.LeftButton)
+    wait_loaded(qtbot, card)
+    qtbot.waitUntil(lambda: card.people_list.topLevelItemCount() == 1)
+    assert card.people_list.topLevelItem(0).text(0) == "★ 王总"  # type: ignore[union-attr]
+    assert not card.senior_warning.isVisibleTo(card)
+    card.close()
+
+
+def test_plan_a_visit_with_the_date_picker(
+    qtbot: QtBot, card: DealerCardWindow, demo_store: Store, dealer_id: str
+) -> None:
+    qtbot.mouseClick(card.plan_button, Qt.MouseButton.LeftButton)
+    dialog = card.findChild(PlanVisitDialog)
+    assert dialog is not None
+    assert dialog.day.calendarPopup()
+    day = dialog.day.date().addDays(2)
+    dialog.day.setDate(day)
+    dialog.visit_type.setCurrentIndex(dialog.visit_type.findData(VisitType.TRAINING.code))
+    commit_text(dialog.objective, "店员产品培训")
+    with qtbot.waitSignal(card.visit_planned, timeout=10000) as planned:
+        dialog.buttons.button(dialog.buttons.StandardButton.Ok).click()
+    item = planned.args[0]
+    assert item["dealer_id"] == dealer_id
+    assert item["planned_date"].isoformat() == day.toString("yyyy-MM-dd")
+    with demo_store.read() as session:
+        saved = session.get(VisitPlanItem, item.id)
+        assert saved is not None
+        assert saved.visit_type == VisitType.TRAINING and saved.objective == "店员产品培训"
+        assert saved.rep_user_id == demo_store.user.user_id
+    assert (
+        "已计划" in card.message.text() or item["planned_date"].isoformat() in card.message.text()
+    )
+
+
+def test_record_a_visit_from_the_card(
+    qtbot: QtBot, card: DealerCardWindow, main_window: MainWindow, dealer_id: str
+) -> None:
+    qtbot.mouseClick(card.record_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: bool(main_window.findChildren(VisitRecordWindow)))
+    record = main_window.findChildren(VisitRecordWindow)[0]
+    qtbot.waitUntil(lambda: record.context is not None)
+    assert record.context is not None and record.context.dealer_id == dealer_id
+    record.autosaver.discard()
+    record.close()
+
+
+def test_screenshots(qtbot: QtBot, main_window: MainWindow, dealer_id: str) -> None:
+    SCREENSHOTS.mkdir(exist_ok=True)
+    assert main_window.services is not None
+    for lang in ("zh_CN", "en"):
+        with language(lang):
+            card = show_dealer_card(main_window.services, main_window, dealer_id)
+            wait_loaded(qtbot, card)
+            card.retranslate()
+            card.resize(1180, 820)
+            for index, name in enumerate(("profile", "people", "timeline", "sales")):
+                card.tabs.setCurrentIndex(index)
+                QApplication.processEvents()
+                assert card.grab().save(str(SCREENSHOTS / f"dealer_card_{name}_{lang}.png"))
+            card.close()
+            qtbot.waitUntil(lambda: not main_window.findChildren(DealerCardWindow))
+
+
+def test_counts_do_not_change_on_open(demo_store: Store, card: DealerCardWindow) -> None:
+    """Opening and looking writes nothing."""
+    with demo_store.read() as session:
+        assert session.scalar(select(func.count()).select_from(ClassHistory)) is not None
+    assert not card.binding.changed_names()

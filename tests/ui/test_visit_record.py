@@ -1,0 +1,252 @@
+"""The visit record as a rep writes it: from today's plan, with an objection and follow-ups.
+
+Walks through whole tasks on the demo territory: open a planned visit, type the
+card, raise an objection answered from the playbook, agree a follow-up due today,
+finalise; then see the follow-up on Today. Finalising without successes shows
+the Chinese reason at the field. Closing the window keeps the draft.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QInputMethodEvent
+from PySide6.QtWidgets import QApplication, QPlainTextEdit, QWidget
+from pytestqt.qtbot import QtBot
+from sqlalchemy import select
+
+from fieldrep.i18n import language
+from fieldrep.storage.enums import (
+    ContactMethod,
+    FollowUpSource,
+    ObjectionOutcome,
+    ObjectionType,
+    PlanItemStatus,
+    RecordStatus,
+)
+from fieldrep.storage.models import (
+    ContactRecord,
+    ContactRecordParticipant,
+    FollowUp,
+    Objection,
+    VisitPlanItem,
+)
+from fieldrep.storage.queries import todays_plan
+from fieldrep.storage.services.core import Store
+from fieldrep.ui import drafts
+from fieldrep.ui.mainwindow import MainWindow
+from fieldrep.ui.views.today import TodayView
+from fieldrep.ui.views.visit_record import VisitRecordWindow, resolve_target
+
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "screenshots"
+
+
+def type_into(qtbot: QtBot, window: VisitRecordWindow, name: str, text: str) -> None:
+    """Type into a field of the card as a user does (key clicks into its editor)."""
+    editor = window.binding.editors[name].editor
+    editor.setFocus()
+    if isinstance(editor, QPlainTextEdit):
+        editor.clear()
+        editor.insertPlainText(text)  # Chinese arrives committed from the input method
+    elif text.isascii():
+        qtbot.keyClicks(editor, text)
+    else:
+        commit_text(editor, text)
+
+
+def commit_text(widget: QWidget, text: str) -> None:
+    """Chinese arrives from the input method as a committed string, not as key presses."""
+    widget.setFocus()
+    event = QInputMethodEvent()
+    event.setCommitString(text)
+    QApplication.sendEvent(widget, event)
+
+
+def wait_for_record_window(qtbot: QtBot, main_window: MainWindow) -> VisitRecordWindow:
+    qtbot.waitUntil(lambda: bool(main_window.findChildren(VisitRecordWindow)))
+    window = main_window.findChildren(VisitRecordWindow)[-1]
+    qtbot.waitUntil(lambda: window.context is not None)
+    return window
+
+
+@pytest.fixture
+def planned_item(demo_store: Store) -> Iterator[str]:
+    """The first visit of today's route (not yet done)."""
+    plan = [row for row in todays_plan(demo_store) if row.status == PlanItemStatus.PLANNED]
+    assert plan, "the demo plans visits for today"
+    yield plan[0].item_id
+
+
+def test_an_id_resolves_to_what_it_opens(demo_store: Store, planned_item: str) -> None:
+    target = resolve_target(demo_store, planned_item)
+    assert target.plan_item_id == planned_item and target.dealer_id
+    assert resolve_target(demo_store, target.dealer_id or "").dealer_id == target.dealer_id
+    assert resolve_target(demo_store, "no-such-id").dealer_id is None
+
+
+def test_record_a_planned_visit_with_objection_and_follow_up(
+    qtbot: QtBot, main_window: MainWindow, demo_store: Store, planned_item: str
+) -> None:
+    main_window.open_record("plan_item", planned_item)
+    window = wait_for_record_window(qtbot, main_window)
+    assert window.target.plan_item_id == planned_item
+    assert window.participants.count() > 0, "the dealer's contacts can be ticked"
+    window.participants.item(0).setCheckState(Qt.CheckState.Checked)
+    participant = str(window.participants.item(0).data(Qt.ItemDataRole.UserRole + 1))
+
+    type_into(qtbot, window, "location", "经销商门店")
+    type_into(qtbot, window, "content", "介绍了新款产品线，了解了门店库存和下季度进货计划。")
+    type_into(qtbot, window, "successes", "老板同意先试销两个型号。")
+    type_into(qtbot, window, "shortcomings", "没有带齐样品资料。")
+    type_into(qtbot, window, "lessons", "下次带上当地标杆客户案例。")
+    type_into(qtbot, window, "new_agreements", "周五前寄送新价格表\n安排店员培训")
+    assert len(window.agreed.rows) == 2, "each line becomes a follow-up row"
+    first_row = window.agreed.rows[("agreement", 0)]
+    first_row.due.setDate(first_row.due.date().addDays(-7))  # due today: shows on Today
+
+    objection = window.add_objection(focus=True)
+    objection.type.setCurrentIndex(objection.type.findData(ObjectionType.PRICE.code))
+    assert "价格" in objection.verbatim.placeholderText(), "the example phrase is the hint"
+    qtbot.keyClicks(objection.verbatim, "jiage tai gao")
+    assert objection.answer.count() > 1, "the playbook offers answers for price objections"
+    objection.answer.setCurrentIndex(1)
+    picked = objection.picked_answer()
+    assert picked is not None
+    assert objection.answer_text.toPlainText() == picked.text
+    objection.outcome.setCurrentIndex(objection.outcome.findData(ObjectionOutcome.RESOLVED.code))
+
+    with qtbot.waitSignal(window.saved, timeout=10000):
+        qtbot.mouseClick(window.finalise_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not main_window.findChildren(VisitRecordWindow))
+
+    with demo_store.read() as session:
+        record = session.scalars(
+            select(ContactRecord).where(ContactRecord.plan_item_id == planned_item)
+        ).one()
+        assert record.status == RecordStatus.FINAL
+        assert record.contact_method == ContactMethod.VISIT
+        assert record.successes == "老板同意先试销两个型号。"
+        assert record.new_agreements == "周五前寄送新价格表\n安排店员培训"
+        item = session.get(VisitPlanItem, planned_item)
+        assert item is not None and item.status == PlanItemStatus.DONE
+        assert session.scalars(
+            select(ContactRecordParticipant.contact_id).where(
+                ContactRecordParticipant.contact_record_id == record.id
+            )
+        ).all() == [participant]
+        saved_objection = session.scalars(
+            select(Objection).where(Objection.contact_record_id == record.id)
+        ).one()
+        assert saved_objection.playbook_answer_id == picked.id
+        assert saved_objection.outcome == ObjectionOutcome.RESOLVED
+        assert saved_objection.verbatim == "jiage tai gao"
+        follow_ups = session.scalars(
+            select(FollowUp).where(FollowUp.source_id == record.id).order_by(FollowUp.title)
+        ).all()
+        assert {f.title for f in follow_ups} == {"周五前寄送新价格表", "安排店员培训"}
+        assert all(f.source_type == FollowUpSource.VISIT_AGREEMENT for f in follow_ups)
+        assert all(f.owner_user_id == demo_store.user.user_id for f in follow_ups)
+        due = {f.title: f.due_on for f in follow_ups}
+        assert due["周五前寄送新价格表"] == demo_store.today()
+        assert due["安排店员培训"] == demo_store.today() + timedelta(days=7)
+
+    today = main_window.views["today"]
+    assert isinstance(today, TodayView)
+    qtbot.waitUntil(
+        lambda: (
+            today.data is not None
+            and any(row.title == "周五前寄送新价格表" for row in today.data.follow_ups)
+        )
+    )
+    assert not drafts.read_drafts(), "the draft is gone once the record is saved"
+
+
+def test_finalising_without_successes_shows_the_chinese_reason_at_the_field(
+    qtbot: QtBot, main_window: MainWindow, demo_store: Store, planned_item: str
+) -> None:
+    main_window.open_record("plan_item", planned_item)
+    window = wait_for_record_window(qtbot, main_window)
+    type_into(qtbot, window, "content", "谈了回款。")
+    type_into(qtbot, window, "shortcomings", "时间太短。")
+    type_into(qtbot, window, "lessons", "提前预约。")
+    qtbot.mouseClick(window.finalise_button, Qt.MouseButton.LeftButton)
+    error = window.binding.editors["successes"].error
+    qtbot.waitUntil(lambda: bool(error.text()))
+    assert error.isVisibleTo(window)
+    assert error.text() == "成功之处：定稿前必须填写"
+    assert set(window.binding.problems_shown()) == {"successes"}
+    with demo_store.read() as session:
+        assert (
+            session.scalars(
+                select(ContactRecord).where(ContactRecord.plan_item_id == planned_item)
+            ).first()
+            is None
+        ), "nothing is saved half-way"
+    assert window.isVisible(), "the record stays open to be completed"
+    # Typing in the field clears its message.
+    type_into(qtbot, window, "successes", "约好了培训。")
+    assert not error.text()
+    window.close()
+
+
+def test_a_saved_record_opens_for_editing_and_finalising(
+    qtbot: QtBot, main_window: MainWindow, demo_store: Store, planned_item: str
+) -> None:
+    main_window.open_record("plan_item", planned_item)
+    window = wait_for_record_window(qtbot, main_window)
+    type_into(qtbot, window, "content", "第一次记录。")
+    with qtbot.waitSignal(window.saved, timeout=10000):
+        qtbot.mouseClick(window.save_button, Qt.MouseButton.LeftButton)
+    with demo_store.read() as session:
+        record = session.scalars(
+            select(ContactRecord).where(ContactRecord.plan_item_id == planned_item)
+        ).one()
+        assert record.status == RecordStatus.DRAFT
+    # The planned visit is done now: opening it again shows the saved record.
+    main_window.open_record("plan_item", planned_item)
+    qtbot.waitUntil(
+        lambda: any(
+            w.target.record_id == record.id and w.context is not None
+            for w in main_window.findChildren(VisitRecordWindow)
+        )
+    )
+    window = next(
+        w for w in main_window.findChildren(VisitRecordWindow) if w.target.record_id == record.id
+    )
+    assert window.binding.editors["content"].text() == "第一次记录。"
+    assert not window.add_objection_button.isVisibleTo(window)
+    for name, text in (("successes", "有"), ("shortcomings", "无"), ("lessons", "多听")):
+        type_into(qtbot, window, name, text)
+    with qtbot.waitSignal(window.saved, timeout=10000):
+        qtbot.mouseClick(window.finalise_button, Qt.MouseButton.LeftButton)
+    with demo_store.read() as session:
+        saved = session.get(ContactRecord, record.id)
+        assert saved is not None and saved.status == RecordStatus.FINAL
+        assert saved.lessons == "多听"
+
+
+@pytest.mark.parametrize("lang", ["zh_CN", "en"])
+def test_screenshots(
+    qtbot: QtBot, main_window: MainWindow, demo_store: Store, planned_item: str, lang: str
+) -> None:
+    SCREENSHOTS.mkdir(exist_ok=True)
+    with language(lang):
+        main_window.open_record("plan_item", planned_item)
+        window = wait_for_record_window(qtbot, main_window)
+        window.retranslate()
+        type_into(qtbot, window, "content", "介绍新品，了解库存。")
+        type_into(qtbot, window, "new_agreements", "周五前寄送新价格表")
+        objection = window.add_objection()
+        objection.type.setCurrentIndex(objection.type.findData(ObjectionType.PRICE.code))
+        objection.answer.setCurrentIndex(1)
+        window.resize(960, 1500)
+        # Widgets added to a shown layout appear, then lay out, on later passes.
+        qtbot.waitUntil(lambda: objection.height() >= objection.sizeHint().height())
+        assert window.grab().save(str(SCREENSHOTS / f"visit_record_{lang}.png"))
+        window.autosaver.discard()
+        window.close()
+        qtbot.waitUntil(lambda: not main_window.findChildren(VisitRecordWindow))
