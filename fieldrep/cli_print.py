@@ -7,9 +7,10 @@
     fieldrep print report week|month [--date YYYY-MM-DD]
                           [--rep USER | --territory ID ... | --manager USER] --out FILE.pdf
 
-All take ``--db FILE`` and ``--language zh_CN|en``. Exit codes: 0 written,
-1 the database or the output file could not be used, 2 bad input (an unknown
-id, a bad date, nothing to print).
+All take ``--db FILE`` and ``--language zh_CN|en``. Exit codes (as for every
+``fieldrep`` command): 0 written; 2 bad input: an unknown id, a bad date, nothing
+to print, a database FieldRep cannot use or an output file it cannot write;
+1 FieldRep's own files are damaged (the bundled font is missing).
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ from fieldrep.storage.db import NotAFieldRepDatabase, open_database
 from fieldrep.storage.enums import PeriodType, Role
 from fieldrep.storage.errors import NotFound
 
-EXIT_UNUSABLE = 1
+EXIT_BROKEN_INSTALL = 1
 EXIT_BAD_INPUT = 2
 
 # What an unknown id was meant to be, by table.
@@ -131,10 +132,10 @@ def _engine(args: argparse.Namespace) -> Engine:
         return open_database(path, create=False)
     except FileNotFoundError as error:
         raise PrintFailed(
-            _("The database does not exist: {path}").format(path=path), EXIT_UNUSABLE
+            _("The database does not exist: {path}").format(path=path), EXIT_BAD_INPUT
         ) from error
     except NotAFieldRepDatabase as error:
-        raise PrintFailed(_(NotAFieldRepDatabase.message).format(path=path), EXIT_UNUSABLE) from (
+        raise PrintFailed(_(NotAFieldRepDatabase.message).format(path=path), EXIT_BAD_INPUT) from (
             error
         )
 
@@ -170,7 +171,7 @@ def _run(args: argparse.Namespace, default_name: str, render: Callable[[Engine],
         except OSError as error:
             raise PrintFailed(
                 _("Cannot write {path}: {reason}").format(path=out, reason=error.strerror),
-                EXIT_UNUSABLE,
+                EXIT_BAD_INPUT,
             ) from error
     except PrintFailed as failure:
         print(str(failure), file=sys.stderr)
@@ -189,7 +190,7 @@ def _run(args: argparse.Namespace, default_name: str, render: Callable[[Engine],
         return EXIT_BAD_INPUT
     except FontMissing as error:
         print(_("The bundled font is missing: {path}").format(path=error), file=sys.stderr)
-        return EXIT_UNUSABLE
+        return EXIT_BROKEN_INSTALL
     print(_("Wrote {path}").format(path=path))
     return 0
 

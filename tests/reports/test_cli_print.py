@@ -88,10 +88,10 @@ def test_unknown_id_message_is_translated(
     assert "拜访记录" in capsys.readouterr().err
 
 
-def test_missing_database_exits_1(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_missing_database_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     missing = tmp_path / "nothing-here.db"
     code = main(["print", "card", "x", "--db", str(missing), "--out", str(tmp_path / "x.pdf")])
-    assert code == 1
+    assert code == 2
     assert str(missing) in capsys.readouterr().err
     assert not missing.exists()
 
