@@ -12,14 +12,15 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, text
 
 from fieldrep.storage.models import Base
 from fieldrep.sync import capture, local
-from fieldrep.sync.protocol import MODEL_TABLES
-from fieldrep.sync.values import same_local, to_local
+from fieldrep.sync.protocol import MODEL_TABLES, WireType
+from fieldrep.sync.values import same_local, to_local, wire_type
 
 _MODEL_TABLES = frozenset(MODEL_TABLES)
 _CHUNK = 400  # ids per IN (...) lookup; well under SQLite's variable limit
@@ -55,9 +56,27 @@ def _columns(table: str) -> list[str]:
     return [column.name for column in Base.metadata.tables[table].columns]
 
 
-def _existing(connection: Connection, table: str, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+@cache
+def _converted_columns(table: str) -> frozenset[str]:
+    """Columns whose wire value differs from the stored one (the rest pass as they are)."""
+    plain = {
+        WireType.STRING,
+        WireType.TEXT,
+        WireType.CODE,
+        WireType.DATE,
+        WireType.DATETIME,
+        WireType.DECIMAL,
+    }
+    return frozenset(name for name in _columns(table) if wire_type(table, name) not in plain)
+
+
+def _existing(
+    connection: Connection, table: str, ids: Sequence[str], *, whole: bool
+) -> dict[str, dict[str, Any]]:
     found: dict[str, dict[str, Any]] = {}
-    statement = text(f'SELECT * FROM "{table}" WHERE id IN :ids').bindparams(
+    # Snapshot rows need only the version; log changes compare old values (digest).
+    columns = "*" if whole else "id, row_version"
+    statement = text(f'SELECT {columns} FROM "{table}" WHERE id IN :ids').bindparams(
         bindparam("ids", expanding=True)
     )
     for start in range(0, len(ids), _CHUNK):
@@ -101,9 +120,11 @@ def _apply_table(
     own_user: str | None,
     record_digest: bool,
 ) -> None:
-    known = set(_columns(table))
+    known = set(_columns(table)) - {"id", "row_version"}
+    converted = _converted_columns(table)
     ids = list(dict.fromkeys(change.row_id for change in rows))
-    existing = _existing(connection, table, ids)
+    needs_values = record_digest and not all(change.snapshot for change in rows)
+    existing = _existing(connection, table, ids, whole=needs_values)
     pending = local.pending_fields(connection, table, ids)
     inserts: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
     updates: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
@@ -111,9 +132,9 @@ def _apply_table(
     for change in rows:
         stats.rows += 1
         values = {
-            name: to_local(table, name, value)
+            name: value if name not in converted else to_local(table, name, value)
             for name, value in change.values.items()
-            if name in known and name not in ("id", "row_version")
+            if name in known
         }
         kept = pending.get(change.row_id, set())
         current = existing.get(change.row_id)
