@@ -231,6 +231,7 @@ def test_limit_and_territories(store: Store, make_dealer: MakeDealer, find: Any)
     assert len(find("海信", territory_ids=[store.user.territory_id])) == 5
     assert find("海信", territory_ids=[other]) == []
     assert find("海信", territory_ids=[]) == []
+    assert find("海信", territory_ids=["", '"', "*"]) == []
     with pytest.raises(ValidationError) as error:
         find("海信", limit=0)
     assert error.value.fields == ["limit"]
@@ -574,7 +575,7 @@ def _documents(engine: Engine) -> list[tuple[Any, ...]]:
     with engine.connect() as connection:
         columns = ", ".join(f"doc.{column}" for column in search.DOCUMENT_COLUMNS)
         statement = (
-            f"SELECT d.name, doc.territory_id, {columns} FROM search_doc AS doc"
+            f"SELECT d.name, {columns} FROM search_doc AS doc"
             " JOIN dealer AS d ON d.id = doc.dealer_id ORDER BY d.name"
         )
         return [tuple(row) for row in connection.execute(text(statement))]

@@ -2,7 +2,9 @@
 
 - search_doc: one document per live dealer (external content of search_fts).
 - search_fts: FTS5 over search_doc; CJK characters are single tokens, pinyin,
-  words and phone digits are searched by prefix (prefix indexes 1-3).
+  words and phone digits are searched by prefix (prefix indexes 1-3); the
+  territory is a token of the scope column, so a territory filter is part of
+  the full-text match.
 - search_source: the view that makes a dealer's document from its row and its
   live contacts, through the SQL function fr_search_column (registered on every
   connection by fieldrep.storage.search).
@@ -29,7 +31,7 @@ down_revision: str | None = "0001"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-COLUMNS = ("head", "name", "name_py", "place", "people", "other_py", "phone", "notes")
+COLUMNS = ("head", "name", "name_py", "place", "people", "other_py", "phone", "notes", "scope")
 _COLUMN_LIST = ", ".join(COLUMNS)
 
 # Contacts packed into one argument with char(31) between values; the index on
@@ -48,7 +50,6 @@ SCHEMA = (
     CREATE TABLE search_doc (
         docid INTEGER PRIMARY KEY,
         dealer_id TEXT NOT NULL UNIQUE,
-        territory_id TEXT NOT NULL,
         head TEXT NOT NULL,
         name TEXT NOT NULL,
         name_py TEXT NOT NULL,
@@ -56,7 +57,8 @@ SCHEMA = (
         people TEXT NOT NULL,
         other_py TEXT NOT NULL,
         phone TEXT NOT NULL,
-        notes TEXT NOT NULL
+        notes TEXT NOT NULL,
+        scope TEXT NOT NULL
     )
     """,
     f"""
@@ -72,7 +74,6 @@ SCHEMA = (
     CREATE VIEW search_source AS
     SELECT
         d.id AS dealer_id,
-        d.territory_id AS territory_id,
         fr_search_column('head', d.name, d.short_name) AS head,
         fr_search_column('name', d.name, d.short_name) AS name,
         fr_search_column('name_py', d.name, d.short_name) AS name_py,
@@ -81,7 +82,8 @@ SCHEMA = (
         fr_search_column('other_py', d.city, d.district, d.legal_rep, {_CONTACT_NAMES})
             AS other_py,
         fr_search_column('phone', d.phone, {_CONTACT_PHONES}) AS phone,
-        fr_search_column('notes', d.notes) AS notes
+        fr_search_column('notes', d.notes) AS notes,
+        fr_search_column('scope', d.territory_id) AS scope
     FROM dealer AS d
     WHERE d.deleted = 0
     """,
@@ -93,8 +95,8 @@ SCHEMA = (
             SELECT 'delete', docid, {_COLUMN_LIST} FROM search_doc
             WHERE dealer_id = NEW.dealer_id;
         DELETE FROM search_doc WHERE dealer_id = NEW.dealer_id;
-        INSERT INTO search_doc (dealer_id, territory_id, {_COLUMN_LIST})
-            SELECT dealer_id, territory_id, {_COLUMN_LIST} FROM search_source
+        INSERT INTO search_doc (dealer_id, {_COLUMN_LIST})
+            SELECT dealer_id, {_COLUMN_LIST} FROM search_source
             WHERE dealer_id = NEW.dealer_id;
         INSERT INTO search_fts (rowid, {_COLUMN_LIST})
             SELECT docid, {_COLUMN_LIST} FROM search_doc WHERE dealer_id = NEW.dealer_id;
@@ -161,8 +163,8 @@ def upgrade() -> None:
         if isinstance(driver, sqlite3.Connection):
             install_functions(driver)
         op.execute(
-            f"INSERT INTO search_doc (dealer_id, territory_id, {_COLUMN_LIST}) "
-            f"SELECT dealer_id, territory_id, {_COLUMN_LIST} FROM search_source"
+            f"INSERT INTO search_doc (dealer_id, {_COLUMN_LIST}) "
+            f"SELECT dealer_id, {_COLUMN_LIST} FROM search_source"
         )
         op.execute("INSERT INTO search_fts (search_fts) VALUES ('rebuild')")
 
