@@ -18,7 +18,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QEvent, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QDialog,
@@ -39,7 +39,7 @@ from PySide6.QtWidgets import (
 from fieldrep.i18n import N_, _, ngettext
 from fieldrep.ui import registry
 from fieldrep.ui import uisettings as keys
-from fieldrep.ui.common import app_title
+from fieldrep.ui.common import app_title, join_sentences
 from fieldrep.ui.ops import Workers
 from fieldrep.ui.qtcompat import emit
 from fieldrep.ui.services import AppServices
@@ -184,16 +184,19 @@ class MainWindow(QMainWindow):
 
         self.navigation = QListWidget()
         self.navigation.setObjectName("navigation")
-        self.navigation.setIconSize(QSize(0, 0))
-        self.navigation.setSpacing(2)
+        self.navigation.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # Ctrl+1..7 instead
         for slot in registry.NAVIGATION:
             item = QListWidgetItem()
             item.setData(Qt.ItemDataRole.UserRole, slot.key)
             self.navigation.addItem(item)
         self.navigation.currentRowChanged.connect(self._on_navigation_row)
         self.navigation.setStyleSheet(
-            "QListWidget#navigation { border: none; padding-top: 8px; }"
-            "QListWidget#navigation::item { padding: 8px 14px; }"
+            "QListWidget#navigation { border: none; outline: 0; padding-top: 8px;"
+            " background: palette(base); }"
+            "QListWidget#navigation::item { padding: 8px 12px; margin: 1px 6px;"
+            " border-radius: 4px; }"
+            "QListWidget#navigation::item:selected { background: palette(highlight);"
+            " color: palette(highlighted-text); }"
         )
 
         self.stack = QStackedWidget()
@@ -323,6 +326,12 @@ class MainWindow(QMainWindow):
         self.show_view(self.current_key)
         self.refresh_sync_state()
         self._sync_timer.start()
+        # Visit records left unsaved by a crash or a closed lid are offered back.
+        from fieldrep.ui.drafts import offer_saved_drafts
+        from fieldrep.ui.views.follow_ups import start_follow_up_reminders
+
+        offer_saved_drafts(self.services, self)
+        start_follow_up_reminders(self.services, self)
 
     def _restore_layout(self) -> None:
         geometry = self.settings.bytes(keys.GEOMETRY)
@@ -498,11 +507,14 @@ class MainWindow(QMainWindow):
         if outcome.ok:
             self.last_digest = outcome.digest
             if outcome.digest:
-                message += " " + ngettext(
-                    "{count} change by colleagues.",
-                    "{count} changes by colleagues.",
-                    len(outcome.digest),
-                ).format(count=len(outcome.digest))
+                message = join_sentences(
+                    message,
+                    ngettext(
+                        "{count} change by colleagues.",
+                        "{count} changes by colleagues.",
+                        len(outcome.digest),
+                    ).format(count=len(outcome.digest)),
+                )
             for view in self.views.values():
                 view.refresh()
         self.status.show_message(message)

@@ -26,10 +26,11 @@ class RowColumn:
 
     title: str
     text: Callable[[Any], str]
-    width: int = 100
+    width: int | None = None  # a fixed starting width (long texts elide); None: fit contents
     align_right: bool = False
     colour: Callable[[Any], QColor | None] | None = None
     tooltip: Callable[[Any], str | None] | None = None
+    stretch: bool = False  # takes the width left over
 
 
 class RowsModel(QAbstractTableModel):

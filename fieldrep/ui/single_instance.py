@@ -47,6 +47,7 @@ class InstanceGuard(QObject):
 
     def acquire(self) -> bool:
         """Take the profile; False when another FieldRep window has it."""
+        self.folder.mkdir(parents=True, exist_ok=True)
         if not self._lock.tryLock(100):
             log.info("profile %s is in use (%s)", self.folder, self._lock.error())
             return False
@@ -81,12 +82,11 @@ class InstanceGuard(QObject):
     def _on_connection(self) -> None:
         assert self._server is not None
         while (socket := self._server.nextPendingConnection()) is not None:
-            socket.readyRead.connect(lambda s=socket: self._on_message(s))
-            socket.disconnected.connect(socket.deleteLater)
-            if socket.bytesAvailable():
-                self._on_message(socket)
-
-    def _on_message(self, socket: QLocalSocket) -> None:
-        data = bytes(socket.readAll().data())
-        if RAISE_MESSAGE.strip() in data:
-            emit(self.raise_requested)
+            # The second start writes its request right after connecting: a short
+            # wait here is all it takes, and it happens only when someone asks.
+            if socket.bytesAvailable() or socket.waitForReadyRead(CONNECT_TIMEOUT_MS):
+                data = bytes(socket.readAll().data())
+                if RAISE_MESSAGE.strip() in data:
+                    emit(self.raise_requested)
+            socket.abort()
+            socket.deleteLater()

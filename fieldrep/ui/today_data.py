@@ -38,7 +38,7 @@ from fieldrep.storage.services.core import Store
 from fieldrep.storage.services.settings_service import get_setting
 from fieldrep.storage.settings import VERIFY_PERIOD_DAYS, WARNING_LINE_PCT
 from fieldrep.storage.workdays import previous_working_day
-from fieldrep.ui.common import format_money
+from fieldrep.ui.common import format_money, join_sentences
 
 DUE_LIMIT = 100
 FOLLOW_UP_LIMIT = 100
@@ -125,7 +125,7 @@ class TodayWarning:
                 line=f"{params['line']}%",
             )
             if params.get("second_red"):
-                text += " " + _(SECOND_RED)
+                text = join_sentences(text, _(SECOND_RED))
             return text
         if self.kind == WarningKind.CADENCE:
             params["percent"] = f"{params['percent']}%"
@@ -144,7 +144,7 @@ class TodayWarning:
                 params["overdue"],
             ).format(**params)
             if self.light == Light.RED:
-                text += " " + _("Below the warning line ({line}).").format(**params)
+                text = join_sentences(text, _("Below the warning line ({line}).").format(**params))
             return text
         if self.light == Light.GREEN:
             return _("Follow-ups: none overdue.")

@@ -27,8 +27,9 @@ from fieldrep.ui.ops import Severity, Workers
 from fieldrep.ui.startup import resolve_user
 from fieldrep.ui.uisettings import UiSettings
 
-# The offscreen platform cannot pass size hints to a window manager; that is not a fault.
-OFFSCREEN_NOISE = "This plugin does not support propagateSizeHints"
+# The offscreen platform has no window manager to pass size hints to or to raise a
+# window with; these warnings are not faults of the application.
+OFFSCREEN_NOISE = r"This plugin does not support (propagateSizeHints|raise)\(\)"
 
 DEMO_DEALERS = 300
 DEMO_SEED = 1

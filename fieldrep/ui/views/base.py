@@ -10,7 +10,7 @@ opened through :attr:`View.open_record` and the main window decides how.
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, Qt, Signal
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from fieldrep.i18n import _
 from fieldrep.ui.uisettings import UiSettings
@@ -74,8 +74,18 @@ class PlaceholderView(View):
         self.note.setObjectName("placeholder_note")
         self.note.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.note.setStyleSheet("color: palette(mid);")
-        for label in (self.heading, self.description, self.note):
-            layout.addWidget(label)
+        self.description.setMinimumWidth(360)
+        self.description.setMaximumWidth(560)
+        layout.setSpacing(12)
+        # A wrapped label takes its height from its width: keep it in a row with
+        # stretches rather than aligning it, or Qt squeezes it to a sliver.
+        row = QHBoxLayout()
+        row.addStretch(1)
+        row.addWidget(self.description, 4)
+        row.addStretch(1)
+        layout.addWidget(self.heading)
+        layout.addLayout(row)
+        layout.addWidget(self.note)
         layout.addStretch(2)
         self.retranslate()
 

@@ -76,12 +76,12 @@ class Column:
 COLUMNS: tuple[Column, ...] = (
     Column("name", N_("Dealer"), 260),
     Column("city", N_("City"), 90),
-    Column("abc_class", N_("Visit class"), 90),
+    Column("abc_class", N_("Visit class"), 110),
     Column("credit_grade", N_("Credit grade"), 80),
     Column("lifecycle_status", N_("Stage"), 90),
     Column("last_visit_on", N_("Last visit"), 100),
     Column("due_on", N_("Visit due"), 100),
-    Column("open_follow_ups", N_("Open follow-ups"), 90),
+    Column("open_follow_ups", N_("Open follow-ups"), 100),
     Column("phone", N_("Phone"), 130),
 )
 COLUMN_KEYS = tuple(column.key for column in COLUMNS)
@@ -309,7 +309,7 @@ class DealersView(View):
         self.search = QLineEdit()
         self.search.setObjectName("dealer_search")
         self.search.setClearButtonEnabled(True)
-        self.search.setMinimumWidth(260)
+        self.search.setMinimumWidth(160)
         self.search.installEventFilter(self)
         self.class_filter = QComboBox()
         self.class_filter.setObjectName("filter_class")
@@ -343,6 +343,7 @@ class DealersView(View):
         self.table.setAlternatingRowColors(True)
         self.table.setWordWrap(False)
         self.table.setShowGrid(False)
+        self.table.setStyleSheet("QTableView::item { padding: 0px 6px; }")
         self.table.verticalHeader().hide()
         # Fixed row heights: the view never measures 50,000 rows.
         self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)

@@ -52,41 +52,42 @@ def _days_text(days: int) -> str:
 
 
 PLAN_COLUMNS = (
-    RowColumn(N_("Order"), lambda row: str(row.route_seq), 50, align_right=True),
-    RowColumn(N_("Time"), lambda row: row.time_slot.strftime("%H:%M") if row.time_slot else "", 60),
-    RowColumn(N_("Dealer"), lambda row: row.dealer_name, 240),
-    RowColumn(N_("City"), lambda row: row.city or "", 80),
-    RowColumn(N_("Visit type"), lambda row: row.visit_type.label, 100),
+    RowColumn(N_("Order"), lambda row: str(row.route_seq), align_right=True),
+    RowColumn(N_("Time"), lambda row: row.time_slot.strftime("%H:%M") if row.time_slot else ""),
+    RowColumn(N_("Dealer"), lambda row: row.dealer_name),
+    RowColumn(N_("City"), lambda row: row.city or ""),
+    RowColumn(N_("Visit type"), lambda row: row.visit_type.label),
     RowColumn(
-        N_("Objective"), lambda row: row.objective or "", 260, tooltip=lambda row: row.objective
+        N_("Objective"),
+        lambda row: row.objective or "",
+        stretch=True,
+        tooltip=lambda row: row.objective,
     ),
-    RowColumn(N_("Status"), lambda row: row.status.label, 80),
+    RowColumn(N_("Status"), lambda row: row.status.label),
 )
 DUE_COLUMNS = (
-    RowColumn(N_("Dealer"), lambda row: row.name, 220),
-    RowColumn(N_("City"), lambda row: row.city or "", 70),
-    RowColumn(N_("Visit class"), lambda row: row.abc_class.label, 80),
-    RowColumn(N_("Last visit"), lambda row: format_day(row.last_visit_on), 90),
+    RowColumn(N_("Dealer"), lambda row: row.name, stretch=True),
+    RowColumn(N_("City"), lambda row: row.city or ""),
+    RowColumn(N_("Visit class"), lambda row: row.abc_class.label),
+    RowColumn(N_("Last visit"), lambda row: format_day(row.last_visit_on)),
     RowColumn(
         N_("Overdue"),
         lambda row: _days_text(row.days_overdue),
-        70,
         align_right=True,
         colour=lambda row: _overdue_colour(row.days_overdue),
     ),
 )
 FOLLOW_UP_COLUMNS = (
-    RowColumn(N_("Follow-up"), lambda row: row.title, 220, tooltip=lambda row: row.title),
-    RowColumn(N_("Dealer"), lambda row: row.dealer_name or "", 160),
-    RowColumn(N_("Due"), lambda row: format_day(row.due_on), 90),
+    RowColumn(N_("Follow-up"), lambda row: row.title, stretch=True, tooltip=lambda row: row.title),
+    RowColumn(N_("Dealer"), lambda row: row.dealer_name or "", width=150),
+    RowColumn(N_("Due"), lambda row: format_day(row.due_on)),
     RowColumn(
         N_("Overdue"),
         lambda row: _days_text(row.days_overdue),
-        70,
         align_right=True,
         colour=lambda row: _overdue_colour(row.days_overdue),
     ),
-    RowColumn(N_("Status"), lambda row: row.status.label, 70),
+    RowColumn(N_("Status"), lambda row: row.status.label),
 )
 
 
@@ -144,9 +145,18 @@ class RowsTable(QTableView):
         header = self.horizontalHeader()
         header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         header.setHighlightSections(False)
-        header.setStretchLastSection(True)
+        header.setStretchLastSection(False)
+        header.setMinimumSectionSize(40)
         for position, column in enumerate(model.columns):
-            header.resizeSection(position, column.width)
+            if column.stretch:
+                header.setSectionResizeMode(position, QHeaderView.ResizeMode.Stretch)
+            elif column.width is not None:
+                header.resizeSection(position, column.width)
+            else:
+                header.setSectionResizeMode(position, QHeaderView.ResizeMode.ResizeToContents)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.setStyleSheet("QTableView::item { padding: 0px 6px; }")
         self.doubleClicked.connect(self._activate)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
