@@ -535,148 +535,156 @@ def _attribute_text(name: str) -> Callable[[Any], str]:
 
 
 TIMELINE_COLUMNS = (
-    RowColumn(N_("Date"), lambda e: format_day(e.at.astimezone().date()), 90),
-    RowColumn(N_("Kind"), lambda e: e.kind.label, 90),
-    RowColumn(N_("What"), lambda e: e.title, 300, tooltip=lambda e: e.title),
-    RowColumn(N_("Status"), _status_label, 90),
-    RowColumn(N_("Details"), lambda e: e.detail or "", 260, tooltip=lambda e: e.detail),
+    RowColumn(N_("Date"), lambda e: format_day(e.at.astimezone().date())),
+    RowColumn(N_("Kind"), lambda e: e.kind.label),
+    RowColumn(N_("What"), lambda e: e.title, tooltip=lambda e: e.title, width=300),
+    RowColumn(N_("Status"), _status_label),
+    RowColumn(N_("Details"), lambda e: e.detail or "", tooltip=lambda e: e.detail, stretch=True),
 )
 SALES_COLUMNS = (
-    RowColumn(N_("Period"), lambda s: f"{s.period_start:%Y-%m}", 80),
+    RowColumn(N_("Period"), lambda s: f"{s.period_start:%Y-%m}"),
     RowColumn(
         field_label("SalesFigure", "volume"),
         lambda s: f"{s.volume:,.0f}" if s.volume is not None else "",
-        70,
         align_right=True,
     ),
-    RowColumn(field_label("SalesFigure", "revenue"), lambda s: format_money(s.revenue), 110, True),
     RowColumn(
-        field_label("SalesFigure", "collected"), lambda s: format_money(s.collected), 110, True
+        field_label("SalesFigure", "revenue"),
+        lambda s: format_money(s.revenue),
+        align_right=True,
     ),
     RowColumn(
-        field_label("SalesFigure", "receivable"), lambda s: format_money(s.receivable), 110, True
+        field_label("SalesFigure", "collected"),
+        lambda s: format_money(s.collected),
+        align_right=True,
+    ),
+    RowColumn(
+        field_label("SalesFigure", "receivable"),
+        lambda s: format_money(s.receivable),
+        align_right=True,
     ),
     RowColumn(
         field_label("SalesFigure", "dealer_inventory"),
         lambda s: f"{s.inventory:,.0f}" if s.inventory is not None else "",
-        80,
         align_right=True,
     ),
-    RowColumn(N_("Confirmed by the dealer"), lambda s: _("yes") if s.confirmed else _("no"), 80),
+    RowColumn(N_("Confirmed by the dealer"), lambda s: _("yes") if s.confirmed else _("no")),
 )
 AGREEMENT_COLUMNS = (
-    RowColumn(field_label("Agreement", "title"), lambda a: a.title, 200),
-    RowColumn(field_label("Agreement", "signed_on"), lambda a: format_day(a.signed_on), 90),
-    RowColumn(field_label("Agreement", "valid_to"), lambda a: format_day(a.valid_to), 90),
+    RowColumn(field_label("Agreement", "title"), lambda a: a.title),
+    RowColumn(field_label("Agreement", "signed_on"), lambda a: format_day(a.signed_on)),
+    RowColumn(field_label("Agreement", "valid_to"), lambda a: format_day(a.valid_to)),
     RowColumn(
         field_label("Agreement", "is_exclusive"),
         lambda a: _("yes") if a.is_exclusive else _("no"),
-        70,
     ),
-    RowColumn(field_label("Agreement", "terms"), lambda a: a.terms or "", 260),
+    RowColumn(field_label("Agreement", "terms"), lambda a: a.terms or "", stretch=True),
 )
 PRODUCT_COLUMNS = (
-    RowColumn(field_label("CarriedProduct", "brand"), lambda p: p.brand, 120),
-    RowColumn(field_label("CarriedProduct", "variety"), lambda p: p.variety or "", 140),
-    RowColumn(field_label("CarriedProduct", "spec"), lambda p: p.spec or "", 140),
+    RowColumn(field_label("CarriedProduct", "brand"), lambda p: p.brand),
+    RowColumn(field_label("CarriedProduct", "variety"), lambda p: p.variety or "", stretch=True),
+    RowColumn(field_label("CarriedProduct", "spec"), lambda p: p.spec or ""),
     RowColumn(
-        field_label("CarriedProduct", "is_ours"), lambda p: _("yes") if p.is_ours else _("no"), 70
+        field_label("CarriedProduct", "is_ours"),
+        lambda p: _("yes") if p.is_ours else _("no"),
     ),
 )
 PRICE_COLUMNS = (
-    RowColumn(
-        field_label("RetailPriceChange", "changed_on"), lambda p: format_day(p.changed_on), 90
-    ),
-    RowColumn(field_label("RetailPriceChange", "product"), lambda p: p.product, 160),
+    RowColumn(field_label("RetailPriceChange", "changed_on"), lambda p: format_day(p.changed_on)),
+    RowColumn(field_label("RetailPriceChange", "product"), lambda p: p.product, stretch=True),
     RowColumn(
         field_label("RetailPriceChange", "old_price"),
         lambda p: format_money(p.old_price),
-        100,
-        True,
+        align_right=True,
     ),
     RowColumn(
         field_label("RetailPriceChange", "new_price"),
         lambda p: format_money(p.new_price),
-        100,
-        True,
+        align_right=True,
     ),
 )
 COMPLAINT_COLUMNS = (
     RowColumn(
         field_label("Complaint", "received_at"),
         lambda c: format_day(c.received_at.astimezone().date()),
-        90,
     ),
-    RowColumn(field_label("Complaint", "category"), lambda c: c.category.label, 110),
+    RowColumn(field_label("Complaint", "category"), lambda c: c.category.label),
     RowColumn(
         field_label("Complaint", "description"),
         lambda c: c.description,
-        260,
         tooltip=lambda c: c.description,
+        stretch=True,
     ),
-    RowColumn(field_label("Complaint", "status"), lambda c: c.status.label, 80),
-    RowColumn(field_label("Complaint", "result"), lambda c: c.result or "", 160),
+    RowColumn(field_label("Complaint", "status"), lambda c: c.status.label),
+    RowColumn(field_label("Complaint", "result"), lambda c: c.result or "", width=160),
 )
 AFTER_SALES_COLUMNS = (
-    RowColumn(
-        field_label("AfterSalesEvent", "occurred_on"), lambda e: format_day(e.occurred_on), 90
-    ),
-    RowColumn(field_label("AfterSalesEvent", "description"), lambda e: e.description, 260),
-    RowColumn(field_label("AfterSalesEvent", "handling"), lambda e: e.handling or "", 200),
+    RowColumn(field_label("AfterSalesEvent", "occurred_on"), lambda e: format_day(e.occurred_on)),
+    RowColumn(field_label("AfterSalesEvent", "description"), lambda e: e.description, stretch=True),
+    RowColumn(field_label("AfterSalesEvent", "handling"), lambda e: e.handling or "", width=200),
 )
 GRADE_COLUMNS = (
-    RowColumn(N_("Period"), lambda g: f"{g.period_type.label} {g.period_start:%Y-%m}", 110),
+    RowColumn(N_("Period"), lambda g: f"{g.period_type.label} {g.period_start:%Y-%m}"),
     RowColumn(
-        field_label("RelationshipGrade", "familiarity"), lambda g: str(g.familiarity), 70, True
+        field_label("RelationshipGrade", "familiarity"),
+        lambda g: str(g.familiarity),
+        align_right=True,
     ),
-    RowColumn(field_label("RelationshipGrade", "closeness"), lambda g: str(g.closeness), 70, True),
     RowColumn(
-        field_label("RelationshipGrade", "sales_support"), lambda g: str(g.sales_support), 70, True
+        field_label("RelationshipGrade", "closeness"),
+        lambda g: str(g.closeness),
+        align_right=True,
+    ),
+    RowColumn(
+        field_label("RelationshipGrade", "sales_support"),
+        lambda g: str(g.sales_support),
+        align_right=True,
     ),
     RowColumn(
         field_label("RelationshipGrade", "complaint_level"),
         lambda g: str(g.complaint_level),
-        70,
-        True,
+        align_right=True,
     ),
     RowColumn(
         field_label("RelationshipGrade", "receivable_level"),
         lambda g: str(g.receivable_level),
-        70,
-        True,
+        align_right=True,
     ),
-    RowColumn(field_label("RelationshipGrade", "overall_grade"), lambda g: g.overall_grade, 70),
+    RowColumn(field_label("RelationshipGrade", "overall_grade"), lambda g: g.overall_grade),
 )
 HISTORY_COLUMNS = (
-    RowColumn(field_label("ClassHistory", "changed_on"), lambda h: format_day(h.changed_on), 90),
-    RowColumn(field_label("ClassHistory", "scheme"), lambda h: h.scheme.label, 130),
-    RowColumn(field_label("ClassHistory", "old_value"), lambda h: h.old_value or "", 70),
-    RowColumn(field_label("ClassHistory", "new_value"), lambda h: h.new_value, 70),
+    RowColumn(field_label("ClassHistory", "changed_on"), lambda h: format_day(h.changed_on)),
+    RowColumn(field_label("ClassHistory", "scheme"), lambda h: h.scheme.label),
+    RowColumn(field_label("ClassHistory", "old_value"), lambda h: h.old_value or ""),
+    RowColumn(field_label("ClassHistory", "new_value"), lambda h: h.new_value),
     RowColumn(
-        field_label("ClassHistory", "reason"), lambda h: h.reason, 260, tooltip=lambda h: h.reason
+        field_label("ClassHistory", "reason"),
+        lambda h: h.reason,
+        tooltip=lambda h: h.reason,
+        stretch=True,
     ),
 )
 CREDIT_COLUMNS = (
     RowColumn(
-        field_label("CreditAssessment", "reviewed_at"), lambda c: format_day(c.reviewed_at), 90
+        field_label("CreditAssessment", "reviewed_at"),
+        lambda c: format_day(c.reviewed_at),
     ),
     *(
-        RowColumn(field_label("CreditAssessment", name), _attribute_text(name), 60)
+        RowColumn(field_label("CreditAssessment", name), _attribute_text(name))
         for name in ("capital", "character", "capacity", "collateral", "condition")
     ),
-    RowColumn(field_label("CreditAssessment", "overall_grade"), lambda c: c.overall_grade, 70),
-    RowColumn(field_label("CreditAssessment", "risk_level"), lambda c: c.risk_level.label, 80),
+    RowColumn(field_label("CreditAssessment", "overall_grade"), lambda c: c.overall_grade),
+    RowColumn(field_label("CreditAssessment", "risk_level"), lambda c: c.risk_level.label),
 )
 STAKEHOLDER_COLUMNS = (
     RowColumn(
         field_label("Contact", "name"),
         lambda c: (SENIOR_MARK + " " if c["is_senior"] else "") + c["name"],
-        140,
     ),
-    RowColumn(field_label("Contact", "title"), lambda c: c["title"] or "", 120),
-    RowColumn(field_label("Contact", "decision_role"), lambda c: c["decision_role"].label, 100),
-    RowColumn(field_label("Contact", "mobile"), lambda c: c["mobile"] or c["phone"] or "", 120),
-    RowColumn(field_label("Contact", "hobbies"), lambda c: c["hobbies"] or "", 160),
+    RowColumn(field_label("Contact", "title"), lambda c: c["title"] or ""),
+    RowColumn(field_label("Contact", "decision_role"), lambda c: c["decision_role"].label),
+    RowColumn(field_label("Contact", "mobile"), lambda c: c["mobile"] or c["phone"] or ""),
+    RowColumn(field_label("Contact", "hobbies"), lambda c: c["hobbies"] or "", stretch=True),
 )
 
 

@@ -1,0 +1,185 @@
+"""Drafts never lose what was typed: atomic files, newest write wins, offered back at start."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import pytest
+import shiboken6
+from conftest import Demo
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
+from pytestqt.qtbot import QtBot
+from sqlalchemy import select
+from uitest import make_window
+
+from fieldrep.storage.models import ContactRecord, Dealer
+from fieldrep.storage.queries import todays_plan
+from fieldrep.storage.services.core import Store
+from fieldrep.ui import drafts
+from fieldrep.ui.drafts import DraftsDialog, read_drafts, write_draft_file, write_if_newer
+from fieldrep.ui.mainwindow import MainWindow
+from fieldrep.ui.ops import Workers
+from fieldrep.ui.uisettings import UiSettings
+from fieldrep.ui.views.visit_record import VisitRecordWindow, VisitTarget, show_visit_record
+
+
+def payload(text: str) -> dict[str, object]:
+    return {"version": drafts.FORMAT_VERSION, "title": "拜访记录", "summary": text}
+
+
+def test_a_draft_is_written_whole_and_read_back(fieldrep_home: Path) -> None:
+    path = write_draft_file("visit-1", payload("第一稿"))
+    assert path.parent == drafts.drafts_dir()
+    assert path.parent.is_relative_to(fieldrep_home)
+    assert json.loads(path.read_text(encoding="utf-8"))["summary"] == "第一稿"
+    write_draft_file("visit-1", payload("第二稿"))
+    assert [p.name for p in path.parent.iterdir()] == ["visit-1.json"], "no temporary files left"
+    found = read_drafts()
+    assert [(d.draft_id, d.summary) for d in found] == [("visit-1", "第二稿")]
+
+
+def test_an_older_write_never_overwrites_a_newer_one() -> None:
+    older, newer = drafts.next_sequence(), drafts.next_sequence()
+    assert write_if_newer("visit-2", newer, payload("新"))
+    assert not write_if_newer("visit-2", older, payload("旧"))
+    assert drafts.read_draft("visit-2") is not None
+    assert drafts.read_draft("visit-2").summary == "新"  # type: ignore[union-attr]
+
+
+def test_a_discarded_draft_stays_discarded() -> None:
+    pending = drafts.next_sequence()
+    write_draft_file("visit-3", payload("要丢弃"))
+    drafts.discard_draft("visit-3")
+    assert not write_if_newer("visit-3", pending, payload("迟到的写入"))
+    assert drafts.read_draft("visit-3") is None
+
+
+def test_unreadable_drafts_are_skipped_and_logged(caplog: pytest.LogCaptureFixture) -> None:
+    folder = drafts.drafts_dir()
+    folder.mkdir(parents=True)
+    (folder / "broken.json").write_text("{not json", encoding="utf-8")
+    (folder / "old.json").write_text(json.dumps({"version": 99}), encoding="utf-8")
+    write_draft_file("good", payload("可读"))
+    with caplog.at_level(logging.WARNING, logger="fieldrep.ui"):
+        found = read_drafts()
+    assert [d.draft_id for d in found] == ["good"]
+    assert "cannot be read" in caplog.text and "unknown format" in caplog.text
+
+
+def test_typing_is_saved_to_the_draft_about_a_second_later(
+    qtbot: QtBot, main_window: MainWindow, demo_store: Store
+) -> None:
+    with demo_store.read() as session:
+        dealer_id = session.scalars(select(Dealer.id).order_by(Dealer.name).limit(1)).one()
+    assert main_window.services is not None
+    window = show_visit_record(main_window.services, main_window, VisitTarget(dealer_id))
+    qtbot.waitUntil(lambda: window.context is not None)
+    window.binding.editors["content"].editor.setFocus()
+    editor = window.binding.editors["content"].editor
+    editor.insertPlainText("老板说下月再谈")  # type: ignore[attr-defined]
+    path = drafts.draft_path(window.keeper.draft_id)
+    qtbot.waitUntil(lambda: path.exists(), timeout=5000)
+    saved = json.loads(path.read_text(encoding="utf-8"))
+    assert saved["fields"]["content"] == "老板说下月再谈"
+    assert saved["dealer_id"] == dealer_id
+    assert "老板说下月再谈" in saved["summary"]
+    window.autosaver.discard()
+    window.close()
+
+
+def test_close_the_app_mid_record_and_get_the_draft_back_on_the_next_start(
+    qtbot: QtBot,
+    workers: Workers,
+    ui_settings: UiSettings,
+    demo_store: Store,
+    demo: Demo,
+) -> None:
+    plan = todays_plan(demo_store)
+    item_id = plan[0].item_id
+    # Not registered with qtbot: this window is destroyed during the test.
+    first = MainWindow(workers, ui_settings, demo.path)
+    first.show()
+    first.attach_store(demo_store)
+    first.open_record("plan_item", item_id)
+    qtbot.waitUntil(lambda: bool(first.findChildren(VisitRecordWindow)))
+    record = first.findChildren(VisitRecordWindow)[0]
+    qtbot.waitUntil(lambda: record.context is not None)
+    record.binding.editors["content"].editor.insertPlainText("谈了新品铺货")  # type: ignore[attr-defined]
+    record.binding.editors["successes"].editor.insertPlainText("同意试销")  # type: ignore[attr-defined]
+    objection = record.add_objection()
+    objection.verbatim.setText("你们的返利太低")
+    objection.verbatim.textEdited.emit("你们的返利太低")
+    # The laptop lid closes: the window goes away before the debounce timer fires.
+    path = drafts.draft_path(record.keeper.draft_id)
+    first.deleteLater()
+    qtbot.waitUntil(lambda: not shiboken6.isValid(record))
+    assert path.exists(), "the draft was flushed when the window was destroyed"
+    qtbot.waitUntil(lambda: not workers.busy)
+
+    # Next start: the draft is offered back.
+    second = make_window(qtbot, workers, ui_settings, demo_store, demo.path)
+    qtbot.waitUntil(lambda: second.findChild(DraftsDialog) is not None)
+    dialog = second.findChild(DraftsDialog)
+    assert dialog is not None and dialog.list.count() == 1
+    assert "谈了新品铺货" in dialog.list.item(0).text()
+    assert "未保存" in dialog.heading.text()
+    qtbot.mouseClick(dialog.restore_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: bool(second.findChildren(VisitRecordWindow)))
+    restored = second.findChildren(VisitRecordWindow)[0]
+    qtbot.waitUntil(lambda: restored.context is not None)
+    assert restored.target.plan_item_id == item_id
+    assert restored.binding.editors["content"].text() == "谈了新品铺货"
+    assert restored.binding.editors["successes"].text() == "同意试销"
+    assert [o.verbatim.text() for o in restored.objections] == ["你们的返利太低"]
+
+    # Saving the record is what deletes the draft.
+    with qtbot.waitSignal(restored.saved, timeout=10000):
+        qtbot.mouseClick(restored.save_button, Qt.MouseButton.LeftButton)
+    assert not path.exists()
+    with demo_store.read() as session:
+        saved = session.scalars(
+            select(ContactRecord).where(ContactRecord.plan_item_id == item_id)
+        ).one()
+        assert saved.content == "谈了新品铺货"
+    qtbot.waitUntil(lambda: not workers.busy)
+
+
+def test_quitting_flushes_the_draft(
+    qtbot: QtBot, main_window: MainWindow, demo_store: Store, qapp: QApplication
+) -> None:
+    with demo_store.read() as session:
+        dealer_id = session.scalars(select(Dealer.id).order_by(Dealer.name).limit(1)).one()
+    assert main_window.services is not None
+    window = show_visit_record(main_window.services, main_window, VisitTarget(dealer_id))
+    qtbot.waitUntil(lambda: window.context is not None)
+    window.binding.editors["lessons"].editor.insertPlainText("先约好时间")  # type: ignore[attr-defined]
+    path = drafts.draft_path(window.keeper.draft_id)
+    assert not path.exists()
+    qapp.aboutToQuit.emit()
+    saved = json.loads(path.read_text(encoding="utf-8"))
+    assert saved["fields"]["lessons"] == "先约好时间"
+    window.autosaver.discard()
+    window.close()
+
+
+def test_the_same_planned_visit_reopens_with_its_draft(
+    qtbot: QtBot, main_window: MainWindow, demo_store: Store
+) -> None:
+    item_id = todays_plan(demo_store)[0].item_id
+    main_window.open_record("plan_item", item_id)
+    qtbot.waitUntil(lambda: bool(main_window.findChildren(VisitRecordWindow)))
+    window = main_window.findChildren(VisitRecordWindow)[0]
+    qtbot.waitUntil(lambda: window.context is not None)
+    window.binding.editors["content"].editor.insertPlainText("第一段")  # type: ignore[attr-defined]
+    window.close()
+    qtbot.waitUntil(lambda: not main_window.findChildren(VisitRecordWindow))
+    main_window.open_record("plan_item", item_id)
+    qtbot.waitUntil(lambda: bool(main_window.findChildren(VisitRecordWindow)))
+    again = main_window.findChildren(VisitRecordWindow)[0]
+    qtbot.waitUntil(lambda: again.context is not None)
+    assert again.binding.editors["content"].text() == "第一段"
+    again.autosaver.discard()
+    again.close()

@@ -1,0 +1,131 @@
+"""The objection playbook: answers per type sorted by how often they worked; add and edit."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QInputMethodEvent
+from PySide6.QtWidgets import QApplication, QWidget
+from pytestqt.qtbot import QtBot
+from sqlalchemy import select
+
+from fieldrep.i18n import language
+from fieldrep.storage.enums import ObjectionType, ResponsePattern
+from fieldrep.storage.models import ObjectionAnswer
+from fieldrep.storage.services.core import Store
+from fieldrep.storage.services.playbook import playbook_stats
+from fieldrep.ui.mainwindow import MainWindow
+from fieldrep.ui.views.playbook import PlaybookView, success_order
+
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "screenshots"
+
+
+def commit_text(widget: QWidget, text: str) -> None:
+    """Chinese arrives from the input method as a committed string, not as key presses."""
+    widget.setFocus()
+    event = QInputMethodEvent()
+    event.setCommitString(text)
+    QApplication.sendEvent(widget, event)
+
+
+@pytest.fixture
+def view(qtbot: QtBot, main_window: MainWindow) -> Iterator[PlaybookView]:
+    main_window.show_view("playbook")
+    found = main_window.views["playbook"]
+    assert isinstance(found, PlaybookView)
+    qtbot.waitUntil(lambda: found.data is not None)
+    yield found
+
+
+def test_eight_types_with_their_example_words(view: PlaybookView) -> None:
+    assert view.types.count() == 8
+    labels = [view.types.item(row).text() for row in range(8)]
+    assert labels[0].startswith("需求异议")
+    view.select_type(ObjectionType.PRICE)
+    assert view.heading.text() == "价格异议"
+    assert "价格" in view.example.text()
+
+
+def test_answers_are_sorted_by_success_and_match_the_statistics(
+    view: PlaybookView, demo_store: Store
+) -> None:
+    for kind in ObjectionType:
+        view.select_type(kind)
+        rows = view.panel.model.rows()
+        expected = {s.answer_id: s for s in playbook_stats(demo_store, kind)}
+        assert {row.id for row in rows} == set(expected)
+        assert list(rows) == sorted(rows, key=success_order)
+        for row in rows:
+            assert row.stats == expected[row.id]
+    # Some answers were used in the demo's recorded visits: a rate is shown for them.
+    view.select_type(ObjectionType.PRICE)
+    first = view.panel.model.rows()[0]
+    assert first.stats.times_used > 0
+    rate_column = len(view.panel.model.columns) - 1
+    shown = view.panel.model.index(0, rate_column).data()
+    assert shown == f"{first.success_rate * 100:.0f}%"
+
+
+def test_add_an_answer_with_inline_validation(
+    qtbot: QtBot, view: PlaybookView, demo_store: Store
+) -> None:
+    view.select_type(ObjectionType.BRAND)
+    qtbot.mouseClick(view.new_button, Qt.MouseButton.LeftButton)
+    assert view.binding.editors["type"].text() == ObjectionType.BRAND.code
+    commit_text(view.binding.editors["title"].editor, "用本地样板市场说话")
+    qtbot.mouseClick(view.save_button, Qt.MouseButton.LeftButton)
+    error = view.binding.editors["answer_text"].error
+    qtbot.waitUntil(lambda: bool(error.text()))
+    assert error.text() == "应答话术：不能为空"
+    editor = view.binding.editors["answer_text"].editor
+    editor.setFocus()
+    editor.insertPlainText("带客户去看杭州的样板门店，用销量数据证明品牌认知在提升。")  # type: ignore[attr-defined]
+    pattern = view.binding.editors["response_pattern"].editor
+    pattern.setCurrentIndex(pattern.findData(ResponsePattern.PROOF.code))  # type: ignore[attr-defined]
+    with qtbot.waitSignal(view.answer_saved, timeout=10000) as saved:
+        qtbot.mouseClick(view.save_button, Qt.MouseButton.LeftButton)
+    answer = saved.args[0]
+    with demo_store.read() as session:
+        row = session.get(ObjectionAnswer, answer.id)
+        assert row is not None
+        assert row.type == ObjectionType.BRAND
+        assert row.response_pattern == ResponsePattern.PROOF
+        assert row.author_user_id == demo_store.user.user_id
+    qtbot.waitUntil(lambda: any(e.id == answer.id for e in view.panel.model.rows()))
+    assert view.current_answer_id == answer.id
+
+
+def test_edit_an_answer(qtbot: QtBot, view: PlaybookView, demo_store: Store) -> None:
+    view.select_type(ObjectionType.REWARD)
+    entry = view.panel.model.rows()[0]
+    assert view.binding.editors["title"].text() == entry.stats.title
+    title = view.binding.editors["title"].editor
+    title.selectAll()  # type: ignore[attr-defined]
+    commit_text(title, "返利与年终奖捆绑任务")
+    assert view.state.text()
+    with qtbot.waitSignal(view.answer_saved, timeout=10000):
+        qtbot.mouseClick(view.save_button, Qt.MouseButton.LeftButton)
+    with demo_store.read() as session:
+        assert (
+            session.scalar(select(ObjectionAnswer.title).where(ObjectionAnswer.id == entry.id))
+            == "返利与年终奖捆绑任务"
+        )
+
+
+@pytest.mark.parametrize("lang", ["zh_CN", "en"])
+def test_screenshot(qtbot: QtBot, main_window: MainWindow, lang: str) -> None:
+    SCREENSHOTS.mkdir(exist_ok=True)
+    with language(lang):
+        main_window.show_view("playbook")
+        view = main_window.views["playbook"]
+        assert isinstance(view, PlaybookView)
+        qtbot.waitUntil(lambda: view.data is not None)
+        view.select_type(ObjectionType.PRICE)
+        view.retranslate()
+        main_window.retranslate()
+        main_window.resize(1280, 780)
+        QApplication.processEvents()
+        assert main_window.grab().save(str(SCREENSHOTS / f"playbook_{lang}.png"))
