@@ -12,7 +12,7 @@ import asyncio
 import json
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -224,7 +224,9 @@ class Device:
         self.sync_engine: Engine = make_engine(self.db_path)
         self.store = Store(self.engine, api.user_context(self.engine))
 
-    def sync(self, *, attempts: int = 4) -> SyncSummary:
+    def sync(
+        self, *, attempts: int = 4, after_push: Callable[[], None] | None = None
+    ) -> SyncSummary:
         engine = SyncEngine(
             self.db_path,
             transport=self.transport,
@@ -232,6 +234,7 @@ class Device:
             max_attempts=attempts,
             engine=self.sync_engine,
         )
+        engine.after_push = after_push
         return engine.sync()
 
     def reopen(self) -> None:

@@ -207,6 +207,29 @@ class SyncMachine(RuleBasedStateMachine):
             device.sync(attempts=len(faults))
         device.transport.plan = []
 
+    @rule(
+        user=st.sampled_from(USERS),
+        pick=st.integers(0, 50),
+        field=st.sampled_from(("city", "address", "notes")),
+    )
+    def sync_while_editing(self, user: str, pick: int, field: str) -> None:
+        """The rep edits between the push and the pull of a sync: the edit survives."""
+        device = self.devices[user]
+        dealers = self.live_dealers(user)
+        self._delivering(user)
+        if not dealers:
+            device.sync()
+            return
+        dealer_id = dealers[pick % len(dealers)]
+        value = value_for(field, self.next())
+
+        def edit() -> None:
+            core.update(device.store, Dealer, dealer_id, {field: value})
+            self.unsynced[(user, dealer_id, field)] = value
+
+        device.sync(after_push=edit)
+        assert core.fetch(device.store, Dealer, dealer_id)[field] == value
+
     @rule(user=st.sampled_from(USERS), at=st.integers(0, 4))
     def crash_and_reopen(self, user: str, at: int) -> None:
         device = self.devices[user]
@@ -235,6 +258,25 @@ class SyncMachine(RuleBasedStateMachine):
             ]
         assert len(names) == len(set(names)), "a retried create was applied twice"
         assert set(names) <= self.names
+
+    @invariant()
+    def pending_edits_are_never_overwritten(self) -> None:
+        for device in self.devices.values():
+            latest: dict[tuple[str, str, str], Any] = {}
+            for op in device.outbox():
+                if op.table != "dealer":
+                    continue
+                for name, value in op.fields.items():
+                    if name not in ("created_at", "updated_at", "updated_by", "deleted_at"):
+                        latest[(op.row_id, name, op.table)] = value
+            if not latest:
+                continue
+            with device.engine.connect() as connection:
+                for (row_id, name, table), value in latest.items():
+                    current = connection.execute(
+                        text(f'SELECT "{name}" FROM "{table}" WHERE id = :i'), {"i": row_id}
+                    ).scalar()
+                    assert current == value, (device.username, row_id, name, current, value)
 
     @invariant()
     def devices_hold_only_their_scope(self) -> None:
