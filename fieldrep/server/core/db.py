@@ -120,7 +120,11 @@ def open_server_database(url: str, *, migrate: bool = True, **engine_args: Any) 
         event.listen(write_engine, "begin", _sqlite_begin_immediate)
     else:
         engine_args.setdefault("pool_pre_ping", True)
-        engine = create_engine(url, **engine_args)
+        connect_args = dict(engine_args.pop("connect_args", {}))
+        # psycopg prepares a statement after 5 runs; PostgreSQL's generic plan for
+        # "id IN (...500 parameters...)" then scans the whole row store linearly.
+        connect_args.setdefault("prepare_threshold", None)
+        engine = create_engine(url, connect_args=connect_args, **engine_args)
         write_engine = engine
     database = Database(url=url, engine=engine, write_engine=write_engine, is_sqlite=is_sqlite)
     if migrate:

@@ -15,10 +15,11 @@ Cursors are opaque to clients:
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, select
+from sqlalchemy import Text, and_, cast, select
 from sqlalchemy.orm import Session
 
 from fieldrep.server.core.db import Database
@@ -27,9 +28,7 @@ from fieldrep.server.models import ChangeLog, ServerRow, SyncStream, User
 from fieldrep.server.services.rowstore import current_epoch
 from fieldrep.server.services.scope import Caller, scope_of, visible_streams
 from fieldrep.sync.protocol import (
-    CONFLICT_TABLE,
     TABLE_ORDER,
-    Change,
     PullRequest,
     PullResponse,
     Reason,
@@ -71,20 +70,78 @@ def parse_cursor(stream: str, text: str) -> Cursor:
     raise ApiError(400, Reason.BAD_REQUEST, details={"stream": stream, "cursor": text[:100]})
 
 
-def _change(stream: str, change_no: int | None, row: ServerRow) -> Change:
-    return Change.model_construct(
-        stream=stream,
-        change_no=change_no,
-        table=row.table_name,
-        row_id=row.id,
-        row_version=row.row_version,
-        deleted=row.deleted,
-        values=row.values,
-    )
+class PageBuilder:
+    """Collects the changes of one pull as JSON fragments, values as stored.
+
+    Pull pages are the bulk of the traffic: the stored JSON of each row goes out
+    as it is, without being parsed and serialised again. Stream, table and row
+    ids need no escaping: they are server-made UUIDs, declared table names and
+    row ids that matched the protocol's UUID pattern when first pushed.
+    """
+
+    def __init__(self) -> None:
+        self.fragments: list[str] = []
+        self.user_ids: set[str] = set()
+
+    def __len__(self) -> int:
+        return len(self.fragments)
+
+    def add(self, stream: str, change_no: int | None, row: Any) -> None:
+        table, row_id, row_version, deleted, values_json, updated_by, author = row
+        number = "null" if change_no is None else change_no
+        flag = "true" if deleted else "false"
+        self.fragments.append(
+            f'{{"stream":"{stream}","change_no":{number},"table":"{table}",'
+            f'"row_id":"{row_id}","row_version":{row_version},"deleted":{flag},'
+            f'"values":{values_json}}}'
+        )
+        if updated_by:
+            self.user_ids.add(updated_by)
+        if author:
+            self.user_ids.add(author)
+
+
+@dataclass(frozen=True)
+class PullPage:
+    """One pull answer; :meth:`to_json` is the body of a :class:`PullResponse`."""
+
+    epoch: str
+    changes: PageBuilder
+    cursors: dict[str, str]
+    has_more: bool
+    revoked_streams: list[str]
+    users: list[UserInfo]
+
+    def to_json(self) -> str:
+        changes = ",".join(self.changes.fragments)
+        users = ",".join(user.model_dump_json() for user in self.users)
+        return (
+            f'{{"epoch":{_dumps(self.epoch)},"changes":[{changes}],'
+            f'"cursors":{_dumps(self.cursors)},"has_more":{"true" if self.has_more else "false"},'
+            f'"revoked_streams":{_dumps(self.revoked_streams)},"users":[{users}]}}'
+        )
+
+    def to_model(self) -> PullResponse:
+        return PullResponse.model_validate_json(self.to_json())
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+_ROW_COLUMNS = (
+    ServerRow.table_name,
+    ServerRow.id,
+    ServerRow.row_version,
+    ServerRow.deleted,
+    cast(ServerRow.values, Text),
+    ServerRow.values["updated_by"].as_string(),
+    ServerRow.values["author_user_id"].as_string(),
+)
 
 
 def _page_snapshot(
-    session: Session, stream: str, cursor: Cursor, limit: int, out: list[Change]
+    session: Session, stream: str, cursor: Cursor, limit: int, out: PageBuilder
 ) -> tuple[Cursor, bool]:
     """Fill ``out`` from the snapshot; returns the new cursor and whether it ended."""
     position, after = _TABLE_POSITION[cursor.table], cursor.after
@@ -94,7 +151,7 @@ def _page_snapshot(
         if want <= 0:
             return Cursor(True, cursor.change_no, table, after), False
         query = (
-            select(ServerRow)
+            select(*_ROW_COLUMNS)
             .where(
                 ServerRow.territory_id == stream,
                 ServerRow.table_name == table,
@@ -103,22 +160,23 @@ def _page_snapshot(
             .order_by(ServerRow.id)
             .limit(want + 1)
         )
-        rows = list(session.scalars(query))
-        out.extend(_change(stream, None, row) for row in rows[:want])
+        rows = session.execute(query).all()
+        for row in rows[:want]:
+            out.add(stream, None, row)
         if len(rows) > want:
-            return Cursor(True, cursor.change_no, table, rows[want - 1].id), False
+            return Cursor(True, cursor.change_no, table, rows[want - 1][1]), False
         position, after = position + 1, ""
     return Cursor(False, cursor.change_no), True
 
 
 def _page_log(
-    session: Session, stream: SyncStream, cursor: Cursor, limit: int, out: list[Change]
+    session: Session, stream: SyncStream, cursor: Cursor, limit: int, out: PageBuilder
 ) -> tuple[Cursor, bool]:
     want = limit - len(out)
     if want <= 0:
         return cursor, cursor.change_no >= stream.last_change_no
     query = (
-        select(ChangeLog.change_no, ServerRow)
+        select(ChangeLog.change_no, *_ROW_COLUMNS)
         .join(
             ServerRow,
             and_(
@@ -135,20 +193,13 @@ def _page_log(
     )
     found = session.execute(query).all()
     page = found[:want]
-    out.extend(_change(stream.territory_id, number, row) for number, row in page)
+    for row in page:
+        out.add(stream.territory_id, row[0], row[1:])
     last = page[-1][0] if page else cursor.change_no
     return Cursor(False, last), len(found) <= want
 
 
-def _users(session: Session, changes: list[Change]) -> list[UserInfo]:
-    ids: set[str] = set()
-    for change in changes:
-        for name in ("updated_by", "author_user_id", "resolved_by"):
-            value: Any = change.values.get(name)
-            if isinstance(value, str):
-                ids.add(value)
-            if change.table != CONFLICT_TABLE:
-                break
+def _users(session: Session, ids: set[str]) -> list[UserInfo]:
     if not ids:
         return []
     users = session.scalars(select(User).where(User.id.in_(sorted(ids))))
@@ -158,7 +209,7 @@ def _users(session: Session, changes: list[Change]) -> list[UserInfo]:
     ]
 
 
-def pull(database: Database, caller: Caller, request: PullRequest) -> PullResponse:
+def pull(database: Database, caller: Caller, request: PullRequest) -> PullPage:
     """One page of changes across the caller's streams, with the cursors to store."""
     with database.read() as session:
         epoch = current_epoch(session)
@@ -179,7 +230,7 @@ def pull(database: Database, caller: Caller, request: PullRequest) -> PullRespon
         )
         if stale:
             raise ApiError(410, Reason.CURSOR_TOO_OLD, details={"epoch": epoch, "streams": stale})
-        changes: list[Change] = []
+        changes = PageBuilder()
         new_cursors: dict[str, str] = {}
         has_more = False
         for stream_id in sorted(streams):
@@ -192,13 +243,8 @@ def pull(database: Database, caller: Caller, request: PullRequest) -> PullRespon
                 cursor, done = _page_log(session, stream, cursor, request.limit, changes)
             new_cursors[stream_id] = cursor.text()
             has_more = has_more or not done
-        return PullResponse.model_construct(
-            epoch=epoch,
-            changes=changes,
-            cursors=new_cursors,
-            has_more=has_more,
-            revoked_streams=revoked,
-            users=_users(session, changes),
+        return PullPage(
+            epoch, changes, new_cursors, has_more, revoked, _users(session, changes.user_ids)
         )
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -28,10 +27,15 @@ def _chunks(items: Sequence[str], size: int = _CHUNK) -> Iterator[Sequence[str]]
 
 
 def request_hash(request: PushRequest) -> str:
-    """A digest of the batch's content: a batch id may only ever carry one content."""
-    ops = [op.model_dump(mode="json") for op in request.ops]
-    text = json.dumps(ops, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    """A digest of what the batch is: a batch id may only ever carry these ops.
+
+    Ops are named by id, kind and row (op ids are never reused), which catches a
+    batch id sent with other ops without serialising every value.
+    """
+    digest = hashlib.sha256()
+    for op in request.ops:
+        digest.update(f"{op.op_id}|{op.kind}|{op.table}|{op.row_id}\n".encode())
+    return digest.hexdigest()
 
 
 def _keys_by_table(ops: Sequence[PushOp]) -> dict[str, list[str]]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any, Literal
 
-from sqlalchemy import select
+from sqlalchemy import event, insert, select
 from sqlalchemy.orm import Session
 
 from fieldrep.server.core.security import new_epoch, new_secret, now_text
@@ -65,6 +65,18 @@ class ChangeWriter:
         self.device_id = device_id
         self.now = now_text()
         self.streams: dict[str, SyncStream] = {}
+        # Log and audit rows are written in bulk just before the transaction commits.
+        self._log: list[dict[str, Any]] = []
+        self._audit: list[dict[str, Any]] = []
+        event.listen(session, "before_commit", self._write_records)
+
+    def _write_records(self, session: Session) -> None:
+        if self._log:
+            session.execute(insert(ChangeLog), self._log)
+            self._log = []
+        if self._audit:
+            session.execute(insert(AuditEntry), self._audit)
+            self._audit = []
 
     def lock_streams(self, territory_ids: Iterable[str]) -> None:
         """Lock the counters of these territories (sorted, so lockers never deadlock).
@@ -109,29 +121,29 @@ class ChangeWriter:
         change_no = stream.last_change_no
         row.row_version = (row.row_version or 0) + 1
         row.change_no = change_no
-        self.session.add(
-            ChangeLog(
-                territory_id=row.territory_id,
-                change_no=change_no,
-                table_name=row.table_name,
-                row_id=row.id,
-                row_version=row.row_version,
-            )
+        self._log.append(
+            {
+                "territory_id": row.territory_id,
+                "change_no": change_no,
+                "table_name": row.table_name,
+                "row_id": row.id,
+                "row_version": row.row_version,
+            }
         )
-        self.session.add(
-            AuditEntry(
-                at=self.now,
-                user_id=self.user_id,
-                device_id=self.device_id,
-                territory_id=row.territory_id,
-                table_name=row.table_name,
-                row_id=row.id,
-                action=action,
-                row_version=row.row_version,
-                change_no=change_no,
-                op_id=op_id,
-                changes={name: {"old": old, "new": new} for name, (old, new) in changes.items()},
-            )
+        self._audit.append(
+            {
+                "at": self.now,
+                "user_id": self.user_id,
+                "device_id": self.device_id,
+                "territory_id": row.territory_id,
+                "table_name": row.table_name,
+                "row_id": row.id,
+                "action": action,
+                "row_version": row.row_version,
+                "change_no": change_no,
+                "op_id": op_id,
+                "changes": {name: {"old": old, "new": new} for name, (old, new) in changes.items()},
+            }
         )
         return change_no
 
