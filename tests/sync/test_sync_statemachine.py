@@ -14,6 +14,8 @@ import contextlib
 import os
 import shutil
 import tempfile
+import uuid
+from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, ClassVar
@@ -27,7 +29,7 @@ from hypothesis.stateful import (
     rule,
     run_state_machine_as_test,
 )
-from sqlalchemy import select, text
+from sqlalchemy import Connection, create_engine, select, text
 from synce2e import (
     FAULTS,
     AppTransport,
@@ -40,7 +42,7 @@ from synce2e import (
 )
 from synctest_keyring import MemoryKeyring
 
-from fieldrep.server.core.config import sqlite_url
+from fieldrep.server.core.config import normalise_database_url, sqlite_url
 from fieldrep.server.core.db import open_server_database
 from fieldrep.server.main import create_app
 from fieldrep.server.models import AuditEntry, ServerRow
@@ -53,6 +55,8 @@ from fieldrep.sync.client import SyncError
 from fieldrep.sync.protocol import CONFLICT_TABLE
 
 EXAMPLES = int(os.environ.get("FIELDREP_SYNC_EXAMPLES", "200"))
+# Each PostgreSQL example makes its own schema and signs three devices in: slower.
+PG_EXAMPLES = int(os.environ.get("FIELDREP_SYNC_PG_EXAMPLES", "15"))
 USERS = ("alice", "bob", "mona")
 # Plain fields, a keep-both notes field, typed fields, and a manager-only field.
 FIELDS = ("city", "address", "notes", "employee_count", "registered_capital", "abc_class")
@@ -95,18 +99,33 @@ class SyncMachine(RuleBasedStateMachine):
     """Three devices editing one territory offline and syncing through faults."""
 
     keyring_backend: MemoryKeyring
+    #: PostgreSQL URL for the server, or None for SQLite (copied from a template).
+    postgres_url: str | None = None
 
     def __init__(self) -> None:
         super().__init__()
         self.folder = Path(tempfile.mkdtemp(prefix="fieldrep-ex-"))
-        template = Template.get(self.keyring_backend)
-        for path in template.iterdir():
-            shutil.copyfile(path, self.folder / path.name)
-        database = open_server_database(sqlite_url(self.folder / "server.db"))
-        server_settings = make_settings(database)
-        app = create_app(server_settings, database=database)
-        self.world = World(database, server_settings, app, "", AppTransport(app))
-        self.devices = {user: Device.attach(self.world, self.folder, user) for user in USERS}
+        self.schema: str | None = None
+        if self.postgres_url is None:
+            template = Template.get(self.keyring_backend)
+            for path in template.iterdir():
+                shutil.copyfile(path, self.folder / path.name)
+            database = open_server_database(sqlite_url(self.folder / "server.db"))
+            server_settings = make_settings(database)
+            app = create_app(server_settings, database=database)
+            self.world = World(database, server_settings, app, "", AppTransport(app))
+            self.devices = {user: Device.attach(self.world, self.folder, user) for user in USERS}
+        else:
+            self.schema = f"fr_sm_{uuid.uuid4().hex[:12]}"
+            with _owner(self.postgres_url) as connection:
+                connection.execute(text(f'CREATE SCHEMA "{self.schema}"'))
+            database = open_server_database(
+                self.postgres_url, connect_args={"options": f"-csearch_path={self.schema}"}
+            )
+            self.world = make_world(self.folder, database=database)
+            self.devices = {user: Device(self.world, self.folder, user) for user in USERS}
+            for device in self.devices.values():
+                device.sync()
         self.counter = 0
         self.names: set[str] = set()
         # (device, dealer, field) -> value last written and not yet superseded
@@ -123,6 +142,9 @@ class SyncMachine(RuleBasedStateMachine):
             self.world.transport.shutdown()
             self.world.database.dispose()
             shutil.rmtree(self.folder, ignore_errors=True)
+            if self.schema is not None and self.postgres_url is not None:
+                with _owner(self.postgres_url) as connection:
+                    connection.execute(text(f'DROP SCHEMA "{self.schema}" CASCADE'))
 
     # -- helpers
 
@@ -336,10 +358,46 @@ class SyncMachine(RuleBasedStateMachine):
             ), f"lost edit by {user}: {key}"
 
 
+@contextlib.contextmanager
+def _owner(url: str) -> Iterator[Connection]:
+    engine = create_engine(url)
+    try:
+        with engine.begin() as connection:
+            yield connection
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.slow
+@pytest.mark.postgres
+@pytest.mark.timeout(1800)
+def test_sync_state_machine_on_postgresql(memory_keyring: MemoryKeyring) -> None:
+    """The same machine with the server on PostgreSQL (FIELDREP_TEST_DATABASE_URL)."""
+    raw_url = os.environ.get("FIELDREP_TEST_DATABASE_URL")
+    if not raw_url:
+        pytest.skip("PostgreSQL variant NOT RUN: set FIELDREP_TEST_DATABASE_URL to run it")
+    SyncMachine.keyring_backend = memory_keyring
+    SyncMachine.postgres_url = normalise_database_url(raw_url)
+    try:
+        run_state_machine_as_test(
+            SyncMachine,
+            settings=settings(
+                max_examples=PG_EXAMPLES,
+                stateful_step_count=10,
+                deadline=None,
+                database=None,
+                suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+            ),
+        )
+    finally:
+        SyncMachine.postgres_url = None
+
+
 @pytest.mark.slow
 @pytest.mark.timeout(1800)
 def test_sync_state_machine(memory_keyring: MemoryKeyring) -> None:
     SyncMachine.keyring_backend = memory_keyring
+    SyncMachine.postgres_url = None
     run_state_machine_as_test(
         SyncMachine,
         settings=settings(
