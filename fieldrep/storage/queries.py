@@ -703,6 +703,12 @@ def dealer_list_ids(
                 return DealerIds(())
             truncated = len(hits) >= DEALER_SEARCH_LIMIT
             ranks = {hit.dealer_id: rank for rank, hit in enumerate(hits)}
+            unfiltered = filters == DealerListFilter(
+                text=filters.text, territory_ids=filters.territory_ids
+            )
+            if sort is None and unfiltered:
+                # Search alone (every keystroke): the hits are the list, best first.
+                return DealerIds(tuple(ranks), truncated)
         query = select(Dealer.id).where(Dealer.deleted.is_(False))
         needs_stats = filters.due_only or sort in ("last_visit_on", "due_on")
         if needs_stats:

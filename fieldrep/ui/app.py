@@ -146,9 +146,12 @@ def run_gui(
         window.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, False)
         guard.raise_requested.connect(window.bring_to_front)
         window.show()
-        start_database(window, db_path, arguments.today)
         if on_ready is not None:
             QTimer.singleShot(0, lambda: on_ready(window))
+        # After the first paint: the window answers first, then the database opens
+        # on the worker and the local server for later starts comes up.
+        QTimer.singleShot(0, lambda: start_database(window, db_path, arguments.today))
+        QTimer.singleShot(0, guard.listen)
         code = app.exec()
         store = window.services.store if window.services is not None else None
         return code

@@ -7,9 +7,12 @@ database layer has been imported (cold start).
 from __future__ import annotations
 
 from datetime import date, datetime
-from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from fieldrep.i18n import N_, _, current_language
+
+if TYPE_CHECKING:
+    from decimal import Decimal
 
 APP_TITLE = N_("FieldRep sales visit workbench")
 
@@ -53,6 +56,8 @@ def format_moment(moment: datetime | None, today: date) -> str:
 
 def format_money(amount: Decimal | float | int | None) -> str:
     """Yuan with thousands separators; Chinese readers get 万 for large amounts."""
+    from decimal import Decimal
+
     if amount is None:
         return ""
     value = Decimal(str(amount))
@@ -63,6 +68,8 @@ def format_money(amount: Decimal | float | int | None) -> str:
 
 
 def format_percent(value: Decimal | float) -> str:
+    from decimal import Decimal
+
     return f"{Decimal(str(value)):.1f}%"
 
 

@@ -21,18 +21,13 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
-    QDialog,
-    QDialogButtonBox,
-    QFormLayout,
     QLabel,
     QListWidget,
     QListWidgetItem,
     QMainWindow,
     QMenu,
-    QMessageBox,
     QSplitter,
     QStackedWidget,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -58,43 +53,6 @@ NAV_SPLITTER = "main_navigation"
 DEFAULT_VIEW = "today"
 
 
-class RecordPlaceholderDialog(QDialog):
-    """Says what will open here while the record's window is still being built."""
-
-    def __init__(self, kind: registry.RecordKind, record_label: str, parent: QWidget) -> None:
-        super().__init__(parent)
-        self.setObjectName(f"placeholder_{kind.kind}")
-        self.kind = kind
-        self.record_label = record_label
-        layout = QVBoxLayout(self)
-        self.heading = QLabel()
-        font = self.heading.font()
-        font.setBold(True)
-        font.setPointSizeF(font.pointSizeF() * 1.2)
-        self.heading.setFont(font)
-        self.description = QLabel()
-        self.description.setWordWrap(True)
-        self.description.setMinimumWidth(420)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
-        buttons.rejected.connect(self.reject)
-        layout.addWidget(self.heading)
-        layout.addWidget(self.description)
-        layout.addWidget(buttons)
-        self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        self.retranslate()
-
-    def changeEvent(self, event: QEvent) -> None:
-        if event.type() == QEvent.Type.LanguageChange:
-            self.retranslate()
-        super().changeEvent(event)
-
-    def retranslate(self) -> None:
-        self.setWindowTitle(_(self.kind.title))
-        self.heading.setText(_(self.kind.title))
-        note = _("This part of the workbench is being built.")
-        self.description.setText(f"{_(self.kind.placeholder)}\n\n{note}")
-
-
 # The shortcuts listed in Help > Keyboard shortcuts, in menu order.
 SHORTCUT_LABELS: tuple[tuple[str, str], ...] = (
     ("find_dealer", N_("Find a dealer")),
@@ -114,46 +72,6 @@ SHORTCUT_KEYS: dict[str, QKeySequence.StandardKey | str] = {
     "shortcuts": "F1",
     "quit": "Ctrl+Q",
 }
-
-
-class ShortcutsDialog(QDialog):
-    """Help > Keyboard shortcuts: every shortcut with what it does."""
-
-    def __init__(self, window: MainWindow) -> None:
-        super().__init__(window)
-        self.setObjectName("shortcuts_dialog")
-        self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        self.window_ = window
-        self.form = QFormLayout()
-        self.form.setHorizontalSpacing(24)
-        layout = QVBoxLayout(self)
-        layout.addLayout(self.form)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
-        buttons.rejected.connect(self.reject)
-        layout.addWidget(buttons)
-        self.retranslate()
-
-    def changeEvent(self, event: QEvent) -> None:
-        if event.type() == QEvent.Type.LanguageChange:
-            self.retranslate()
-        super().changeEvent(event)
-
-    def rows(self) -> list[tuple[str, str]]:
-        """(key sequence, what it does) in the current language."""
-        found = []
-        for action in self.window_.shortcut_actions():
-            sequence = action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
-            found.append((sequence, action.text().replace("&", "").rstrip("…")))
-        return found
-
-    def retranslate(self) -> None:
-        self.setWindowTitle(_("Keyboard shortcuts"))
-        while self.form.rowCount():
-            self.form.removeRow(0)
-        for sequence, text in self.rows():
-            key = QLabel(sequence)
-            key.setStyleSheet("font-weight: bold;")
-            self.form.addRow(key, QLabel(text))
 
 
 class MainWindow(QMainWindow):
@@ -323,6 +241,7 @@ class MainWindow(QMainWindow):
         """The database is open: build the current view and start the sync status."""
         self.services = AppServices(store, self.db_path, self.workers, self.settings)
         self.status.set_today(store.today())
+        self.status.watch_network()
         self.show_view(self.current_key)
         self.refresh_sync_state()
         self._sync_timer.start()
@@ -438,6 +357,8 @@ class MainWindow(QMainWindow):
         if opener is not None:
             opener(self.services, self, record_id)
             return
+        from fieldrep.ui.dialogs import RecordPlaceholderDialog
+
         dialog = RecordPlaceholderDialog(registry.RECORD_KINDS[kind], record_id, self)
         dialog.open()
 
@@ -535,9 +456,13 @@ class MainWindow(QMainWindow):
         dialog.open()
 
     def show_shortcuts(self) -> None:
+        from fieldrep.ui.dialogs import ShortcutsDialog
+
         ShortcutsDialog(self).open()
 
     def show_about(self) -> None:
+        from PySide6.QtWidgets import QMessageBox
+
         from fieldrep import __version__
 
         text = _("FieldRep {version}: the workbench of channel sales reps who visit dealers.")

@@ -20,9 +20,8 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
 from enum import Enum
-from typing import Protocol, TypeVar
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 import shiboken6
 from PySide6.QtCore import QObject, Qt, Signal, Slot
@@ -32,6 +31,9 @@ from fieldrep.logging_setup import report_unexpected
 from fieldrep.storage.errors import ValidationError
 from fieldrep.ui.common import app_title
 from fieldrep.ui.qtcompat import emit
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future, ThreadPoolExecutor
 
 log = logging.getLogger("fieldrep.ui")
 
@@ -103,11 +105,10 @@ class Workers:
         self.synchronous = synchronous
         self.present_error: ErrorPresenter = present_error or message_box_presenter
         self._relay = _Relay()
+        self._io_threads = io_threads
+        # Made on first use: the window appears before any background work exists.
         self._db: ThreadPoolExecutor | None = None
         self._io: ThreadPoolExecutor | None = None
-        if not synchronous:
-            self._db = ThreadPoolExecutor(1, thread_name_prefix="fieldrep-db")
-            self._io = ThreadPoolExecutor(io_threads, thread_name_prefix="fieldrep-io")
         self._lock = threading.Lock()
         self._running = 0
         self._closed = False
@@ -122,7 +123,7 @@ class Workers:
         on_failure: Callable[[BaseException], None] | None = None,
     ) -> Future[T]:
         """Run ``fn`` on the database worker; callbacks run on the GUI thread."""
-        return self._submit(self._db, parent, fn, on_success, on_failure)
+        return self._submit("db", parent, fn, on_success, on_failure)
 
     def run_io(
         self,
@@ -132,7 +133,7 @@ class Workers:
         on_failure: Callable[[BaseException], None] | None = None,
     ) -> Future[T]:
         """Run ``fn`` on the network/PDF pool; callbacks run on the GUI thread."""
-        return self._submit(self._io, parent, fn, on_success, on_failure)
+        return self._submit("io", parent, fn, on_success, on_failure)
 
     @property
     def busy(self) -> bool:
@@ -160,16 +161,33 @@ class Workers:
 
     # -- internals
 
+    def _executor(self, kind: str) -> ThreadPoolExecutor | None:
+        if self.synchronous:
+            return None
+        from concurrent.futures import ThreadPoolExecutor
+
+        with self._lock:
+            if kind == "db":
+                if self._db is None:
+                    self._db = ThreadPoolExecutor(1, thread_name_prefix="fieldrep-db")
+                return self._db
+            if self._io is None:
+                self._io = ThreadPoolExecutor(self._io_threads, thread_name_prefix="fieldrep-io")
+            return self._io
+
     def _submit(
         self,
-        executor: ThreadPoolExecutor | None,
+        kind: str,
         parent: QObject | None,
         fn: Callable[[], T],
         on_success: Callable[[T], None],
         on_failure: Callable[[BaseException], None] | None,
     ) -> Future[T]:
+        from concurrent.futures import Future
+
         if self._closed:
             raise RuntimeError("the workers are shut down")
+        executor = self._executor(kind)
         with self._lock:
             self._running += 1
         if executor is None:

@@ -13,15 +13,25 @@ not affected.)
 
 from __future__ import annotations
 
-import ctypes
 import sys
+from functools import cache
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal, SignalInstance
 
-_incref = ctypes.pythonapi.Py_IncRef
-_incref.argtypes = [ctypes.py_object]
-_incref.restype = None
+
+@cache
+def _py_incref() -> Any:
+    import ctypes
+
+    incref = ctypes.pythonapi.Py_IncRef
+    incref.argtypes = [ctypes.py_object]
+    incref.restype = None
+    return incref
+
+
+def _incref(obj: object) -> None:
+    _py_incref()(obj)
 
 
 class _Probe(QObject):
@@ -39,6 +49,8 @@ def _emit_loses_a_reference() -> bool:
     return False
 
 
+# Measured at import, on the importing (GUI) thread before workers exist: another
+# thread touching True between the two counts would spoil the measurement.
 EMIT_RETURNS_BORROWED_TRUE = _emit_loses_a_reference()
 
 
@@ -46,12 +58,12 @@ def emit(signal: SignalInstance, *args: Any) -> None:
     """``signal.emit(*args)``, safe on PySide6 versions whose emit drops a reference."""
     # The stubs say None; the binding returns whether the signal was emitted.
     result: object = signal.emit(*args)  # type: ignore[func-returns-value]
-    if EMIT_RETURNS_BORROWED_TRUE and result is True:
+    if result is True and EMIT_RETURNS_BORROWED_TRUE:
         _incref(True)
 
 
 def disconnect(signal: SignalInstance, slot: Any) -> None:
     """``signal.disconnect(slot)``, safe on PySide6 versions that drop a reference."""
     result: object = signal.disconnect(slot)
-    if EMIT_RETURNS_BORROWED_TRUE and result is True:
+    if result is True and EMIT_RETURNS_BORROWED_TRUE:
         _incref(True)

@@ -10,15 +10,17 @@ process that made it is gone).
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QLockFile, QObject, Signal
-from PySide6.QtNetwork import QLocalServer, QLocalSocket
+from PySide6.QtCore import QCryptographicHash, QLockFile, QObject, Signal
 
 from fieldrep.paths import data_dir
 from fieldrep.ui.qtcompat import emit
+
+if TYPE_CHECKING:
+    from PySide6.QtNetwork import QLocalServer
 
 log = logging.getLogger("fieldrep.ui")
 
@@ -29,8 +31,10 @@ CONNECT_TIMEOUT_MS = 1000
 
 def server_name(folder: Path) -> str:
     """The local socket name of the GUI owning ``folder`` (short: sockets have a length limit)."""
-    digest = hashlib.sha256(str(folder.resolve()).encode("utf-8")).hexdigest()[:16]
-    return f"fieldrep-{digest}"
+    digest = QCryptographicHash.hash(
+        str(folder.resolve()).encode("utf-8"), QCryptographicHash.Algorithm.Sha256
+    )
+    return f"fieldrep-{bytes(digest.toHex().data()).decode('ascii')[:16]}"
 
 
 class InstanceGuard(QObject):
@@ -51,6 +55,14 @@ class InstanceGuard(QObject):
         if not self._lock.tryLock(100):
             log.info("profile %s is in use (%s)", self.folder, self._lock.error())
             return False
+        return True
+
+    def listen(self) -> None:
+        """Answer later starts (call once the window is up: it loads QtNetwork)."""
+        from PySide6.QtNetwork import QLocalServer
+
+        if not self._lock.isLocked() or self._server is not None:
+            return
         name = server_name(self.folder)
         QLocalServer.removeServer(name)  # left behind by a crash
         server = QLocalServer(self)
@@ -58,7 +70,6 @@ class InstanceGuard(QObject):
             log.warning("cannot listen on %s: %s", name, server.errorString())
         server.newConnection.connect(self._on_connection)
         self._server = server
-        return True
 
     def release(self) -> None:
         """Give the profile up (at exit)."""
@@ -70,6 +81,8 @@ class InstanceGuard(QObject):
 
     def ask_first_to_raise(self) -> bool:
         """From a second start: ask the running window to come to the front."""
+        from PySide6.QtNetwork import QLocalSocket
+
         socket = QLocalSocket()
         socket.connectToServer(server_name(self.folder))
         if not socket.waitForConnected(CONNECT_TIMEOUT_MS):

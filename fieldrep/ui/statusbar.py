@@ -11,14 +11,17 @@ from __future__ import annotations
 import logging
 from datetime import date, datetime
 from enum import Enum
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, Signal
-from PySide6.QtNetwork import QNetworkInformation
 from PySide6.QtWidgets import QLabel, QStatusBar, QToolButton, QWidget
 
 from fieldrep.i18n import _, ngettext
 from fieldrep.ui.common import format_moment
 from fieldrep.ui.sync_bridge import SyncState
+
+if TYPE_CHECKING:
+    from PySide6.QtNetwork import QNetworkInformation
 
 log = logging.getLogger("fieldrep.ui")
 
@@ -33,6 +36,8 @@ class Network(Enum):
 
 def load_network_information() -> QNetworkInformation | None:
     """The OS reachability service, or None where Qt has no backend for it."""
+    from PySide6.QtNetwork import QNetworkInformation
+
     try:
         if QNetworkInformation.instance() is None and not QNetworkInformation.loadDefaultBackend():
             return None
@@ -75,6 +80,12 @@ class SyncStatusBar(QStatusBar):
             self.sync_button,
         ):
             self.addPermanentWidget(widget)
+        self._network: QNetworkInformation | None = None
+        self.update_texts()
+
+    def watch_network(self) -> None:
+        """Start following the OS's online state (after the window is shown: it loads a
+        network plug-in, which is not needed for the first paint)."""
         self._network = load_network_information()
         if self._network is not None:
             self._network.reachabilityChanged.connect(lambda _reach: self.update_texts())
@@ -92,14 +103,11 @@ class SyncStatusBar(QStatusBar):
         if self.last_attempt is not None and not self.last_attempt[1]:
             return Network.OFFLINE
         if self._network is not None:
+            reachability = type(self._network).Reachability
             reach = self._network.reachability()
-            if reach == QNetworkInformation.Reachability.Disconnected:
+            if reach == reachability.Disconnected:
                 return Network.OFFLINE
-            if reach in (
-                QNetworkInformation.Reachability.Online,
-                QNetworkInformation.Reachability.Site,
-                QNetworkInformation.Reachability.Local,
-            ):
+            if reach in (reachability.Online, reachability.Site, reachability.Local):
                 return Network.ONLINE
         if self.last_attempt is not None:
             return Network.ONLINE

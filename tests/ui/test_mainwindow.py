@@ -14,7 +14,8 @@ from uitest import make_window
 from fieldrep.i18n import language
 from fieldrep.storage.services.core import Store
 from fieldrep.ui import registry
-from fieldrep.ui.mainwindow import MainWindow, ShortcutsDialog
+from fieldrep.ui.dialogs import ShortcutsDialog
+from fieldrep.ui.mainwindow import MainWindow
 from fieldrep.ui.ops import Severity, Workers
 from fieldrep.ui.uisettings import UiSettings
 from fieldrep.ui.views.base import PlaceholderView

@@ -17,8 +17,9 @@ from uitest import all_texts, make_window
 
 from fieldrep.storage.services.core import Store
 from fieldrep.ui import registry
+from fieldrep.ui.dialogs import ShortcutsDialog
 from fieldrep.ui.language import apply_language
-from fieldrep.ui.mainwindow import MainWindow, ShortcutsDialog
+from fieldrep.ui.mainwindow import MainWindow
 from fieldrep.ui.ops import Workers
 from fieldrep.ui.settings_dialog import SettingsDialog
 from fieldrep.ui.uisettings import UiSettings
@@ -28,8 +29,9 @@ from fieldrep.ui.views.today import TodayView
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "screenshots"
 SIZE = (1280, 800)
 # Words allowed in the Chinese interface: the product name, key names, a URL scheme,
-# the ABC classification, and "English" as the language's own name in the picker.
-ALLOWED_LATIN = {"FieldRep", "Ctrl", "https", "F1", "F5", "ABC", "English"}
+# the ABC classification, the FAB/FABE selling methods as Chinese sales teams write
+# them, and "English" as the language's own name in the picker.
+ALLOWED_LATIN = {"FieldRep", "Ctrl", "https", "F1", "F5", "ABC", "FAB", "FABE", "English"}
 LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z0-9]+")
 
 

@@ -15,6 +15,7 @@ from fieldrep.ui.single_instance import InstanceGuard
 def test_second_guard_on_the_same_profile_is_refused(qtbot: QtBot, fieldrep_home: Path) -> None:
     first = InstanceGuard(fieldrep_home)
     assert first.acquire()
+    first.listen()
     try:
         second = InstanceGuard(fieldrep_home)
         assert not second.acquire()
@@ -43,6 +44,7 @@ def test_a_second_fieldrep_process_raises_the_first_and_exits(
     """The real second start (run_gui in another process) while this one holds the profile."""
     first = InstanceGuard(fieldrep_home)
     assert first.acquire()
+    first.listen()
     environment = {
         **os.environ,
         "FIELDREP_HOME": str(fieldrep_home),

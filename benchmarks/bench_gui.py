@@ -1,0 +1,339 @@
+"""GUI benchmarks on a big demo database: cold start, re-filtering, memory.
+
+``run(db_path) -> dict`` measures (Qt offscreen, so it runs without a display):
+
+- ``cold_start``: from spawning a fresh Python to an interactive main window
+  (shown, event loop running), for FieldRep (``fieldrep.ui.app.run_gui`` on the
+  database) and, in the same run and the same way, for a bare PySide6
+  QMainWindow with a table. The ratio's target is <= 2. Also the time until
+  Today's data is on screen (the database is opened on the worker meanwhile).
+- ``refilter``: typing into the dealer search, one keystroke at a time: from the
+  text change to the model reset with the results (the 150 ms debounce that
+  waits for the next keystroke is switched off here and reported apart), for
+  pinyin initials and Chinese text; plus a class filter over all dealers.
+  Target <= 30 ms (p95 reported, median too).
+- ``memory``: resident memory of the app process with the Dealers view loaded
+  and scrolled to its end (target <= 300 MB).
+
+Run alone: ``python benchmarks/bench_gui.py DB``; the child modes
+(``--child bare|app``) are what the cold-start measurement spawns.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+COLD_RUNS = 5
+COLD_START_RATIO_TARGET = 2.0
+REFILTER_TARGET_MS = 30.0
+MEMORY_TARGET_MB = 300.0
+DEMO_TODAY = "2026-11-25"
+
+
+def _rss_mb() -> float:
+    """Resident memory of this process in MB (Linux /proc; ru_maxrss elsewhere)."""
+    status = Path("/proc/self/status")
+    if status.exists():
+        for line in status.read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+# ---------------------------------------------------------------- child processes
+
+
+def _child_bare() -> None:
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QMainWindow, QTableWidget
+
+    app = QApplication(sys.argv[:1])
+    window = QMainWindow()
+    window.setCentralWidget(QTableWidget(20, 6))
+    window.resize(1180, 760)
+    window.show()
+
+    def ready() -> None:
+        print("ready", flush=True)
+        app.quit()
+
+    QTimer.singleShot(0, ready)
+    app.exec()
+
+
+def _child_app(db_path: str) -> None:
+    from PySide6.QtCore import QTimer
+
+    from fieldrep.ui.app import run_gui
+    from fieldrep.ui.mainwindow import MainWindow
+
+    def ready(window: MainWindow) -> None:
+        print("ready", flush=True)
+
+        def today_loaded() -> None:
+            view = window.current_view()
+            if window.services is None or view is None or getattr(view, "data", None) is None:
+                QTimer.singleShot(5, today_loaded)
+                return
+            print("data", flush=True)
+            window.show_view("dealers")
+            dealers_loaded()
+
+        def dealers_loaded() -> None:
+            view = window.views.get("dealers")
+            model = getattr(view, "model", None)
+            if model is None or not model.loaded or model.loading:
+                QTimer.singleShot(5, dealers_loaded)
+                return
+            table = view.table  # type: ignore[union-attr]
+            table.scrollToBottom()
+            table.scrollToTop()
+            print(f"dealers {model.rowCount()}", flush=True)
+            QTimer.singleShot(200, report_memory)
+
+        def report_memory() -> None:
+            print(f"rss {_rss_mb():.1f}", flush=True)
+            window.close()
+
+        today_loaded()
+
+    sys.exit(run_gui(["fieldrep", "--db", db_path, "--today", DEMO_TODAY], on_ready=ready))
+
+
+# ---------------------------------------------------------------- cold start
+
+
+def _spawn(mode: str, db_path: Path | None) -> dict[str, float]:
+    """Times (ms since spawn) at which the child printed each marker."""
+    home = tempfile.mkdtemp(prefix="fieldrep-bench-gui-")
+    environment = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "FIELDREP_HOME": home}
+    command = [sys.executable, str(Path(__file__).resolve()), "--child", mode]
+    if db_path is not None:
+        command.append(str(db_path))
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        command,
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        cwd=str(ROOT),
+    )
+    marks: dict[str, float] = {}
+    assert process.stdout is not None
+    for line in process.stdout:
+        elapsed = (time.perf_counter() - started) * 1000
+        word, _, value = line.strip().partition(" ")
+        marks[word] = elapsed
+        if value:
+            marks[f"{word}_value"] = float(value)
+    process.wait(timeout=300)
+    process.stdout.close()
+    if process.returncode != 0 or "ready" not in marks:
+        raise RuntimeError(f"{mode} child failed with {process.returncode}: {marks}")
+    return marks
+
+
+def measure_cold_start(db_path: Path, runs: int = COLD_RUNS) -> dict[str, Any]:
+    """Median spawn-to-interactive times of FieldRep and of a bare QMainWindow."""
+    _spawn("bare", None)  # warm the OS file cache for both
+    _spawn("app", db_path)
+    bare: list[float] = []
+    app: list[dict[str, float]] = []
+    for _run in range(runs):
+        bare.append(_spawn("bare", None)["ready"])
+        app.append(_spawn("app", db_path))
+    bare_ms = statistics.median(bare)
+    app_ms = statistics.median(marks["ready"] for marks in app)
+    return {
+        "runs": runs,
+        "bare_qmainwindow_ms": round(bare_ms, 1),
+        "fieldrep_interactive_ms": round(app_ms, 1),
+        "ratio": round(app_ms / bare_ms, 2),
+        "fieldrep_today_data_ms": round(statistics.median(m["data"] for m in app), 1),
+        "fieldrep_dealers_listed_ms": round(statistics.median(m["dealers"] for m in app), 1),
+        "dealers_listed": int(app[-1]["dealers_value"]),
+        "rss_mb_dealers_loaded": round(statistics.median(m["rss_value"] for m in app), 1),
+        "all_bare_ms": [round(value, 1) for value in bare],
+        "all_fieldrep_ms": [round(marks["ready"], 1) for marks in app],
+    }
+
+
+# ---------------------------------------------------------------- re-filtering
+
+
+def _typed_queries(db_path: Path, count: int, seed: int = 11) -> list[str]:
+    """What a rep types: pinyin initials of 3 syllables, and 2-3 Chinese characters."""
+    import sqlite3
+
+    from fieldrep.storage.search import reading_variants
+
+    connection = sqlite3.connect(db_path)
+    names = [row[0] for row in connection.execute("SELECT name FROM dealer ORDER BY id")]
+    connection.close()
+    rnd = random.Random(seed)
+    queries: list[str] = []
+    while len(queries) < count:
+        name = rnd.choice(names)
+        syllables = reading_variants(name)[0] if reading_variants(name) else ()
+        if len(queries) % 2 == 0 and len(syllables) >= 5:
+            start = rnd.randrange(len(syllables) - 3)
+            queries.append("".join(syllable[0] for syllable in syllables[start : start + 3]))
+        elif len(name) >= 4:
+            start = rnd.randrange(len(name) - 3)
+            queries.append(name[start : start + rnd.choice((2, 3))])
+    return queries
+
+
+def _percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(fraction * (len(ordered) - 1))))]
+
+
+def measure_refilter(db_path: Path, words: int = 40) -> dict[str, Any]:
+    """Keystroke-to-results times of the Dealers view on the database."""
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from datetime import date
+
+    from PySide6.QtCore import QEventLoop, QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from fieldrep.storage.db import open_database
+    from fieldrep.storage.enums import AbcClass
+    from fieldrep.storage.services.core import Store
+    from fieldrep.ui.ops import Workers
+    from fieldrep.ui.qtcompat import disconnect
+    from fieldrep.ui.services import AppServices
+    from fieldrep.ui.startup import resolve_user
+    from fieldrep.ui.uisettings import UiSettings
+    from fieldrep.ui.views.dealers import DealersView
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    home = tempfile.mkdtemp(prefix="fieldrep-bench-gui-")
+    os.environ["FIELDREP_HOME"] = home
+    engine = open_database(db_path)
+    workers = Workers()
+    try:
+        day = date.fromisoformat(DEMO_TODAY)
+        store = Store(engine, resolve_user(engine), today=lambda: day)
+        services = AppServices(store, db_path, workers, UiSettings(Path(home) / "gui.ini"))
+        view = DealersView(services)
+        view.resize(1180, 700)
+        view.show()
+        view.search_delay_ms = 0
+
+        def wait_results(action: Any) -> tuple[float, int]:
+            loop = QEventLoop()
+            got: list[int] = []
+
+            def done(count: int) -> None:
+                got.append(count)
+                loop.quit()
+
+            view.model.results_changed.connect(done)
+            started = time.perf_counter()
+            action()
+            if not got:
+                QTimer.singleShot(30_000, loop.quit)
+                loop.exec()
+            elapsed = (time.perf_counter() - started) * 1000
+            disconnect(view.model.results_changed, done)
+            # The rows on screen are fetched when painted: include them.
+            painted = time.perf_counter()
+            app.processEvents()
+            paint_ms = (time.perf_counter() - painted) * 1000
+            return elapsed + paint_ms, got[0] if got else -1
+
+        wait_results(lambda: None) if not view.model.loaded else None
+        keystrokes: list[float] = []
+        counts: list[int] = []
+        for word in _typed_queries(db_path, words):
+            for length in range(1, len(word) + 1):
+                ms, count = wait_results(lambda text=word[:length]: view.search.setText(text))
+                keystrokes.append(ms)
+                counts.append(count)
+            wait_results(lambda: view.search.setText(""))
+        all_dealers = [wait_results(lambda: view.search.setText(""))[0]]
+        class_filter: list[float] = []
+        for code in (AbcClass.A, AbcClass.B, AbcClass.C, None):
+            position = view.class_filter.findData(code.code if code else None)
+            ms, _count = wait_results(lambda p=position: view.class_filter.setCurrentIndex(p))
+            class_filter.append(ms)
+        view.close()
+        return {
+            "keystrokes": len(keystrokes),
+            "keystroke_ms_median": round(statistics.median(keystrokes), 1),
+            "keystroke_ms_p95": round(_percentile(keystrokes, 0.95), 1),
+            "keystroke_ms_max": round(max(keystrokes), 1),
+            "mean_results": round(statistics.mean(counts), 1),
+            "clear_search_all_dealers_ms": round(all_dealers[0], 1),
+            "class_filter_ms_median": round(statistics.median(class_filter), 1),
+            "class_filter_ms_max": round(max(class_filter), 1),
+            "debounce_ms": 150,
+        }
+    finally:
+        workers.shutdown()
+        engine.dispose()
+
+
+# ---------------------------------------------------------------- entry points
+
+
+def run(db_path: Path | str) -> dict[str, Any]:
+    """Every GUI measurement on the database at ``db_path``, with targets and verdicts."""
+    path = Path(db_path)
+    cold = measure_cold_start(path)
+    refilter = measure_refilter(path)
+    return {
+        "cold_start": cold,
+        "refilter": refilter,
+        "memory": {"rss_mb_dealers_loaded": cold["rss_mb_dealers_loaded"]},
+        "targets": {
+            "cold_start_ratio": COLD_START_RATIO_TARGET,
+            "refilter_ms_p95": REFILTER_TARGET_MS,
+            "memory_mb": MEMORY_TARGET_MB,
+        },
+        "passed": {
+            "cold_start_ratio": cold["ratio"] <= COLD_START_RATIO_TARGET,
+            "refilter_ms_p95": refilter["keystroke_ms_p95"] <= REFILTER_TARGET_MS,
+            "memory_mb": cold["rss_mb_dealers_loaded"] <= MEMORY_TARGET_MB,
+        },
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("db", nargs="?", type=Path)
+    parser.add_argument("--child", choices=("bare", "app"))
+    arguments = parser.parse_args(argv)
+    if arguments.child == "bare":
+        _child_bare()
+        return 0
+    if arguments.child == "app":
+        _child_app(str(arguments.db))
+        return 0
+    if arguments.db is None:
+        parser.error("give the path of a demo database")
+    result = run(arguments.db)
+    print(json.dumps(result, indent=2, ensure_ascii=False))
+    return 0 if all(result["passed"].values()) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
