@@ -313,3 +313,28 @@ def test_faulty_requests_give_the_same_end_state_without_duplicates(
     assert len(rows) == len(FAULTS)
     for device in (alice, bob):
         assert_converged(world, device)
+
+
+def test_gui_api_runs_a_sync_with_progress_and_a_summary(world: World, alice: Device) -> None:
+    from tenacity import wait_none
+
+    from fieldrep.i18n import language
+    from fieldrep.sync import api
+
+    new_dealer(alice)
+    assert api.pending_count(alice.engine) == 1
+    seen: list[tuple[str, int, int | None]] = []
+    summary = api.run_sync(
+        alice.db_path,
+        lambda stage, done, total: seen.append((stage, done, total)),
+        transport=alice.transport,
+        wait=wait_none(),
+    )
+    assert summary.pushed == 1 and summary.pulled >= 1
+    assert ("Sending changes", 1, 1) in seen
+    assert any(stage == "Receiving changes" and done > 0 for stage, done, _total in seen)
+    assert api.pending_count(alice.engine) == 0
+    with language("en"):
+        assert summary.line().startswith("Sync done: 1 sent")
+    with language("zh_CN"):
+        assert summary.line().startswith("同步完成")
