@@ -237,3 +237,35 @@ def test_cli_sync_unreachable_server_exits_non_zero_with_a_message(
         code = run_cli("sync", "--retries", "1", "--db", str(home / "fieldrep.db"))
     assert code == 3
     assert "cannot be reached" in capsys.readouterr().err
+
+
+def test_cli_login_without_a_secure_keyring_says_so_and_stores_nothing(
+    home: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import io
+
+    import keyring
+    from keyring.backends import fail
+
+    previous = keyring.get_keyring()
+    keyring.set_keyring(fail.Keyring())
+    monkeypatch.setattr(sys, "stdin", io.StringIO("secret password\n"))
+    try:
+        with language("en"):
+            code = run_cli(
+                "login",
+                "--server",
+                "http://127.0.0.1:9",
+                "--user",
+                "alice",
+                "--password-stdin",
+                "--db",
+                str(home / "fieldrep.db"),
+            )
+    finally:
+        keyring.set_keyring(previous)
+    assert code == 6
+    assert "secure password storage" in capsys.readouterr().err
+    assert not (home / "fieldrep.db").exists() or "secret" not in (
+        home / "fieldrep.db"
+    ).read_bytes().decode("latin-1")
