@@ -11,8 +11,8 @@ from PySide6.QtGui import QInputMethodEvent
 from PySide6.QtWidgets import QApplication, QComboBox, QLineEdit, QWidget
 from pytestqt.qtbot import QtBot
 from sqlalchemy import func, select
+from test_visit_record import english_words, ui_language
 
-from fieldrep.i18n import language
 from fieldrep.storage.enums import AbcClass, ClassScheme, VisitType
 from fieldrep.storage.fields import editable_fields
 from fieldrep.storage.models import ClassHistory, Contact, Dealer, VisitPlanItem
@@ -278,7 +278,7 @@ def test_screenshots(qtbot: QtBot, main_window: MainWindow, dealer_id: str) -> N
     SCREENSHOTS.mkdir(exist_ok=True)
     assert main_window.services is not None
     for lang in ("zh_CN", "en"):
-        with language(lang):
+        with ui_language(lang):
             card = show_dealer_card(main_window.services, main_window, dealer_id)
             wait_loaded(qtbot, card)
             card.retranslate()
@@ -287,8 +287,32 @@ def test_screenshots(qtbot: QtBot, main_window: MainWindow, dealer_id: str) -> N
                 card.tabs.setCurrentIndex(index)
                 QApplication.processEvents()
                 assert card.grab().save(str(SCREENSHOTS / f"dealer_card_{name}_{lang}.png"))
+                if lang == "zh_CN":
+                    assert not english_words(card), name
+            qtbot.mouseClick(card.plan_button, Qt.MouseButton.LeftButton)
+            plan = card.findChild(PlanVisitDialog)
+            assert plan is not None
+            QApplication.processEvents()
+            assert plan.grab().save(str(SCREENSHOTS / f"dialog_plan_visit_{lang}.png"))
+            if lang == "zh_CN":
+                assert not english_words(plan)
+            plan.reject()
+            reason = ReasonDialog([_label("abc_class")], card)
+            reason.show()
+            QApplication.processEvents()
+            assert reason.grab().save(str(SCREENSHOTS / f"dialog_class_reason_{lang}.png"))
+            if lang == "zh_CN":
+                assert not english_words(reason)
+            reason.reject()
             card.close()
             qtbot.waitUntil(lambda: not main_window.findChildren(DealerCardWindow))
+
+
+def _label(name: str) -> str:
+    from fieldrep.i18n import _
+    from fieldrep.storage.fields import field_label
+
+    return _(field_label(Dealer, name))
 
 
 def test_counts_do_not_change_on_open(demo_store: Store, card: DealerCardWindow) -> None:

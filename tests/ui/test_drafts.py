@@ -13,6 +13,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 from sqlalchemy import select
+from test_visit_record import english_words
 from uitest import make_window
 
 from fieldrep.storage.models import ContactRecord, Dealer
@@ -20,10 +21,13 @@ from fieldrep.storage.queries import todays_plan
 from fieldrep.storage.services.core import Store
 from fieldrep.ui import drafts
 from fieldrep.ui.drafts import DraftsDialog, read_drafts, write_draft_file, write_if_newer
+from fieldrep.ui.language import apply_language
 from fieldrep.ui.mainwindow import MainWindow
 from fieldrep.ui.ops import Workers
 from fieldrep.ui.uisettings import UiSettings
 from fieldrep.ui.views.visit_record import VisitRecordWindow, VisitTarget, show_visit_record
+
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "screenshots"
 
 
 def payload(text: str) -> dict[str, object]:
@@ -96,6 +100,7 @@ def test_close_the_app_mid_record_and_get_the_draft_back_on_the_next_start(
     ui_settings: UiSettings,
     demo_store: Store,
     demo: Demo,
+    qapp: QApplication,
 ) -> None:
     plan = todays_plan(demo_store)
     item_id = plan[0].item_id
@@ -119,13 +124,17 @@ def test_close_the_app_mid_record_and_get_the_draft_back_on_the_next_start(
     assert path.exists(), "the draft was flushed when the window was destroyed"
     qtbot.waitUntil(lambda: not workers.busy)
 
-    # Next start: the draft is offered back.
+    # Next start: the draft is offered back (in Chinese, Qt's buttons included).
+    apply_language(qapp, "zh_CN")
     second = make_window(qtbot, workers, ui_settings, demo_store, demo.path)
     qtbot.waitUntil(lambda: second.findChild(DraftsDialog) is not None)
     dialog = second.findChild(DraftsDialog)
     assert dialog is not None and dialog.list.count() == 1
     assert "谈了新品铺货" in dialog.list.item(0).text()
     assert "未保存" in dialog.heading.text()
+    SCREENSHOTS.mkdir(exist_ok=True)
+    assert dialog.grab().save(str(SCREENSHOTS / "dialog_drafts_zh_CN.png"))
+    assert not english_words(dialog)
     qtbot.mouseClick(dialog.restore_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: bool(second.findChildren(VisitRecordWindow)))
     restored = second.findChildren(VisitRecordWindow)[0]

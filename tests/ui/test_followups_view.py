@@ -13,8 +13,8 @@ from PySide6.QtGui import QInputMethodEvent
 from PySide6.QtWidgets import QApplication, QPlainTextEdit, QWidget
 from pytestqt.qtbot import QtBot
 from sqlalchemy import select
+from test_visit_record import english_words, ui_language
 
-from fieldrep.i18n import language
 from fieldrep.storage.enums import FollowUpDirection, FollowUpStatus, ObjectionType
 from fieldrep.storage.models import FollowUp, FollowUpStep, Objection, VisitPlanItem
 from fieldrep.storage.queries import overdue_follow_ups
@@ -301,7 +301,7 @@ def test_a_rep_day_from_the_dealer_list_to_today(
 @pytest.mark.parametrize("lang", ["zh_CN", "en"])
 def test_screenshot(qtbot: QtBot, main_window: MainWindow, lang: str) -> None:
     SCREENSHOTS.mkdir(exist_ok=True)
-    with language(lang):
+    with ui_language(lang):
         view = show_follow_ups(qtbot, main_window)
         view.retranslate()
         main_window.retranslate()
@@ -309,3 +309,13 @@ def test_screenshot(qtbot: QtBot, main_window: MainWindow, lang: str) -> None:
         qtbot.waitUntil(lambda: view.timeline.count() > 0)
         QApplication.processEvents()
         assert main_window.grab().save(str(SCREENSHOTS / f"follow_ups_{lang}.png"))
+        if lang == "zh_CN":
+            assert not english_words(view)
+        view.mark_done()
+        dialog = view.findChild(MarkDoneDialog)
+        assert dialog is not None
+        QApplication.processEvents()
+        assert dialog.grab().save(str(SCREENSHOTS / f"dialog_mark_done_{lang}.png"))
+        if lang == "zh_CN":
+            assert not english_words(dialog)
+        dialog.reject()

@@ -11,8 +11,8 @@ from PySide6.QtGui import QInputMethodEvent
 from PySide6.QtWidgets import QApplication, QWidget
 from pytestqt.qtbot import QtBot
 from sqlalchemy import select
+from test_visit_record import english_words, ui_language
 
-from fieldrep.i18n import language
 from fieldrep.storage.enums import ObjectionType, ResponsePattern
 from fieldrep.storage.models import ObjectionAnswer
 from fieldrep.storage.services.core import Store
@@ -118,7 +118,7 @@ def test_edit_an_answer(qtbot: QtBot, view: PlaybookView, demo_store: Store) -> 
 @pytest.mark.parametrize("lang", ["zh_CN", "en"])
 def test_screenshot(qtbot: QtBot, main_window: MainWindow, lang: str) -> None:
     SCREENSHOTS.mkdir(exist_ok=True)
-    with language(lang):
+    with ui_language(lang):
         main_window.show_view("playbook")
         view = main_window.views["playbook"]
         assert isinstance(view, PlaybookView)
@@ -129,3 +129,5 @@ def test_screenshot(qtbot: QtBot, main_window: MainWindow, lang: str) -> None:
         main_window.resize(1280, 780)
         QApplication.processEvents()
         assert main_window.grab().save(str(SCREENSHOTS / f"playbook_{lang}.png"))
+        if lang == "zh_CN":
+            assert not english_words(view)

@@ -8,7 +8,9 @@ the Chinese reason at the field. Closing the window keeps the draft.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
@@ -18,8 +20,8 @@ from PySide6.QtGui import QInputMethodEvent
 from PySide6.QtWidgets import QApplication, QPlainTextEdit, QWidget
 from pytestqt.qtbot import QtBot
 from sqlalchemy import select
+from uitest import all_texts
 
-from fieldrep.i18n import language
 from fieldrep.storage.enums import (
     ContactMethod,
     FollowUpSource,
@@ -38,11 +40,39 @@ from fieldrep.storage.models import (
 from fieldrep.storage.queries import todays_plan
 from fieldrep.storage.services.core import Store
 from fieldrep.ui import drafts
+from fieldrep.ui.language import apply_language
 from fieldrep.ui.mainwindow import MainWindow
 from fieldrep.ui.views.today import TodayView
 from fieldrep.ui.views.visit_record import VisitRecordWindow, resolve_target
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "screenshots"
+# Latin words a Chinese screen may show: the product name, key names, the A/B/C
+# classes, the 5C credit system, VIP customers and the FAB/FABE answer techniques
+# (their usual names in Chinese sales work too).
+ALLOWED_LATIN = {"FieldRep", "Ctrl", "ABC", "FAB", "FABE", "5C", "VIP", "Q4", "2026Q4"}
+LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z0-9]*")
+
+
+@contextmanager
+def ui_language(lang: str) -> Iterator[None]:
+    """Switch the whole interface (FieldRep's catalogue and Qt's) as Settings does."""
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    apply_language(app, lang)
+    try:
+        yield
+    finally:
+        apply_language(app, "zh_CN")
+
+
+def english_words(root: QWidget) -> set[str]:
+    """Latin words visible in ``root`` that a Chinese interface should not show."""
+    found: set[str] = set()
+    for text in all_texts(root):
+        for word in LATIN_WORD.findall(text):
+            if word not in ALLOWED_LATIN and not re.fullmatch(r"[ABCD]", word):
+                found.add(word)
+    return found
 
 
 def type_into(qtbot: QtBot, window: VisitRecordWindow, name: str, text: str) -> None:
@@ -234,7 +264,7 @@ def test_screenshots(
     qtbot: QtBot, main_window: MainWindow, demo_store: Store, planned_item: str, lang: str
 ) -> None:
     SCREENSHOTS.mkdir(exist_ok=True)
-    with language(lang):
+    with ui_language(lang):
         main_window.open_record("plan_item", planned_item)
         window = wait_for_record_window(qtbot, main_window)
         window.retranslate()
@@ -245,8 +275,71 @@ def test_screenshots(
         objection.answer.setCurrentIndex(1)
         window.resize(960, 1500)
         # Widgets added to a shown layout appear, then lay out, on later passes.
-        qtbot.waitUntil(lambda: objection.height() >= objection.sizeHint().height())
+        row = window.agreed.rows[("agreement", 0)]
+        qtbot.waitUntil(
+            lambda: (
+                objection.isVisible()
+                and row.isVisible()
+                and objection.height() >= objection.sizeHint().height()
+                and objection.y() > 0
+            )
+        )
         assert window.grab().save(str(SCREENSHOTS / f"visit_record_{lang}.png"))
+        if lang == "zh_CN":
+            assert not english_words(window)
         window.autosaver.discard()
         window.close()
         qtbot.waitUntil(lambda: not main_window.findChildren(VisitRecordWindow))
+
+
+def test_switching_to_english_relabels_the_open_windows(
+    qtbot: QtBot, main_window: MainWindow, demo_store: Store, planned_item: str
+) -> None:
+    from fieldrep.ui.views.dealer_card import DealerCardWindow, show_dealer_card
+    from fieldrep.ui.views.follow_ups import FollowUpsView
+    from fieldrep.ui.views.playbook import PlaybookView
+
+    assert main_window.services is not None
+    main_window.open_record("plan_item", planned_item)
+    record = wait_for_record_window(qtbot, main_window)
+    assert record.context is not None
+    card = show_dealer_card(main_window.services, main_window, record.context.dealer_id)
+    qtbot.waitUntil(lambda: card.data is not None)
+    main_window.show_view("playbook")
+    main_window.show_view("follow_ups")
+    playbook = main_window.views["playbook"]
+    follow_ups = main_window.views["follow_ups"]
+    assert isinstance(playbook, PlaybookView) and isinstance(follow_ups, FollowUpsView)
+    qtbot.waitUntil(lambda: playbook.data is not None and follow_ups.data is not None)
+    assert record.finalise_button.text() == "保存并定稿"
+    assert card.tabs.tabText(0) == "资料卡"
+
+    with ui_language("en"):
+        # The windows were open in Chinese: the switch relabels them in place.
+        assert record.finalise_button.text() == "Save and finalise"
+        assert record.binding.editors["successes"].label_text() == "Successes"
+        assert record.contact_grid.labels["contact_method"].text() == "Contact method"
+        assert card.tabs.tabText(0) == "Profile card"
+        assert card.section_boxes[0].title() == "1. Basic data"
+        assert card.binding.editors["abc_class"].label_text() == "Visit class"
+        assert follow_ups.done_button.text() == "Mark done…"
+        assert follow_ups.owner_filter.itemText(0) == "My follow-ups"
+        assert playbook.save_button.text() == "Save answer"
+        assert playbook.heading.text().endswith("objection")
+        for root in (record, card, follow_ups, playbook):
+            assert not any("\u4e00" <= char <= "\u9fff" for char in _labels(root)), root
+    assert card.tabs.tabText(0) == "资料卡"
+    record.autosaver.discard()
+    record.close()
+    assert isinstance(card, DealerCardWindow)
+    card.close()
+
+
+def _labels(root: QWidget) -> str:
+    """The interface's own words (field labels, buttons, titles), not the data shown."""
+    from PySide6.QtWidgets import QAbstractButton, QGroupBox, QLabel
+
+    texts = [w.text() for w in root.findChildren(QAbstractButton)]
+    texts += [w.title() for w in root.findChildren(QGroupBox)]
+    texts += [w.text() for w in root.findChildren(QLabel) if w.objectName().startswith("label_")]
+    return "".join(texts)

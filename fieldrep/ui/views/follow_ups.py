@@ -52,7 +52,7 @@ from fieldrep.storage.enums import FollowUpDirection, FollowUpSource, FollowUpSt
 from fieldrep.storage.errors import ValidationError
 from fieldrep.storage.fields import field_label
 from fieldrep.storage.models import AppUser, Dealer, FollowUp
-from fieldrep.ui.common import format_day
+from fieldrep.ui.common import app_title, format_day
 from fieldrep.ui.forms import FieldError, date_edit, qdate_to_date
 from fieldrep.ui.rows_model import ROW_ROLE, RowColumn
 from fieldrep.ui.uisettings import UiSettings
@@ -408,10 +408,9 @@ COLUMNS = (
     RowColumn(
         N_("Follow-up"), lambda line: line.title, tooltip=lambda line: line.title, stretch=True
     ),
-    RowColumn(N_("Dealer"), lambda line: line.dealer_name or "", width=170),
+    RowColumn(N_("Dealer"), lambda line: line.dealer_name or "", width=150),
     RowColumn(N_("Owner"), lambda line: line.owner_name),
     RowColumn(N_("Status"), lambda line: line.status.label),
-    RowColumn(N_("Who owes whom"), lambda line: line.direction.label),
 )
 
 
@@ -531,6 +530,7 @@ class FollowUpsView(View):
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 2)
         self.splitter.setChildrenCollapsible(False)
+        self.splitter.setSizes([780, 420])
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(16, 12, 16, 8)
@@ -634,7 +634,7 @@ class FollowUpsView(View):
             "dealer_id": line.dealer_name or "",
             "owner_user_id": line.owner_name,
             "due_on": format_day(line.due_on)
-            + (f"（{_overdue_text(line)}）" if line.days_overdue else ""),
+            + (_(" ({overdue})").format(overdue=_overdue_text(line)) if line.days_overdue else ""),
             "status": line.status.label + (" · " + _("escalated") if line.escalated else ""),
             "direction": line.direction.label,
             "source_type": line.source_type.label,
@@ -833,7 +833,7 @@ class FollowUpReminder(QObject):
             if icon.isNull() and style is not None:
                 icon = style.standardIcon(QStyle.StandardPixmap.SP_MessageBoxInformation)
             self.tray = QSystemTrayIcon(icon, self)
-            self.tray.setToolTip(_("FieldRep"))
+            self.tray.setToolTip(app_title())
             self.tray.messageClicked.connect(self._show_follow_ups)
             self.tray.show()
         self.tray.showMessage(

@@ -350,7 +350,8 @@ class AgreedRow(QWidget):
         self.retranslate()
 
     def retranslate(self) -> None:
-        self.kind_label.setText(_("Agreement") if self.kind == AGREEMENT else _("Plan"))
+        name = "new_agreements" if self.kind == AGREEMENT else "new_plans"
+        self.kind_label.setText(_(field_label(ContactRecord, name)))
         retranslate_enum_combo(self.direction, FollowUpDirection)
         self.owner.setToolTip(_(field_label(FollowUp, "owner_user_id")))
         self.due.setToolTip(_(field_label(FollowUp, "due_on")))
