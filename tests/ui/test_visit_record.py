@@ -33,6 +33,7 @@ from fieldrep.storage.enums import (
 from fieldrep.storage.models import (
     ContactRecord,
     ContactRecordParticipant,
+    Dealer,
     FollowUp,
     Objection,
     VisitPlanItem,
@@ -343,3 +344,41 @@ def _labels(root: QWidget) -> str:
     texts += [w.title() for w in root.findChildren(QGroupBox)]
     texts += [w.text() for w in root.findChildren(QLabel) if w.objectName().startswith("label_")]
     return "".join(texts)
+
+
+def test_an_ad_hoc_visit_picks_its_dealer_first(
+    qtbot: QtBot, main_window: MainWindow, demo_store: Store
+) -> None:
+    with demo_store.read() as session:
+        dealer_id, name = session.execute(
+            select(Dealer.id, Dealer.name).order_by(Dealer.name).limit(1)
+        ).one()
+    main_window.show_view("today")
+    main_window.actions_by_name["new_visit"].trigger()  # Ctrl+N with no dealer selected
+    qtbot.waitUntil(lambda: bool(main_window.findChildren(VisitRecordWindow)))
+    window = main_window.findChildren(VisitRecordWindow)[0]
+    assert window.picker.isVisibleTo(window)
+    assert not window.save_button.isEnabled(), "nothing to save before the dealer is known"
+    commit_text(window.picker.search, name[:6])
+    qtbot.waitUntil(
+        lambda: any(
+            window.picker.results.item(i).data(Qt.ItemDataRole.UserRole + 2) == dealer_id
+            for i in range(window.picker.results.count())
+        )
+    )
+    row = next(
+        i
+        for i in range(window.picker.results.count())
+        if window.picker.results.item(i).data(Qt.ItemDataRole.UserRole + 2) == dealer_id
+    )
+    window.picker.results.setCurrentRow(row)
+    window.picker.search.setFocus()
+    qtbot.keyClick(window.picker.search, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: window.context is not None)
+    assert window.context is not None and window.context.dealer_id == dealer_id
+    assert not window.picker.isVisibleTo(window)
+    assert window.heading.text() == f"拜访记录：{name}"
+    assert window.save_button.isEnabled()
+    assert window.subheading.text() == "计划外拜访"
+    window.autosaver.discard()
+    window.close()
