@@ -347,7 +347,11 @@ class PlaybookView(View):
             item = self.types.item(row)
             kind = ObjectionType(str(item.data(TYPE_ROLE)))
             count = len(self.data.entries.get(kind.code, ())) if self.data else 0
-            item.setText(f"{kind.label}（{count}）" if self.data else kind.label)
+            item.setText(
+                _("{label} ({count})").format(label=kind.label, count=count)
+                if self.data
+                else kind.label
+            )
             item.setToolTip(_(OBJECTION_EXAMPLES[kind]))
         self._describe_type()
         self.panel.retranslate()
