@@ -23,9 +23,14 @@ from __future__ import annotations
 import gc
 import json
 import logging
+import os
+import pickle
 import random
 import sqlite3
+import subprocess
+import sys
 import time as clock
+import traceback
 from bisect import bisect_right
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -38,6 +43,7 @@ from typing import Any, TypeVar
 
 from pypinyin import lazy_pinyin
 from sqlalchemy import Boolean, Connection, Dialect, Engine, Integer, Table, text
+from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
 
 from fieldrep.i18n import N_
 from fieldrep.storage import demo_data as data
@@ -152,6 +158,9 @@ DEALERS_PER_REP = 100
 HISTORY_DAYS = 365
 PLAN_DAYS_AHEAD = 5  # working days with a plan, today included
 BATCH_ROWS = 10_000
+# From this many dealers a build generates rows in a second process while this one
+# writes them; below it, starting that process costs more than it saves.
+PARALLEL_FROM = 5_000
 
 # Phases reported to ``progress`` (English, translated where shown).
 PHASE_PEOPLE = N_("Territories and people")
@@ -163,6 +172,7 @@ PHASE_PLANS = N_("Visit plans")
 PHASE_INDEX = N_("Search index and visit statistics")
 
 Progress = Callable[[str, int, int], None]
+Execute = Callable[[str, list[tuple[Any, ...]]], None]
 T = TypeVar("T")
 Row = dict[str, Any]
 
@@ -199,6 +209,16 @@ class DemoSummary:
     @property
     def total_rows(self) -> int:
         return sum(self.counts.values())
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    """What the generator reports back (crosses the process boundary in a parallel build)."""
+
+    counts: dict[str, int]
+    territories: tuple[str, ...]
+    rep_user_id: str
+    rep_territory_id: str
 
 
 # ---------------------------------------------------------------- ids and time
@@ -315,9 +335,11 @@ class _Loader:
     statement serves a whole batch.
     """
 
-    def __init__(self, connection: Connection, batch_rows: int = BATCH_ROWS) -> None:
-        self._connection = connection
-        self._dialect = connection.dialect
+    def __init__(self, execute: Execute, batch_rows: int = BATCH_ROWS) -> None:
+        self._execute = execute
+        # A fresh dialect on both sides of the two-process build: its bind
+        # processors, not a connection's, decide the stored text.
+        self._dialect = SQLiteDialect_pysqlite()
         self._batch_rows = batch_rows
         self._batches: dict[type[Base], _Batch] = {}
 
@@ -350,7 +372,7 @@ class _Loader:
 
     def _flush(self, batch: _Batch) -> None:
         if batch.rows:
-            self._connection.exec_driver_sql(batch.sql, batch.parameters())
+            self._execute(batch.sql, batch.parameters())
             batch.count += len(batch.rows)
             batch.rows.clear()
 
@@ -545,7 +567,7 @@ class _Generator:
 
     # ------------------------------------------------------------ phases
 
-    def run(self) -> None:
+    def run(self) -> _Outcome:
         self.make_people()
         self.make_dealers()
         self.make_visit_history()
@@ -553,6 +575,13 @@ class _Generator:
         self.make_cases()
         self.make_plans()
         self.loader.flush_all()
+        assert self.demo_rep is not None
+        return _Outcome(
+            counts=self.loader.counts(),
+            territories=tuple(region for _id, region in self.territories),
+            rep_user_id=self.demo_rep.id,
+            rep_territory_id=self.demo_rep.territory_id,
+        )
 
     def make_people(self) -> None:
         """Territories by region, an area manager each, reps, and the objection playbook."""
@@ -789,7 +818,7 @@ class _Generator:
             "sales": DecisionRole.USER,
             "settle": DecisionRole.GATEKEEPER,
         }[role]
-        birth_year = self.between(1965, 1998) if role == "boss" else self.between(1975, 2001)
+        birth_year = self.between(1962, 1990) if role == "boss" else self.between(1972, 2001)
         username = "".join(lazy_pinyin(name)) if self.chance(0.3) else None
         return {
             **self.sync(person.id, dealer.territory_id, created, dealer.rep.id),
@@ -840,7 +869,9 @@ class _Generator:
         outlets = self.between(1, 3) * scale
         market = self.pick(data.MARKETS)
         road = self.pick(data.ROADS)
-        address = f"{city.province}{city.name}{dealer.district}{road}{self.between(1, 999)}号"
+        # 上海市长宁区…, not 上海市上海市长宁区…, for the four municipalities.
+        province = "" if city.province == city.name else city.province
+        address = f"{province}{city.name}{dealer.district}{road}{self.between(1, 999)}号"
         if self.chance(0.4):
             address += f"{city.short}{market}{self.pick(data.BUILDINGS)}{self.between(1, 5)}楼"
         brand_pinyin = "".join(lazy_pinyin(dealer.short_name[:2]))
@@ -2376,18 +2407,39 @@ def _driver(connection: Connection) -> sqlite3.Connection:
 def _bulk_connection(engine: Engine) -> Iterator[Connection]:
     """A connection tuned for one big load, restored before it goes back to the pool.
 
-    Foreign keys are checked by construction (and by the tests), not per row;
-    a large page cache keeps the index pages of the big tables in memory.
+    Foreign keys are checked by construction (and by the tests), not per row; a
+    large page cache keeps the index pages of the big tables in memory. When no
+    other connection has the file open, the load runs with a rollback journal
+    instead of the WAL: new pages then go to the file once, instead of to the
+    WAL first and to the file again at the checkpoint (gigabytes for a big demo).
     """
     with engine.connect() as connection:
         raw = _driver(connection)
         raw.execute("PRAGMA foreign_keys=OFF")
         raw.execute("PRAGMA cache_size=-262144")  # 256 MiB
+        left_wal = _leave_wal(raw)
         try:
             yield connection
         finally:
+            if left_wal:
+                try:
+                    raw.execute("PRAGMA journal_mode=WAL")
+                except sqlite3.OperationalError:  # every new connection turns it on again
+                    log.warning("could not switch the database back to WAL mode yet")
             raw.execute("PRAGMA foreign_keys=ON")
             raw.execute("PRAGMA cache_size=-2000")
+
+
+def _leave_wal(raw: sqlite3.Connection) -> bool:
+    """Switch to a rollback journal if this is the only connection; True if it did."""
+    raw.execute("PRAGMA busy_timeout=0")
+    try:
+        mode = raw.execute("PRAGMA journal_mode=DELETE").fetchone()[0]
+    except sqlite3.OperationalError:  # another connection holds the WAL open
+        mode = "wal"
+    finally:
+        raw.execute("PRAGMA busy_timeout=10000")
+    return str(mode).lower() == "delete"
 
 
 @contextmanager
@@ -2440,77 +2492,183 @@ def build_demo(
     seed: int = DEFAULT_SEED,
     today: date = DEFAULT_TODAY,
     progress: Progress | None = None,
+    parallel: bool | None = None,
 ) -> DemoSummary:
     """Fill an empty FieldRep database with a demo territory of ``dealers`` dealers.
 
     Deterministic for ``seed`` and ``today``; one transaction, so a failure leaves
     the database as it was. ``progress(phase, done, total)`` reports the phases.
+    ``parallel`` makes the rows in a second process while this one writes them
+    (default: for big territories on a machine with two cores or more); the
+    database is the same either way.
     """
     if dealers < 0:
         raise ValueError("dealers must not be negative")
     if has_dealers(engine):
         raise DatabaseNotEmpty()
+    if parallel is None:
+        parallel = dealers >= PARALLEL_FROM and (os.cpu_count() or 1) >= 2
     started = clock.perf_counter()
     # Millions of short-lived rows: the cyclic collector would walk them again and
     # again for nothing (they hold no cycles).
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _build(
-            engine, dealers=dealers, seed=seed, today=today, progress=progress, started=started
-        )
+        with _bulk_connection(engine) as connection:
+            with connection.begin():
+                outcome = _load(connection, dealers, seed, today, progress, parallel)
+            # The WAL now holds a copy of every page written: fold it back into the file.
+            _driver(connection).execute("PRAGMA wal_checkpoint(TRUNCATE)")
     finally:
         if collecting:
             gc.enable()
-
-
-def _build(
-    engine: Engine,
-    *,
-    dealers: int,
-    seed: int,
-    today: date,
-    progress: Progress | None,
-    started: float,
-) -> DemoSummary:
-    with _bulk_connection(engine) as connection:
-        with connection.begin():
-            # The demo is local seed data like a snapshot pull: never captured for push.
-            capture = _capture_table_exists(connection)
-            if capture:
-                connection.exec_driver_sql("UPDATE _fr_capture SET enabled = 0")
-            loader = _Loader(connection)
-            generator = _Generator(
-                loader, dealers=dealers, seed=seed, today=today, progress=progress
-            )
-            with derived.bulk_load(connection):
-                with _secondary_indexes_dropped(connection):
-                    generator.run()
-                if progress is not None:
-                    progress(PHASE_INDEX, 0, 1)
-            if capture:
-                connection.exec_driver_sql("UPDATE _fr_capture SET enabled = 1")
-        # The WAL now holds a copy of every page written: fold it back into the file.
-        _driver(connection).execute("PRAGMA wal_checkpoint(TRUNCATE)")
     if progress is not None:
         progress(PHASE_INDEX, 1, 1)
-    demo_rep = generator.demo_rep
-    assert demo_rep is not None
     summary = DemoSummary(
         seed=seed,
         today=today,
-        counts=loader.counts(),
-        territories=tuple(region for _id, region in generator.territories),
-        rep_user_id=demo_rep.id,
+        counts=outcome.counts,
+        territories=outcome.territories,
+        rep_user_id=outcome.rep_user_id,
         rep_username=DEMO_REP_USERNAME,
-        rep_territory_id=demo_rep.territory_id,
+        rep_territory_id=outcome.rep_territory_id,
         manager_username=DEMO_MANAGER_USERNAME,
         seconds=clock.perf_counter() - started,
     )
     log.info(
-        "demo territory built: %d dealers, %d rows in %.1f s",
+        "demo territory built: %d dealers, %d rows in %.1f s%s",
         summary.dealers,
         summary.total_rows,
         summary.seconds,
+        " (two processes)" if parallel else "",
     )
     return summary
+
+
+def _load(
+    connection: Connection,
+    dealers: int,
+    seed: int,
+    today: date,
+    progress: Progress | None,
+    parallel: bool,
+) -> _Outcome:
+    """Every row, inside the caller's transaction, with derived data rebuilt once."""
+    # The demo is local seed data like a snapshot pull: never captured for push.
+    capture = _capture_table_exists(connection)
+    if capture:
+        connection.exec_driver_sql("UPDATE _fr_capture SET enabled = 0")
+    with derived.bulk_load(connection):
+        with _secondary_indexes_dropped(connection):
+            outcome = (
+                _load_from_child(connection, dealers, seed, today, progress) if parallel else None
+            )
+            if outcome is None:
+
+                def execute(sql: str, rows: list[tuple[Any, ...]]) -> None:
+                    connection.exec_driver_sql(sql, rows)
+
+                generator = _Generator(
+                    _Loader(execute), dealers=dealers, seed=seed, today=today, progress=progress
+                )
+                outcome = generator.run()
+        if progress is not None:
+            progress(PHASE_INDEX, 0, 1)
+    if capture:
+        connection.exec_driver_sql("UPDATE _fr_capture SET enabled = 1")
+    return outcome
+
+
+def _load_from_child(
+    connection: Connection, dealers: int, seed: int, today: date, progress: Progress | None
+) -> _Outcome | None:
+    """Insert the rows a child process generates: SQLite here, Python there, both busy.
+
+    The child is a plain ``python -c`` running :func:`_child_main` (not
+    multiprocessing, which would re-import the host program's main module) and
+    sends pickled messages on its stdout. The pipe holds little, so the child
+    never runs far ahead and memory stays flat. Returns None, so the caller
+    builds in this process, when no child can be started (a frozen application)
+    or it stopped before sending anything.
+    """
+    if getattr(sys, "frozen", False):
+        return None
+    environment = dict(os.environ)
+    environment["PYTHONPATH"] = os.pathsep.join(path for path in sys.path if path)
+    child = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "from fieldrep.storage.demo import _child_main; _child_main()",
+            str(dealers),
+            str(seed),
+            today.isoformat(),
+        ],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        env=environment,
+    )
+    assert child.stdout is not None
+    received = False
+    try:
+        while True:
+            try:
+                message = pickle.load(child.stdout)  # a fresh memo for each message
+            except EOFError:
+                if not received:
+                    log.warning("demo generator process did not start; building in one process")
+                    return None
+                raise RuntimeError(
+                    f"the demo generator process stopped unexpectedly ({child.poll()})"
+                ) from None
+            received = True
+            kind = message[0]
+            if kind == "rows":
+                connection.exec_driver_sql(message[1], message[2])
+            elif kind == "progress":
+                if progress is not None:
+                    progress(message[1], message[2], message[3])
+            elif kind == "done":
+                outcome: _Outcome = message[1]
+                return outcome
+            else:
+                raise RuntimeError(f"the demo generator failed:\n{message[1]}")
+    finally:
+        child.stdout.close()
+        try:
+            child.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
+
+
+def _child_main() -> None:
+    """The child's side of a parallel build: generate, send batches, then the outcome.
+
+    Arguments: dealers, seed, today (YYYY-MM-DD). Only pickled messages go to the
+    real stdout; anything else the child prints goes to stderr.
+    """
+    channel = sys.stdout.buffer
+    sys.stdout = sys.stderr
+    gc.disable()
+
+    def send(message: tuple[Any, ...]) -> None:
+        pickle.dump(message, channel, protocol=pickle.HIGHEST_PROTOCOL)
+        channel.flush()
+
+    try:
+        dealers, seed, today = int(sys.argv[1]), int(sys.argv[2]), date.fromisoformat(sys.argv[3])
+        generator = _Generator(
+            _Loader(lambda sql, rows: send(("rows", sql, rows))),
+            dealers=dealers,
+            seed=seed,
+            today=today,
+            progress=lambda phase, done, total: send(("progress", phase, done, total)),
+        )
+        send(("done", generator.run()))
+    except BrokenPipeError:  # the parent gave up: nothing to tell it
+        sys.exit(1)
+    except BaseException:
+        send(("error", traceback.format_exc()))
+        sys.exit(1)

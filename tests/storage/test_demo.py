@@ -97,6 +97,16 @@ def test_same_seed_gives_an_identical_database(tmp_path: Path) -> None:
     assert a == b
 
 
+def test_a_two_process_build_gives_the_same_database(tmp_path: Path) -> None:
+    """Big demos generate rows in a child process: same bytes as building in one."""
+    first, one = build(tmp_path / "one.db", dealers=40, seed=5, parallel=False)
+    second, two = build(tmp_path / "two.db", dealers=40, seed=5, parallel=True)
+    first.dispose()
+    second.dispose()
+    assert one.counts == two.counts
+    assert dump(tmp_path / "one.db") == dump(tmp_path / "two.db")
+
+
 def test_another_seed_gives_another_database(tmp_path: Path) -> None:
     first, _ = build(tmp_path / "a.db", dealers=40, seed=1)
     second, _ = build(tmp_path / "b.db", dealers=40, seed=2)
