@@ -10,6 +10,7 @@ import json
 import uuid
 from collections import Counter
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -28,13 +29,21 @@ from fieldrep.storage.types import utcnow
 from fieldrep.sync import local, tokens
 from fieldrep.sync.client import SyncClient
 from fieldrep.sync.engine import Progress, SyncEngine, SyncSummary
-from fieldrep.sync.protocol import CONFLICT_TABLE, TABLES, UserInfo, from_wire
+from fieldrep.sync.protocol import (
+    CONFLICT_TABLE,
+    TABLES,
+    UserInfo,
+    from_wire,
+    parse_datetime,
+)
 from fieldrep.sync.values import to_local, to_wire
 
 __all__ = [
     "ConflictView",
+    "DigestEntry",
     "SyncSummary",
     "digest",
+    "digest_entries",
     "export_outbox",
     "list_conflicts",
     "login",
@@ -187,6 +196,8 @@ class ConflictView:
     author: str
     status: str
     resolution: str | None
+    theirs_author: str = ""  # who wrote the value that is on the server
+    created_at: datetime | None = None  # when the server recorded the conflict
 
 
 def list_conflicts(engine: Engine, *, include_resolved: bool = False) -> list[ConflictView]:
@@ -217,9 +228,18 @@ def list_conflicts(engine: Engine, *, include_resolved: bool = False) -> list[Co
                     author=_user_name(connection, record.get("author_user_id")),
                     status=row.status,
                     resolution=row.resolution,
+                    theirs_author=_user_name(connection, record.get("theirs_user_id")),
+                    created_at=_moment(record.get("created_at")),
                 )
             )
     return views
+
+
+def _moment(wire: Any) -> datetime | None:
+    try:
+        return parse_datetime(wire) if isinstance(wire, str) else None
+    except ValueError:
+        return None
 
 
 def resolve_conflict(store: Store, conflict_id: str, choice: str, value: Any = None) -> None:
@@ -365,6 +385,105 @@ def digest(engine: Engine, sync_run: str | None = None) -> list[str]:
                 ).format(count=assigned)
             )
     return lines
+
+
+@dataclass(frozen=True)
+class DigestEntry:
+    """One line of the digest and the record it leads to (the GUI's record kinds)."""
+
+    text: str
+    kind: str | None  # "dealer" or "follow_up"; None when no single record fits
+    record_id: str | None
+
+
+def digest_entries(engine: Engine, sync_run: str | None = None) -> list[DigestEntry]:
+    """The digest of :func:`digest`, each line with the record a click opens.
+
+    A change of a dealer, or of a record that belongs to a dealer, leads to the
+    dealer card. Follow-ups newly assigned to me are one line each, leading to
+    the follow-up.
+    """
+    with engine.connect() as connection:
+        run = sync_run or local.get_state(connection, local.LAST_SYNC_RUN)
+        me = local.get_state(connection, local.USER_ID)
+        if run is None:
+            return []
+        rows = connection.execute(
+            text(
+                "SELECT table_name, row_id, field, old, new, by_user, created, deleted "
+                "FROM sync_change_digest WHERE sync_run = :r ORDER BY seq"
+            ),
+            {"r": run},
+        ).all()
+        entries: list[DigestEntry] = []
+        assigned: dict[str, str] = {}  # follow-up id -> who assigned it
+        created: dict[tuple[str, str], list[str]] = {}
+        for row in rows:
+            who = _user_name(connection, row.by_user)
+            if row.table_name == "follow_up" and (
+                (row.created and _owner(connection, row.row_id) == me)
+                or (row.field == "owner_user_id" and row.new == me)
+            ):
+                assigned.setdefault(row.row_id, who)
+                continue
+            if row.created:
+                created.setdefault((who, row.table_name), []).append(row.row_id)
+                continue
+            record = _record_label(connection, row.table_name, row.row_id)
+            kind, record_id = _digest_target(connection, row.table_name, row.row_id)
+            if row.deleted:
+                line = _("{who} deleted {record}").format(who=who, record=record)
+            elif row.field and row.field != "deleted":
+                line = _("{who} changed {record}'s {field} {old} -> {new}").format(
+                    who=who,
+                    record=record,
+                    field=_label(row.table_name, row.field),
+                    old=_show(row.table_name, row.field, row.old),
+                    new=_show(row.table_name, row.field, row.new),
+                )
+            else:
+                continue
+            entries.append(DigestEntry(line, kind, record_id))
+        for (who, table), row_ids in created.items():
+            line = ngettext(
+                "{who} added {count} record of type “{kind}”",
+                "{who} added {count} records of type “{kind}”",
+                len(row_ids),
+            ).format(who=who, count=len(row_ids), kind=_table_label(table))
+            targets = {_digest_target(connection, table, row_id) for row_id in row_ids}
+            kind, record_id = targets.pop() if len(targets) == 1 else (None, None)
+            entries.append(DigestEntry(line, kind, record_id))
+        for follow_up_id, who in assigned.items():
+            found = connection.execute(
+                text("SELECT title, due_on, dealer_id FROM follow_up WHERE id = :i"),
+                {"i": follow_up_id},
+            ).first()
+            if found is None:
+                continue
+            dealer = _record_label(connection, "dealer", found.dealer_id) if found.dealer_id else ""
+            line = _("{who} assigned you a follow-up: {title} ({dealer}), due {due}").format(
+                who=who, title=found.title, dealer=dealer or "-", due=found.due_on
+            )
+            entries.append(DigestEntry(line, "follow_up", follow_up_id))
+    return entries
+
+
+def _digest_target(
+    connection: Connection, table: str, row_id: str
+) -> tuple[str | None, str | None]:
+    """The record a digest line opens: the follow-up, the dealer, or the row's dealer."""
+    if table == "dealer":
+        return "dealer", row_id
+    if table == "follow_up":
+        return "follow_up", row_id
+    columns = set(TABLES[table].fields) if table in TABLES else set()
+    if "dealer_id" in columns:
+        dealer = connection.execute(
+            text(f'SELECT dealer_id FROM "{table}" WHERE id = :i'), {"i": row_id}
+        ).scalar()
+        if dealer:
+            return "dealer", str(dealer)
+    return None, None
 
 
 def _model(table: str) -> Any:

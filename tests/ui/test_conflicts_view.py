@@ -1,0 +1,208 @@
+"""The conflict inbox: see base, mine and theirs; keep mine, take theirs, or type a value."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication, QLineEdit
+from pytestqt.qtbot import QtBot
+from sqlalchemy import Engine, select, text
+from syncrows import conflict, pull, updated
+
+from fieldrep.storage.models import AppUser, Dealer
+from fieldrep.sync import api, local
+from fieldrep.ui.mainwindow import MainWindow
+from fieldrep.ui.views.conflicts import ConflictsView
+
+CITY_CONFLICT = "0190a000-0000-7000-8000-00000000c101"
+COUNT_CONFLICT = "0190a000-0000-7000-8000-00000000c102"
+
+
+@dataclass(frozen=True)
+class Conflicted:
+    city_dealer: str
+    count_dealer: str
+    theirs_city: str
+    manager_name: str
+
+
+@pytest.fixture
+def conflicted(demo_engine: Engine, demo: object) -> Conflicted:
+    """Two open conflicts pulled from the server: a dealer's city and employee count."""
+    summary = demo.summary  # type: ignore[attr-defined]
+    with demo_engine.connect() as connection:
+        dealers = connection.execute(
+            select(Dealer.id, Dealer.city, Dealer.territory_id)
+            .where(Dealer.our_contact_user_id == summary.rep_user_id)
+            .order_by(Dealer.name)
+            .limit(2)
+        ).all()
+        manager_id, manager_name = connection.execute(
+            select(AppUser.id, AppUser.display_name).where(
+                AppUser.username == summary.manager_username
+            )
+        ).one()
+    (city_dealer, city, territory), (count_dealer, _city, _territory) = dealers
+    rep = summary.rep_user_id
+    changes = [
+        updated(demo_engine, "dealer", count_dealer, manager_id, employee_count=7),
+        conflict(
+            CITY_CONFLICT,
+            table="dealer",
+            row_id=city_dealer,
+            field="city",
+            base="旧城",
+            mine="宁波",
+            theirs=city,
+            author=rep,
+            theirs_user=manager_id,
+            territory=territory,
+        ),
+        conflict(
+            COUNT_CONFLICT,
+            table="dealer",
+            row_id=count_dealer,
+            field="employee_count",
+            base=3,
+            mine=5,
+            theirs=7,
+            author=rep,
+            theirs_user=manager_id,
+            territory=territory,
+        ),
+    ]
+    pull(demo_engine, changes, "run-conflicts", rep)
+    return Conflicted(city_dealer, count_dealer, city, manager_name)
+
+
+def open_conflicts(qtbot: QtBot, window: MainWindow) -> ConflictsView:
+    window.show_view("conflicts")
+    view = window.views["conflicts"]
+    assert isinstance(view, ConflictsView)
+    qtbot.waitUntil(lambda: not view.loading and view.conflicts != [])
+    return view
+
+
+def dealer_value(engine: Engine, dealer_id: str, column: str) -> object:
+    with engine.connect() as connection:
+        return connection.execute(
+            text(f"SELECT {column} FROM dealer WHERE id = :i"), {"i": dealer_id}
+        ).scalar()
+
+
+def resolved(qtbot: QtBot, view: ConflictsView, count: int) -> None:
+    qtbot.waitUntil(lambda: not view.loading and len(view.conflicts) == count)
+    qtbot.waitUntil(lambda: not view.services.workers.busy)
+
+
+def test_the_inbox_shows_each_field_with_who_and_when(
+    qtbot: QtBot, main_window: MainWindow, conflicted: Conflicted
+) -> None:
+    view = open_conflicts(qtbot, main_window)
+    assert len(view.conflicts) == 2
+    assert view.title.text() == "2 个冲突待处理"
+    assert view.select_conflict(CITY_CONFLICT)
+    detail = view.detail
+    assert detail.row_values["base"].text() == "旧城"
+    assert detail.row_values["mine"].text() == "宁波"
+    assert detail.row_values["theirs"].text() == conflicted.theirs_city
+    assert conflicted.manager_name in detail.row_sources["theirs"].text()
+    assert "2026-11-24" in detail.row_sources["theirs"].text()
+    assert "城市" in detail.heading.text()
+    # The list names record and field, mine and theirs.
+    row = view.list.currentItem()
+    assert row is not None and row.text(2) == "宁波" and row.text(3) == conflicted.theirs_city
+
+
+def test_keep_mine_with_one_click(
+    qtbot: QtBot, main_window: MainWindow, conflicted: Conflicted, demo_engine: Engine
+) -> None:
+    view = open_conflicts(qtbot, main_window)
+    assert view.select_conflict(CITY_CONFLICT)
+    with qtbot.waitSignal(view.resolved, timeout=10_000) as signal:
+        qtbot.mouseClick(view.detail.keep_mine, Qt.MouseButton.LeftButton)
+    assert signal.args == [CITY_CONFLICT, "mine"]
+    resolved(qtbot, view, 1)
+    assert dealer_value(demo_engine, conflicted.city_dealer, "city") == "宁波"
+    # The resolution and the value are ordinary changes waiting to sync.
+    with demo_engine.connect() as connection:
+        tables = {op.table for op in local.all_ops(connection)}
+    assert {"dealer", "sync_conflict"} <= tables
+    # The next conflict is shown; the status bar counts one.
+    assert view.detail.conflict is not None and view.detail.conflict.id == COUNT_CONFLICT
+    qtbot.waitUntil(
+        lambda: main_window.status.state is not None and main_window.status.state.conflicts == 1
+    )
+
+
+def test_take_theirs_changes_nothing_but_the_conflict(
+    qtbot: QtBot, main_window: MainWindow, conflicted: Conflicted, demo_engine: Engine
+) -> None:
+    view = open_conflicts(qtbot, main_window)
+    assert view.select_conflict(CITY_CONFLICT)
+    qtbot.mouseClick(view.detail.take_theirs, Qt.MouseButton.LeftButton)
+    resolved(qtbot, view, 1)
+    assert dealer_value(demo_engine, conflicted.city_dealer, "city") == conflicted.theirs_city
+    assert [c.id for c in api.list_conflicts(demo_engine)] == [COUNT_CONFLICT]
+
+
+def test_resolve_by_typing_a_value_checked_at_the_field(
+    qtbot: QtBot, main_window: MainWindow, conflicted: Conflicted, demo_engine: Engine
+) -> None:
+    view = open_conflicts(qtbot, main_window)
+    assert view.select_conflict(COUNT_CONFLICT)
+    editor = view.detail.editor
+    assert editor is not None and editor.text() == "5"  # starts from my value
+    line = editor.editor
+    assert isinstance(line, QLineEdit)
+    line.clear()
+    qtbot.keyClicks(line, "many")
+    qtbot.mouseClick(view.detail.use_value, Qt.MouseButton.LeftButton)
+    assert "整数" in editor.error.text() or editor.error.text()
+    assert editor.error.isVisibleTo(view)
+    assert len(api.list_conflicts(demo_engine)) == 2  # nothing was resolved
+    line.clear()
+    qtbot.keyClicks(line, "6")
+    assert not editor.error.text()  # typing clears the message
+    qtbot.mouseClick(view.detail.use_value, Qt.MouseButton.LeftButton)
+    resolved(qtbot, view, 1)
+    assert dealer_value(demo_engine, conflicted.count_dealer, "employee_count") == 6
+    all_conflicts = api.list_conflicts(demo_engine, include_resolved=True)
+    done = next(c for c in all_conflicts if c.id == COUNT_CONFLICT)
+    assert (done.status, done.resolution) == ("resolved", "value")
+
+
+def test_an_empty_inbox_says_so(qtbot: QtBot, main_window: MainWindow) -> None:
+    main_window.show_view("conflicts")
+    view = main_window.views["conflicts"]
+    assert isinstance(view, ConflictsView)
+    qtbot.waitUntil(lambda: not view.loading)
+    qtbot.waitUntil(lambda: view.right.currentWidget() is view.empty)
+    assert "没有冲突" in view.empty.text()
+
+
+@pytest.mark.parametrize("lang", ["zh_CN", "en"])
+def test_conflicts_screenshots(
+    qtbot: QtBot,
+    qapp: QApplication,
+    main_window: MainWindow,
+    conflicted: Conflicted,
+    lang: str,
+) -> None:
+    from shots import check_texts, save_screenshot
+
+    from fieldrep.ui.language import apply_language
+
+    apply_language(qapp, lang)
+    try:
+        main_window.resize(1280, 800)
+        view = open_conflicts(qtbot, main_window)
+        view.select_conflict(COUNT_CONFLICT)
+        QApplication.processEvents()
+        save_screenshot(main_window, f"conflicts_{lang}")
+        problems = check_texts(main_window, lang)
+        assert not problems, problems
+    finally:
+        apply_language(qapp, "zh_CN")
