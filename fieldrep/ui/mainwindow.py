@@ -138,6 +138,10 @@ class MainWindow(QMainWindow):
         self.status.sync_clicked.connect(self.sync_now)
         self.status.conflicts_clicked.connect(lambda: self.show_view("conflicts"))
         self.setStatusBar(self.status)
+        # After a sync, the digest of colleagues' changes; a status-bar button reopens it.
+        from fieldrep.ui.views.digest import install_digest
+
+        install_digest(self)
 
         self._build_actions()
         self.retranslate()

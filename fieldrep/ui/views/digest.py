@@ -1,0 +1,221 @@
+"""The digest after a sync: what colleagues changed since the last one, each line a link.
+
+:func:`install_digest` wires it into the main window: after a sync that brought
+colleagues' changes (``MainWindow.sync_finished``) the digest opens by itself, and
+a status-bar button opens the digest of the last sync at any time. The lines come
+from :func:`fieldrep.sync.api.digest_entries` on the database worker: who changed
+what on which dealer, and follow-ups newly assigned to me. A click (or Enter) on a
+line opens its record, the dealer card or the follow-up, through the window's
+record openers.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QEvent, Qt, Signal
+from PySide6.QtGui import QBrush, QColor, QFont
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QDialog,
+    QDialogButtonBox,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from fieldrep.i18n import N_, _, ngettext
+from fieldrep.ui.qtcompat import emit
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from fieldrep.sync.api import DigestEntry
+    from fieldrep.ui.mainwindow import MainWindow
+
+log = logging.getLogger("fieldrep.ui")
+
+ENTRY_ROLE = int(Qt.ItemDataRole.UserRole) + 30
+LINK_COLOUR = QColor("#1565c0")
+LINK_TIPS = {
+    "dealer": N_("Open the dealer card"),
+    "follow_up": N_("Open the follow-up"),
+}
+
+
+def load_digest(engine: Engine) -> list[DigestEntry]:
+    """The digest lines of the last sync (database worker)."""
+    from fieldrep.sync.api import digest_entries
+
+    return digest_entries(engine)
+
+
+class DigestDialog(QDialog):
+    """The lines of the last sync's digest; a click opens the record a line is about."""
+
+    loaded = Signal()
+    record_opened = Signal(str, str)  # kind, record id
+
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window, Qt.WindowType.Window)
+        self.setObjectName("digest_dialog")
+        self.window_ = window
+        self.entries: list[DigestEntry] | None = None
+        self.heading = QLabel()
+        self.heading.setObjectName("digest_heading")
+        self.heading.setWordWrap(True)
+        font = self.heading.font()
+        font.setBold(True)
+        font.setPointSizeF(font.pointSizeF() * 1.15)
+        self.heading.setFont(font)
+        self.hint = QLabel()
+        self.hint.setObjectName("digest_hint")
+        self.hint.setWordWrap(True)
+        self.hint.setStyleSheet("color: palette(mid);")
+        self.lines = QListWidget()
+        self.lines.setObjectName("digest_lines")
+        self.lines.setWordWrap(True)
+        self.lines.setSpacing(2)
+        self.lines.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.lines.setMouseTracking(True)
+        self.lines.itemClicked.connect(self._open)
+        self.lines.itemActivated.connect(self._open)
+        self.lines.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        self.buttons.rejected.connect(self.close)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.heading)
+        layout.addWidget(self.hint)
+        layout.addWidget(self.lines, 1)
+        layout.addWidget(self.buttons)
+        self.resize(640, 420)
+        self.retranslate()
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.LanguageChange:
+            self.retranslate()
+            self.refresh()  # the lines are sentences in the language of the moment
+        super().changeEvent(event)
+
+    def retranslate(self) -> None:
+        self.setWindowTitle(_("Changes by colleagues"))
+        entries = self.entries
+        if entries is None:
+            self.heading.setText(_("Loading…"))
+        elif entries:
+            self.heading.setText(
+                ngettext(
+                    "{count} change by colleagues since your last sync",
+                    "{count} changes by colleagues since your last sync",
+                    len(entries),
+                ).format(count=len(entries))
+            )
+        else:
+            self.heading.setText(_("Colleagues changed nothing of yours in the last sync."))
+        self.hint.setText(_("Click a line to open the dealer card or the follow-up."))
+        self.hint.setVisible(bool(entries))
+
+    def refresh(self) -> None:
+        """Load the last sync's digest on the database worker."""
+        services = self.window_.services
+        if services is None:
+            return
+        engine = services.store.engine
+        services.workers.run_db(self, lambda: load_digest(engine), self._loaded)
+
+    def _loaded(self, entries: list[DigestEntry]) -> None:
+        self.entries = entries
+        self.lines.clear()
+        for entry in entries:
+            item = QListWidgetItem(entry.text)
+            item.setData(ENTRY_ROLE, entry)
+            if entry.kind is not None and entry.record_id is not None:
+                item.setForeground(QBrush(LINK_COLOUR))
+                font = QFont(item.font())
+                font.setUnderline(True)
+                item.setFont(font)
+                item.setToolTip(_(LINK_TIPS.get(entry.kind, LINK_TIPS["dealer"])))
+            self.lines.addItem(item)
+        self.retranslate()
+        emit(self.loaded)
+
+    def entry(self, row: int) -> DigestEntry | None:
+        from fieldrep.sync.api import DigestEntry
+
+        item = self.lines.item(row)
+        found = item.data(ENTRY_ROLE) if item is not None else None
+        return found if isinstance(found, DigestEntry) else None
+
+    def _open(self, item: QListWidgetItem) -> None:
+        entry = item.data(ENTRY_ROLE)
+        if entry is None or entry.kind is None or entry.record_id is None:
+            return
+        emit(self.record_opened, entry.kind, entry.record_id)
+        self.window_.open_record(entry.kind, entry.record_id)
+
+
+def show_digest(window: MainWindow) -> DigestDialog:
+    """Open (or bring to the front) the digest of the last sync and load it."""
+    dialog = window.findChild(DigestDialog, "digest_dialog")
+    if dialog is None:
+        dialog = DigestDialog(window)
+    dialog.refresh()
+    dialog.show()
+    dialog.raise_()
+    return dialog
+
+
+class DigestButton(QToolButton):
+    """The status-bar button that opens the digest of the last sync."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("status_digest")
+        self.setAutoRaise(True)
+        self.count: int | None = None
+        self.retranslate()
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.LanguageChange:
+            self.retranslate()
+        super().changeEvent(event)
+
+    def set_count(self, count: int) -> None:
+        self.count = count
+        self.retranslate()
+
+    def retranslate(self) -> None:
+        if self.count:
+            self.setText(
+                ngettext(
+                    "{count} change by colleagues", "{count} changes by colleagues", self.count
+                ).format(count=self.count)
+            )
+        else:
+            self.setText(_("Changes by colleagues"))
+        self.setToolTip(_("What colleagues changed in the last sync"))
+
+
+def install_digest(window: MainWindow) -> DigestButton:
+    """Show the digest after each sync that brought changes, and add its status-bar button."""
+    button = DigestButton(window.status)
+    window.status.insertPermanentWidget(0, button)
+    button.clicked.connect(lambda: show_digest(window))
+
+    def synced(outcome: Any) -> None:
+        if not getattr(outcome, "ok", False):
+            return
+        lines = tuple(getattr(outcome, "digest", ()))
+        button.set_count(len(lines))
+        if lines:
+            show_digest(window)
+
+    window.sync_finished.connect(synced)
+    return button
+
+
+__all__ = ["DigestButton", "DigestDialog", "install_digest", "load_digest", "show_digest"]
