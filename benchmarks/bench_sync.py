@@ -18,17 +18,19 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import socket
+import subprocess
+import sys
 import tempfile
-import threading
 import time
 import tracemalloc
 import uuid
 from pathlib import Path
 from typing import Any
 
+import httpx
 import keyring
-import uvicorn
 from keyring.backend import KeyringBackend
 from sqlalchemy import text
 from sqlalchemy.orm import Session
@@ -36,7 +38,6 @@ from sqlalchemy.orm import Session
 from fieldrep.server.core.config import Settings, normalise_database_url, sqlite_url
 from fieldrep.server.core.db import open_server_database
 from fieldrep.server.core.security import Passwords
-from fieldrep.server.main import create_app
 from fieldrep.server.services import admin
 from fieldrep.server.services.rowstore import ChangeWriter
 from fieldrep.storage.db import open_database
@@ -160,19 +161,48 @@ def run(rows: int, database_url: str | None, trace_memory: bool = False) -> dict
     admin.assign(database, "rep", admin_territory_name(database, territory))
     _seed(database, territory, rows)
 
-    app = create_app(settings, database=database)
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(app, log_level="error", lifespan="off"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.01)
+    # The server runs in its own process (as deployed): client and server do not
+    # share one interpreter lock.
+    database.dispose()
+    probe = socket.socket()
+    probe.bind(("127.0.0.1", 0))
+    port = probe.getsockname()[1]
+    probe.close()
+    env = {
+        **os.environ,
+        "FIELDREP_SERVER_DATABASE_URL": url,
+        "FIELDREP_SERVER_SECRET": settings.secret or "",
+        "PYTHONPATH": os.pathsep.join([str(Path.cwd()), os.environ.get("PYTHONPATH", "")]),
+    }
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "fieldrep.server.main:create_app",
+            "--factory",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "error",
+        ],
+        env=env,
+    )
+    base_url = f"http://127.0.0.1:{port}"
+    for _attempt in range(300):
+        try:
+            if httpx.get(base_url + "/health", timeout=1).status_code == 200:
+                break
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
     keyring.set_keyring(_MemoryKeyring())
     try:
         db = folder / "client.db"
         open_database(db).dispose()
-        api.login(db, f"http://127.0.0.1:{sock.getsockname()[1]}", "rep", PASSWORD)
+        api.login(db, base_url, "rep", PASSWORD)
         engine = SyncEngine(db, pull_limit=5000)
 
         if trace_memory:
@@ -196,9 +226,8 @@ def run(rows: int, database_url: str | None, trace_memory: bool = False) -> dict
         quiet = engine.sync()
         engine.close()
     finally:
-        server.should_exit = True
-        thread.join()
-        database.dispose()
+        server.terminate()
+        server.wait()
     return {
         "rows": rows,
         "server": "postgresql" if database_url else "sqlite",
