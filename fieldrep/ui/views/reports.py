@@ -1,0 +1,407 @@
+"""Reports: the weekly or monthly customer management report and visit cadence compliance.
+
+Pick week or month and a day of it; a rep sees their own report, a manager (or
+an administrator) can switch to the team of the territories they run. The view
+shows the period in numbers (planned, done, in progress, not done, visits and
+follow-ups per rep, the three sections of DOMAIN.md §2.19) and how many dealers
+kept their visit cadence (DOMAIN.md §3.1) per rep and per class, from
+:func:`fieldrep.storage.cadence.compliance`, counted up to today when the period
+is still running. "Preview and print" opens the PDF of :mod:`fieldrep.reports`
+in the print preview. Everything is gathered on the database worker.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import date
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+from sqlalchemy import select
+
+from fieldrep.i18n import N_, _
+from fieldrep.storage.cadence import ComplianceRow, compliance
+from fieldrep.storage.enums import PeriodType, ReportSection, Role
+from fieldrep.storage.models import Territory
+from fieldrep.ui.common import format_day, format_percent
+from fieldrep.ui.forms import date_edit, qdate_to_date
+from fieldrep.ui.qtcompat import emit
+from fieldrep.ui.rows_model import RowColumn
+from fieldrep.ui.uisettings import UiSettings
+from fieldrep.ui.views.base import View
+from fieldrep.ui.views.today import Panel
+
+if TYPE_CHECKING:
+    from fieldrep.reports.data import MgmtReport, RepTally
+    from fieldrep.storage.services.core import Store
+    from fieldrep.ui.services import AppServices
+
+log = logging.getLogger("fieldrep.ui")
+
+PERIODS = (PeriodType.WEEK, PeriodType.MONTH)
+PERIOD_KEY = "reports/period"
+SPLITTER = "reports_main"
+
+
+@dataclass(frozen=True)
+class ReportsData:
+    """One period's report and cadence compliance, for a rep or a manager's team."""
+
+    period: PeriodType
+    day: date
+    start: date
+    end: date
+    counted_until: date  # compliance is counted up to here (today in a running period)
+    team: bool
+    report: MgmtReport
+    by_rep: tuple[ComplianceRow, ...]
+    by_class: tuple[ComplianceRow, ...]
+
+    def section_count(self, section: ReportSection) -> int:
+        return len(self.report.items_in(section)) + len(self.report.written_in(section))
+
+
+def can_see_team(role: Role) -> bool:
+    """Managers and administrators report on a team; a rep on their own work."""
+    return role in (Role.MANAGER, Role.ADMIN)
+
+
+def _team_territories(store: Store) -> tuple[str, ...]:
+    with store.read() as session:
+        run = session.scalars(
+            select(Territory.id).where(
+                Territory.manager_user_id == store.user.user_id, Territory.deleted.is_(False)
+            )
+        ).all()
+    return tuple(run) or ((store.user.territory_id,) if store.user.territory_id else ())
+
+
+def load_reports(store: Store, period: PeriodType, day: date, team: bool) -> ReportsData:
+    """The report and the compliance tables of the period containing ``day``."""
+    from fieldrep.reports.data import gather_mgmt_report, period_bounds, rep_scope, team_scope
+
+    start, end = period_bounds(period, day)
+    until = max(min(end, store.today()), start)
+    user = store.user
+    territories = _team_territories(store) if team else (user.territory_id,)
+    with store.read() as session:
+        if team:
+            scope = team_scope(session, territories, user.user_id)
+        else:
+            scope = rep_scope(session, user.user_id)
+        report = gather_mgmt_report(session, period, day, scope)
+        by_rep = compliance(session, start, until, group_by="rep", territory_ids=territories)
+        by_class = compliance(session, start, until, group_by="class", territory_ids=territories)
+    if not team:
+        by_rep = [row for row in by_rep if row.key == user.user_id]
+    return ReportsData(
+        period=period,
+        day=day,
+        start=start,
+        end=end,
+        counted_until=until,
+        team=team,
+        report=report,
+        by_rep=tuple(by_rep),
+        by_class=tuple(by_class),
+    )
+
+
+def _number(value: int) -> str:
+    return str(value)
+
+
+TALLY_COLUMNS = (
+    RowColumn(N_("Rep"), lambda row: row.rep_name, 90),
+    RowColumn(N_("Planned"), lambda row: _number(row.planned), 60, align_right=True),
+    RowColumn(N_("Done"), lambda row: _number(row.done), 60, align_right=True),
+    RowColumn(N_("In progress"), lambda row: _number(row.in_progress), 60, align_right=True),
+    RowColumn(N_("Not done"), lambda row: _number(row.not_done), 60, align_right=True),
+    RowColumn(
+        N_("Visits recorded"), lambda row: _number(row.visits_recorded), 70, align_right=True
+    ),
+    RowColumn(
+        N_("Follow-ups done"), lambda row: _number(row.follow_ups_done), 70, align_right=True
+    ),
+    RowColumn(
+        N_("Follow-ups open"), lambda row: _number(row.follow_ups_open), 70, align_right=True
+    ),
+    RowColumn(
+        N_("Follow-ups overdue"), lambda row: _number(row.follow_ups_overdue), 70, align_right=True
+    ),
+    RowColumn(
+        N_("Planned next period"),
+        lambda row: _number(row.next_period_planned),
+        80,
+        align_right=True,
+    ),
+)
+
+
+def _compliance_columns(first: str) -> tuple[RowColumn, ...]:
+    return (
+        RowColumn(first, lambda row: row.label, 120),
+        RowColumn(
+            N_("Dealers on a cadence"), lambda row: _number(row.dealers), 90, align_right=True
+        ),
+        RowColumn(
+            N_("Visited within cadence"), lambda row: _number(row.compliant), 90, align_right=True
+        ),
+        RowColumn(N_("Compliance"), lambda row: format_percent(row.percent), 70, align_right=True),
+    )
+
+
+class ReportsView(View):
+    """Weekly and monthly customer management report, with compliance and print preview."""
+
+    loaded = Signal()
+
+    def __init__(self, services: AppServices, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.services = services
+        self.data: ReportsData | None = None
+        self.loading = False
+        self._again = False
+        user = services.store.user
+        self.team_allowed = can_see_team(user.role)
+
+        self.period = QComboBox()
+        self.period.setObjectName("reports_period")
+        for period in PERIODS:
+            self.period.addItem(period.label, period.code)
+        stored = services.settings.text(PERIOD_KEY, PeriodType.WEEK.code)
+        self.period.setCurrentIndex(max(self.period.findData(stored), 0))
+        self.period.currentIndexChanged.connect(lambda _index: self._period_changed())
+        self.period_label = QLabel()
+        self.period_label.setBuddy(self.period)
+        self.day = date_edit(services.store.today())
+        self.day.setObjectName("reports_day")
+        self.day.dateChanged.connect(lambda _date: self.refresh())
+        self.day_label = QLabel()
+        self.day_label.setBuddy(self.day)
+        self.scope = QComboBox()
+        self.scope.setObjectName("reports_scope")
+        self.scope.addItem("", "me")
+        if self.team_allowed:
+            self.scope.addItem("", "team")
+        self.scope.setEnabled(self.team_allowed)
+        self.scope.currentIndexChanged.connect(lambda _index: self.refresh())
+        self.scope_label = QLabel()
+        self.scope_label.setBuddy(self.scope)
+        self.preview_button = QPushButton()
+        self.preview_button.setObjectName("reports_preview")
+        self.preview_button.clicked.connect(self.preview)
+        bar = QHBoxLayout()
+        for label, widget in (
+            (self.period_label, self.period),
+            (self.day_label, self.day),
+            (self.scope_label, self.scope),
+        ):
+            bar.addWidget(label)
+            bar.addWidget(widget)
+            bar.addSpacing(10)
+        bar.addStretch(1)
+        bar.addWidget(self.preview_button)
+
+        self.heading = QLabel()
+        self.heading.setObjectName("reports_heading")
+        font = self.heading.font()
+        font.setBold(True)
+        font.setPointSizeF(font.pointSizeF() * 1.2)
+        self.heading.setFont(font)
+        self.sections = QLabel()
+        self.sections.setObjectName("reports_sections")
+        self.sections.setWordWrap(True)
+
+        self.tally = Panel(
+            "reports_tally", TALLY_COLUMNS, N_("Nothing planned or done in this period.")
+        )
+        self.by_rep = Panel(
+            "reports_by_rep", _compliance_columns(N_("Rep")), N_("No dealers on a cadence.")
+        )
+        self.by_class = Panel(
+            "reports_by_class",
+            _compliance_columns(N_("Visit class")),
+            N_("No dealers on a cadence."),
+        )
+        compliance_row = QWidget()
+        compliance_layout = QHBoxLayout(compliance_row)
+        compliance_layout.setContentsMargins(0, 0, 0, 0)
+        compliance_layout.addWidget(self.by_rep, 1)
+        compliance_layout.addWidget(self.by_class, 1)
+        self.splitter = QSplitter(Qt.Orientation.Vertical)
+        self.splitter.setObjectName(SPLITTER)
+        self.splitter.addWidget(self.tally)
+        self.splitter.addWidget(compliance_row)
+        self.splitter.setChildrenCollapsible(False)
+        self.splitter.setSizes([260, 380])
+        for panel in (self.tally, self.by_rep, self.by_class):
+            # Few rows: columns as wide as their titles and values, in either language.
+            panel.table.horizontalHeader().setSectionResizeMode(
+                QHeaderView.ResizeMode.ResizeToContents
+            )
+        self.compliance_note = QLabel()
+        self.compliance_note.setObjectName("reports_compliance_note")
+        self.compliance_note.setWordWrap(True)
+        self.compliance_note.setStyleSheet("color: palette(mid);")
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(8, 8, 8, 4)
+        layout.addLayout(bar)
+        layout.addWidget(self.heading)
+        layout.addWidget(self.sections)
+        layout.addWidget(self.splitter, 1)
+        layout.addWidget(self.compliance_note)
+        self.retranslate()
+        self.refresh()
+
+    # -- language and state
+
+    def retranslate(self) -> None:
+        for position, period in enumerate(PERIODS):
+            self.period.setItemText(position, period.label)
+        self.period_label.setText(_("Report:"))
+        self.day_label.setText(_("Period containing:"))
+        self.scope_label.setText(_("For:"))
+        self.scope.setItemText(0, _("Me"))
+        if self.team_allowed:
+            self.scope.setItemText(1, _("My team"))
+        self.scope.setToolTip("" if self.team_allowed else _("Team reports are for area managers."))
+        self.preview_button.setText(_("Preview and print…"))
+        for panel in (self.tally, self.by_rep, self.by_class):
+            panel.retranslate()
+            panel.model.retranslate()
+        self._show()
+
+    def save_state(self, settings: UiSettings) -> None:
+        settings.set_text(PERIOD_KEY, self.current_period().code)
+        settings.set_bytes(settings.splitter_key(SPLITTER), self.splitter.saveState())
+
+    def restore_state(self, settings: UiSettings) -> None:
+        state = settings.bytes(settings.splitter_key(SPLITTER))
+        if state is not None:
+            self.splitter.restoreState(state)
+
+    # -- choices
+
+    def current_period(self) -> PeriodType:
+        return PeriodType(self.period.currentData())
+
+    def current_day(self) -> date:
+        return qdate_to_date(self.day.date())
+
+    def team(self) -> bool:
+        return bool(self.scope.currentData() == "team")
+
+    def _period_changed(self) -> None:
+        self.services.settings.set_text(PERIOD_KEY, self.current_period().code)
+        self.refresh()
+
+    # -- data
+
+    def refresh(self) -> None:
+        if self.loading:
+            self._again = True
+            return
+        self.loading = True
+        self.preview_button.setEnabled(False)
+        store = self.services.store
+        period, day, team = self.current_period(), self.current_day(), self.team()
+        self.services.workers.run_db(
+            self, lambda: load_reports(store, period, day, team), self._loaded, self._failed
+        )
+
+    def _loaded(self, data: ReportsData) -> None:
+        self.loading = False
+        if self._again:
+            self._again = False
+            self.refresh()
+            return
+        self.data = data
+        self._show()
+        emit(self.loaded)
+
+    def _failed(self, error: BaseException) -> None:
+        self.loading = False
+        self._again = False
+        self.services.workers.show_failure(self, error)
+
+    def _show(self) -> None:
+        data = self.data
+        if data is None:
+            self.heading.setText(_("Loading…"))
+            return
+        report = data.report
+        owner = report.scope_name or report.owner_name
+        self.heading.setText(
+            _("{period} {start} – {end}: {owner}").format(
+                period=data.period.label,
+                start=format_day(data.start),
+                end=format_day(data.end),
+                owner=owner,
+            )
+        )
+        self.sections.setText(
+            _("Completed: {completed} · In progress: {in_progress} · New plans: {new}").format(
+                completed=data.section_count(ReportSection.COMPLETED),
+                in_progress=data.section_count(ReportSection.IN_PROGRESS),
+                new=data.section_count(ReportSection.NEW),
+            )
+        )
+        self.tally.title.setText(_("The period in numbers"))
+        self.tally.set_rows(report.tallies)
+        self.by_rep.title.setText(_("Visit cadence kept, per rep"))
+        self.by_rep.set_rows(data.by_rep)
+        self.by_class.title.setText(
+            _("Visit cadence kept, per class")
+            if data.team
+            else _("Visit cadence kept in the territory, per class")
+        )
+        self.by_class.set_rows(data.by_class)
+        self.by_rep.setVisible(data.team or bool(data.by_rep))
+        self.compliance_note.setText(
+            _(
+                "Cadence: class A and B dealers need their visits in each calendar month, "
+                "class C must never be overdue; counted from {start} to {until}."
+            ).format(start=format_day(data.start), until=format_day(data.counted_until))
+        )
+        self.preview_button.setEnabled(True)
+
+    def tallies(self) -> tuple[RepTally, ...]:
+        return self.data.report.tallies if self.data is not None else ()
+
+    # -- printing
+
+    def preview(self) -> None:
+        """Print preview of the report as it is chosen."""
+        from fieldrep.ui.print_preview import DocumentKind, DocumentRequest, show_preview
+
+        user = self.services.store.user
+        team = self.team()
+        request = DocumentRequest(
+            DocumentKind.REPORT,
+            day=self.current_day(),
+            period=self.current_period(),
+            rep=None if team else user.user_id,
+            team_of=user.user_id if team else None,
+        )
+        show_preview(self.services, self, request)
+
+
+def create_view(services: AppServices, parent: QWidget | None) -> View:
+    """Registry entry: Reports."""
+    return ReportsView(services, parent)
+
+
+__all__ = ["ReportsData", "ReportsView", "can_see_team", "create_view", "load_reports"]
