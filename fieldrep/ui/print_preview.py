@@ -16,7 +16,7 @@ reports) and :class:`PrintPreviewDialog` for any request.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
@@ -33,8 +33,10 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
     QLabel,
+    QMenu,
     QPushButton,
     QStackedWidget,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -471,6 +473,56 @@ class PrintPreviewDialog(QDialog):
         super().closeEvent(event)
 
 
+Documents = Callable[[], Sequence[tuple[DocumentKind | str, str]]]
+
+
+class PrintMenuButton(QToolButton):
+    """A "Print" button whose menu lists the printouts a window can make right now.
+
+    ``documents`` is asked when the menu opens, so a visit record saved a moment
+    ago can be printed without rewiring anything. A window adds it with one line.
+    """
+
+    def __init__(self, parent: QWidget, documents: Documents) -> None:
+        super().__init__(parent)
+        self.setObjectName("print_menu_button")
+        self.documents = documents
+        self.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        self.menu_ = QMenu(self)
+        self.menu_.setObjectName("print_menu")
+        self.menu_.aboutToShow.connect(self.fill_menu)
+        self.setMenu(self.menu_)
+        self.retranslate()
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.LanguageChange:
+            self.retranslate()
+        super().changeEvent(event)
+
+    def retranslate(self) -> None:
+        self.setText(_("Print…"))
+        self.setToolTip(_("Print preview of this record's printouts"))
+
+    def fill_menu(self) -> None:
+        """The printouts available now; one disabled line when there is none yet."""
+        self.menu_.clear()
+        available = list(self.documents())
+        for kind, record_id in available:
+            document = DocumentKind(kind)
+            action = self.menu_.addAction(_(TITLES[document]) + "…")
+            action.setObjectName(f"print_{document.value}")
+            action.triggered.connect(
+                lambda _checked=False, d=document, r=record_id: self.open_preview(d, r)
+            )
+        if not available:
+            action = self.menu_.addAction(_("Nothing to print yet: save first"))
+            action.setEnabled(False)
+
+    def open_preview(self, kind: DocumentKind, record_id: str) -> PrintPreviewDialog:
+        return preview_document(self.window(), kind, record_id)
+
+
 def services_for(widget: QWidget) -> AppServices:
     """The AppServices of the window that owns ``widget`` (found up the parent chain)."""
     from fieldrep.ui.services import AppServices
@@ -523,6 +575,7 @@ def preview_document(
 __all__ = [
     "DocumentKind",
     "DocumentRequest",
+    "PrintMenuButton",
     "PrintPreviewDialog",
     "choose_export_path",
     "choose_printer",

@@ -16,7 +16,7 @@ from test_planner import open_planner
 
 from fieldrep.ui import print_preview
 from fieldrep.ui.mainwindow import MainWindow
-from fieldrep.ui.print_preview import PrintPreviewDialog, preview_document
+from fieldrep.ui.print_preview import PrintMenuButton, PrintPreviewDialog, preview_document
 
 ROUTE_DAY = date(2026, 11, 26)
 
@@ -158,3 +158,57 @@ def test_print_preview_screenshots(
         dialog.close()
     finally:
         apply_language(qapp, "zh_CN")
+
+
+def print_from_menu(qtbot: QtBot, owner: QWidget, action_name: str) -> PrintPreviewDialog:
+    """Open the window's Print menu and choose a printout; wait for its pages."""
+    button = owner.findChild(PrintMenuButton)
+    assert button is not None and button.isVisible()
+    button.fill_menu()
+    actions = {action.objectName(): action for action in button.menu_.actions()}
+    assert action_name in actions, sorted(actions)
+    before = set(owner.findChildren(PrintPreviewDialog))
+    actions[action_name].trigger()
+    [dialog] = set(owner.findChildren(PrintPreviewDialog)) - before
+    if dialog.pdf is None:
+        with qtbot.waitSignal(dialog.ready, timeout=60_000):
+            pass
+    assert dialog.document.pageCount() > 0
+    return dialog
+
+
+def test_print_from_the_dealer_card_and_the_visit_record(
+    qtbot: QtBot, main_window: MainWindow
+) -> None:
+    from sqlalchemy import select
+
+    from fieldrep.storage.enums import RecordStatus
+    from fieldrep.storage.models import ContactRecord
+    from fieldrep.ui.views.dealer_card import DealerCardWindow
+    from fieldrep.ui.views.visit_record import VisitRecordWindow
+
+    assert main_window.services is not None
+    with main_window.services.store.read() as session:
+        record_id, dealer_id = session.execute(
+            select(ContactRecord.id, ContactRecord.dealer_id)
+            .where(ContactRecord.status == RecordStatus.FINAL)
+            .limit(1)
+        ).one()
+
+    main_window.open_record("dealer", dealer_id)
+    card = main_window.findChild(DealerCardWindow)
+    assert card is not None
+    for name in ("print_card", "print_brief"):
+        dialog = print_from_menu(qtbot, card, name)
+        dialog.close()
+    card.close()
+
+    main_window.open_record("visit", record_id)
+    qtbot.waitUntil(lambda: main_window.findChild(VisitRecordWindow) is not None)
+    visit = main_window.findChild(VisitRecordWindow)
+    assert visit is not None
+    qtbot.waitUntil(lambda: visit.context is not None)
+    dialog = print_from_menu(qtbot, visit, "print_visit")
+    dialog.close()
+    qtbot.waitUntil(lambda: not main_window.workers.busy)
+    visit.close()

@@ -817,6 +817,12 @@ class DealerCardWindow(QWidget):
         actions.addWidget(self.heading, 1)
         actions.addWidget(self.plan_button)
         actions.addWidget(self.record_button)
+        # Print preview of the dealer card and the pre-visit brief (fieldrep.ui.print_preview).
+        from fieldrep.ui.print_preview import PrintMenuButton
+
+        actions.addWidget(
+            PrintMenuButton(self, lambda: [("card", self.dealer_id), ("brief", self.dealer_id)])
+        )
 
         self.tabs = QTabWidget()
         self.tabs.setObjectName("card_tabs")

@@ -945,6 +945,10 @@ class VisitRecordWindow(QWidget):
         self.finalise_button.clicked.connect(lambda: self.save(finalise=True))
         buttons = QHBoxLayout()
         buttons.addWidget(self.draft_label, 1)
+        # Print preview: the visit summary once saved, and the dealer's pre-visit brief.
+        from fieldrep.ui.print_preview import PrintMenuButton
+
+        buttons.addWidget(PrintMenuButton(self, self._printouts))
         buttons.addWidget(self.discard_button)
         buttons.addWidget(self.save_button)
         buttons.addWidget(self.finalise_button)
@@ -1237,6 +1241,14 @@ class VisitRecordWindow(QWidget):
             else:
                 work = lambda: update_record(store, record_id, changes)  # noqa: E731
         self.services.workers.run_db(self, work, self._saved, self._save_failed)
+
+    def _printouts(self) -> list[tuple[str, str]]:
+        """What the Print button offers now (fieldrep.ui.print_preview.PrintMenuButton)."""
+        context = self.context
+        if context is None:
+            return []
+        found = [("visit", context.record.id)] if context.record is not None else []
+        return [*found, ("brief", context.dealer_id)]
 
     def _set_busy(self, busy: bool) -> None:
         self.busy = busy
