@@ -201,7 +201,7 @@ def test_conflicts_screenshots(
         view = open_conflicts(qtbot, main_window)
         view.select_conflict(COUNT_CONFLICT)
         QApplication.processEvents()
-        save_screenshot(main_window, f"conflicts_{lang}")
+        save_screenshot(main_window, f"conflicts_inbox_{lang}")
         problems = check_texts(main_window, lang)
         assert not problems, problems
     finally:

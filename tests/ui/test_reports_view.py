@@ -143,7 +143,7 @@ def test_reports_screenshots(
         view.refresh()  # the figures' sentences in the new language
         wait_reload(qtbot, view, before)
         QApplication.processEvents()
-        save_screenshot(main_window, f"reports_{lang}")
+        save_screenshot(main_window, f"reports_week_{lang}")
         problems = check_texts(main_window, lang)
         assert not problems, problems
     finally:

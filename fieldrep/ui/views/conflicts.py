@@ -389,6 +389,8 @@ class ConflictsView(View):
         self.empty.setText(_("No conflicts. Everything you changed reached the server as it was."))
         self.detail.retranslate()
         self._show()
+        if self.conflicts and self.isVisible():
+            self.refresh()  # field labels come translated from the worker
 
     def save_state(self, settings: UiSettings) -> None:
         settings.set_bytes(settings.splitter_key(SPLITTER), self.splitter.saveState())

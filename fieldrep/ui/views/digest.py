@@ -98,7 +98,8 @@ class DigestDialog(QDialog):
     def changeEvent(self, event: QEvent) -> None:
         if event.type() == QEvent.Type.LanguageChange:
             self.retranslate()
-            self.refresh()  # the lines are sentences in the language of the moment
+            if self.isVisible():
+                self.refresh()  # the lines are sentences in the language of the moment
         super().changeEvent(event)
 
     def retranslate(self) -> None:

@@ -173,6 +173,7 @@ class ReportsView(View):
         self.data: ReportsData | None = None
         self.loading = False
         self._again = False
+        self._stale = False
         user = services.store.user
         self.team_allowed = can_see_team(user.role)
 
@@ -283,6 +284,11 @@ class ReportsView(View):
             panel.retranslate()
             panel.model.retranslate()
         self._show()
+        if self.data is not None:
+            # Rep and class names come translated from the worker: reload now or when shown.
+            self._stale = True
+            if self.isVisible():
+                self.refresh()
 
     def save_state(self, settings: UiSettings) -> None:
         settings.set_text(PERIOD_KEY, self.current_period().code)
@@ -292,6 +298,10 @@ class ReportsView(View):
         state = settings.bytes(settings.splitter_key(SPLITTER))
         if state is not None:
             self.splitter.restoreState(state)
+
+    def activate(self, argument: str = "") -> None:
+        if self._stale:
+            self.refresh()
 
     # -- choices
 
@@ -315,6 +325,7 @@ class ReportsView(View):
             self._again = True
             return
         self.loading = True
+        self._stale = False
         self.preview_button.setEnabled(False)
         store = self.services.store
         period, day, team = self.current_period(), self.current_day(), self.team()
