@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from typing import Any
 
@@ -398,3 +399,22 @@ async def test_a_delete_of_a_row_the_server_never_saw_is_harmless(alice: ApiClie
     result = (await alice.push(op("dealer", new_id(), kind="delete"))).results[0]
     assert (result.status, result.row_version) == ("applied", None)
     assert [c for c in await alice.pull() if c.table == "dealer"] == []
+
+
+async def test_a_batch_sent_twice_at_once_is_applied_once(alice: ApiClient, world: World) -> None:
+    row_id = new_id()
+    batch_id = str(uuid.uuid4())
+    ops = [
+        op("dealer", row_id, dealer_fields(world.t1)),
+        op("dealer", row_id, {"city": "杭州"}, base={"city": None}),
+    ]
+    first, second = await asyncio.gather(
+        alice.push_raw(*ops, batch_id=batch_id), alice.push_raw(*ops, batch_id=batch_id)
+    )
+    assert first.status_code == second.status_code == 200
+    assert first.json() == second.json()
+    with world.database.read() as session:
+        changes = session.scalar(
+            select(func.count()).select_from(ChangeLog).where(ChangeLog.row_id == row_id)
+        )
+    assert changes == 2
