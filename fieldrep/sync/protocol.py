@@ -1327,6 +1327,9 @@ class Change(BaseModel):
 
     ``change_no`` is the stream's change number in log mode and null in snapshot
     mode. ``values`` holds every field of the table (tombstones included).
+    A row changed while a snapshot is being paged can arrive twice (from the
+    snapshot and again from the log): apply a change only when its row_version
+    is newer than the local one. Cursors are opaque: store them as received.
     """
 
     stream: str
