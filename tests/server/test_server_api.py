@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import httpx
 import pytest
 from servertest import ApiClient, World
+from sqlalchemy.exc import OperationalError
 
+from fieldrep.server.api.routes import health as health_route
 from fieldrep.server.core.logging import JsonLineFormatter
 from fieldrep.sync.protocol import PROTOCOL_MAX, PROTOCOL_MIN, TABLE_ORDER, MetaResponse
 
@@ -119,3 +125,35 @@ def test_logs_are_json_lines() -> None:
         200,
         "fieldrep.server.access",
     )
+
+
+async def test_a_database_that_does_not_answer_gives_503(
+    http: httpx.AsyncClient, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def unreachable(_database: object) -> None:
+        raise OperationalError("SELECT 1", {}, Exception("connection refused"))
+
+    monkeypatch.setattr(health_route, "ping", unreachable)
+    response = await http.get("/health")
+    assert response.status_code == 503
+    assert response.json()["code"] == "server_busy"
+    assert response.headers["retry-after"] == "1"
+
+
+def test_the_server_shares_only_the_protocol_with_the_client() -> None:
+    """Layering (STYLE.md 1): importing the server never imports client storage or sync code."""
+    code = (
+        "import sys, fieldrep.server.main, fieldrep.cli_server; "
+        "prefixes = ('fieldrep.storage', 'fieldrep.sync', 'fieldrep.ui'); "
+        "print(sorted(m for m in sys.modules if m.startswith(prefixes)))"
+    )
+    root = Path(__file__).resolve().parents[2]
+    output = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=root,
+        env={**os.environ, "PYTHONPATH": str(root)},
+    ).stdout
+    assert output.strip() == "['fieldrep.sync', 'fieldrep.sync.protocol']"
