@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date, timedelta
 
-from conftest import Pdf, assert_fonts_embedded, flat
+from pdfcheck import Pdf, assert_fonts_embedded, flat
 from reports_dataset import DatasetIds
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import date
 
 import pytest
-from conftest import Pdf, assert_fonts_embedded
+from pdfcheck import Pdf, assert_fonts_embedded
 from reports_dataset import DatasetIds
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session

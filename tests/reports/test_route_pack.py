@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
-from conftest import Pdf, assert_fonts_embedded, flat
+from pdfcheck import Pdf, assert_fonts_embedded, flat
 from reports_dataset import DEALER_NAME, ROUTE_DAY, SECOND_DEALER_NAME, DatasetIds
 from sqlalchemy import Engine
 

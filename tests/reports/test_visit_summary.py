@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 import pytest
-from conftest import Pdf, assert_fonts_embedded, flat
+from pdfcheck import Pdf, assert_fonts_embedded, flat
 from reports_dataset import CONTENT_END_MARKER, DEALER_NAME, DatasetIds
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session

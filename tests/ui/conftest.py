@@ -9,17 +9,17 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 from sqlalchemy import Engine
+from uidemo import Demo
 from uitest import make_window
 
 from fieldrep.storage.db import open_database
-from fieldrep.storage.demo import DemoSummary, build_demo
+from fieldrep.storage.demo import build_demo
 from fieldrep.storage.services.core import Store
 from fieldrep.ui.app import use_bundled_font_if_needed
 from fieldrep.ui.mainwindow import MainWindow
@@ -40,12 +40,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if here in item.path.parents:
             item.add_marker(pytest.mark.qt_log_ignore(OFFSCREEN_NOISE))
-
-
-@dataclass(frozen=True)
-class Demo:
-    path: Path
-    summary: DemoSummary
 
 
 @pytest.fixture(scope="session")

@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 import shiboken6
-from conftest import Demo
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 from test_visit_record import english_words
+from uidemo import Demo
 from uitest import make_window
 
 from fieldrep.storage.models import ContactRecord, Dealer

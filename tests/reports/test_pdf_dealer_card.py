@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from conftest import Pdf, assert_fonts_embedded
+from pdfcheck import Pdf, assert_fonts_embedded
 from reports_dataset import DEALER_NAME, SECOND_DEALER_NAME, DatasetIds
 from sqlalchemy import Engine
 
