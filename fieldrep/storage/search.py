@@ -551,9 +551,11 @@ ORDER BY score
 LIMIT :limit
 """
 _RANK = text(_RANK_SQL)
+# CROSS JOIN keeps search_doc the outer loop: without it, SQLite (no ANALYZE
+# statistics) may walk every live dealer through an index on dealer.deleted.
 _DEALERS_SQL = text(
     "SELECT doc.docid, d.id, d.name, d.city FROM search_doc AS doc "
-    "JOIN dealer AS d ON d.id = doc.dealer_id "
+    "CROSS JOIN dealer AS d ON d.id = doc.dealer_id "
     "WHERE doc.docid IN :docids AND d.deleted = 0"
 ).bindparams(bindparam("docids", expanding=True))
 

@@ -786,3 +786,16 @@ def test_pinyin_u_umlaut_is_typed_as_v(make_dealer: MakeDealer, find: Any) -> No
     assert find("lvyuan") == ["绿源电动车"]
     assert find("lüyuan") == ["绿源电动车"]
     assert find("LÜYUAN") == ["绿源电动车"]
+
+
+def test_query_plans_start_from_the_index(engine: Engine) -> None:
+    """Without ANALYZE statistics SQLite may prefer an index on dealer.deleted and
+    walk every dealer; the search statements must start from the search tables."""
+    with engine.connect() as connection:
+        hits = str(search._DEALERS_SQL).replace("(__[POSTCOMPILE_docids])", "(1, 2)")
+        plan = [row[3] for row in connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {hits}")]
+        assert plan[0].startswith("SEARCH doc USING INTEGER PRIMARY KEY"), plan
+        rebuild = "EXPLAIN QUERY PLAN SELECT * FROM search_source"
+        assert [row[3] for row in connection.exec_driver_sql(rebuild)][0] == "SCAN d"
+        one = "EXPLAIN QUERY PLAN SELECT * FROM search_source WHERE dealer_id = 'x'"
+        assert "(id=?)" in [row[3] for row in connection.exec_driver_sql(one)][0]

@@ -34,6 +34,8 @@ depends_on: str | Sequence[str] | None = None
 COLUMNS = ("head", "name", "name_py", "place", "people", "other_py", "phone", "notes", "scope")
 _COLUMN_LIST = ", ".join(COLUMNS)
 
+# The unary + keeps SQLite from reading all dealers through an index on
+# dealer.deleted: a rebuild scans the table, a trigger looks the dealer up by id.
 # Contacts packed into one argument with char(31) between values; the index on
 # contact.dealer_id makes each subquery a short range scan.
 _CONTACT_NAMES = (
@@ -85,7 +87,7 @@ SCHEMA = (
         fr_search_column('notes', d.notes) AS notes,
         fr_search_column('scope', d.territory_id) AS scope
     FROM dealer AS d
-    WHERE d.deleted = 0
+    WHERE +d.deleted = 0
     """,
     "CREATE VIEW search_refresh AS SELECT NULL AS dealer_id WHERE 0",
     f"""
