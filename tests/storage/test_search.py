@@ -796,6 +796,6 @@ def test_query_plans_start_from_the_index(engine: Engine) -> None:
         plan = [row[3] for row in connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {hits}")]
         assert plan[0].startswith("SEARCH doc USING INTEGER PRIMARY KEY"), plan
         rebuild = "EXPLAIN QUERY PLAN SELECT * FROM search_source"
-        assert [row[3] for row in connection.exec_driver_sql(rebuild)][0] == "SCAN d"
+        assert next(row[3] for row in connection.exec_driver_sql(rebuild)) == "SCAN d"
         one = "EXPLAIN QUERY PLAN SELECT * FROM search_source WHERE dealer_id = 'x'"
-        assert "(id=?)" in [row[3] for row in connection.exec_driver_sql(one)][0]
+        assert "(id=?)" in next(row[3] for row in connection.exec_driver_sql(one))
