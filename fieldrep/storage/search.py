@@ -23,9 +23,10 @@ How it works (the schema is made by migration 0002):
   a number is found by its start, its local part or its tail (尾号) however it was
   written (:func:`phone_words`).
 - Ranking in tiers: dealers whose name or short name *starts* with the first term
-  (the ``head`` column holds both names as single tokens), then dealers whose
-  name columns hold every term, then the rest; BM25 with column weights orders
-  each tier (name above contacts and phones above address above notes).
+  (the ``head`` column holds both names as single tokens), then dealers with a
+  term in their name or short name (text or pinyin), then the rest; BM25 with
+  column weights orders each tier (name above contacts and phones above address
+  above notes). Two FTS queries at most: prefix hits, then all hits.
 - Freshness: triggers on ``dealer`` and ``contact`` (names ``search_*``) ask the
   ``search_refresh`` view to recompute the dealer's document on every write, raw
   SQL and rows applied by sync included; tombstoned dealers and contacts drop out.
@@ -71,6 +72,7 @@ COLUMN_WEIGHTS: dict[str, float] = {
     "scope": 0.0,  # the territory, for filtering only
 }
 DOCUMENT_COLUMNS = tuple(COLUMN_WEIGHTS)
+NAME_COLUMNS = ("head", "name", "name_py")  # the name and short name, text and pinyin
 
 # Stands between two values in one column so that a phrase never runs from the end
 # of one value into the next. The FTS tokenizer keeps it as a token (tokenchars);
@@ -513,11 +515,11 @@ def match_expression(query: str) -> str | None:
 
 
 def _tiers(terms: list[_Term]) -> list[str]:
-    """Expressions of the ranking tiers, best first: the first term starts the name
-    or short name; every term is in the name; every term is somewhere."""
+    """The two queries of a search: the first term starts the name or short name
+    (prefix hits), then every match (name hits are told apart by their score)."""
     everywhere = " AND ".join(term.anywhere for term in terms)
     prefix = " AND ".join([terms[0].head, *(term.anywhere for term in terms[1:])])
-    return [prefix, "{head name name_py} : (" + everywhere + ")", everywhere]
+    return [prefix, everywhere]
 
 
 @dataclass(frozen=True)
@@ -535,19 +537,23 @@ class SearchHit:
 TIER_SCORE = 1_000_000.0
 
 _BM25 = "bm25(search_fts, {})".format(", ".join(str(w) for w in COLUMN_WEIGHTS.values()))
-# BM25 costs about a microsecond per matching row; a tier with more matches than
-# RANK_WINDOW (a one-letter or one-character query) ranks only its most recently
+# BM25 over the name columns only: below zero exactly when a term is in the name.
+_NAME_BM25 = "bm25(search_fts, {})".format(
+    ", ".join("1" if column in NAME_COLUMNS else "0" for column in COLUMN_WEIGHTS)
+)
+# BM25 costs about a microsecond per matching row; a query with more matches than
+# RANK_WINDOW (one letter, one character, 有限公司) ranks only its most recently
 # indexed RANK_WINDOW rows, which keeps every search within a few milliseconds.
-RANK_WINDOW = 4000
+RANK_WINDOW = 2000
 _RANK_SQL = f"""
-SELECT docid, score FROM (
-    SELECT search_fts.rowid AS docid, {_BM25} AS score
+SELECT docid, score, name_hit FROM (
+    SELECT search_fts.rowid AS docid, {_BM25} AS score, {_NAME_BM25} < 0 AS name_hit
     FROM search_fts
     WHERE search_fts MATCH :expression
     ORDER BY search_fts.rowid DESC
     LIMIT {RANK_WINDOW}
 )
-ORDER BY score
+ORDER BY name_hit DESC, score
 LIMIT :limit
 """
 _RANK = text(_RANK_SQL)
@@ -571,9 +577,10 @@ def search_dealers(
 
     A term is a Chinese substring (any length), pinyin (full or initials, from the
     start of any syllable of the name), a word or code prefix, or phone digits.
-    Dealers whose name starts with the first term come first, then those whose
-    name holds every term, then the rest; BM25 orders each group (within the
-    ``RANK_WINDOW`` most recently indexed matches of a group).
+    Dealers whose name or short name starts with the first term come first, then
+    those with a term in their name, then the rest; BM25 orders each group (for a
+    query with more than ``RANK_WINDOW`` matches, among the most recently indexed).
+    The score grows with the rank: prefix hits score above 2e6, name hits above 1e6.
     ``territory_ids`` limits the search to those territories (None: all).
     """
     if limit < 1:
@@ -596,15 +603,15 @@ def search_dealers(
     # common query (one letter, one syllable) ranks a few hundred prefix hits
     # instead of every dealer that contains it.
     ranked: dict[int, float] = {}
-    for tier, expression in enumerate(tiers):
-        bonus = (2 - tier) * TIER_SCORE
+    for first, expression in zip((True, False), tiers, strict=True):
         rows = session.execute(
             _RANK, {"expression": expression, "limit": limit + len(ranked)}
         ).all()
-        for docid, bm25 in rows:
+        for docid, bm25, name_hit in rows:
             if len(ranked) >= limit:
                 break
-            ranked.setdefault(int(docid), bonus - float(bm25))
+            tier_bonus = 2 if first else 1 if name_hit else 0
+            ranked.setdefault(int(docid), tier_bonus * TIER_SCORE - float(bm25))
         if len(ranked) >= limit:
             break
     if not ranked:

@@ -215,6 +215,14 @@ def test_prefix_hits_then_name_hits_then_the_rest(
     assert scores == sorted(scores, reverse=True)
 
 
+def test_a_term_in_the_name_beats_terms_elsewhere(make_dealer: MakeDealer, find: Any) -> None:
+    make_dealer(name="鸿运商贸", city="济南市", notes="想做海信，在青岛有仓库")
+    make_dealer(name="海信专卖店", city="青岛市")
+    make_dealer(name="青岛海信电器")
+    # The name starts with the first term, then a term in the name, then the rest.
+    assert find("青岛 海信") == ["青岛海信电器", "海信专卖店", "鸿运商贸"]
+
+
 def test_short_name_prefix_counts(make_dealer: MakeDealer, find: Any) -> None:
     make_dealer(name="青岛海信电器有限公司", short_name="海信电器")
     make_dealer(name="海尔专卖店", notes="隔壁是海信")
