@@ -128,7 +128,7 @@ def _wanted_modules(argv: Sequence[str]) -> list[str]:
 
 
 def _command_token(argv: Sequence[str]) -> str | None:
-    takes_value = {"--lang", "--db", "--today"}
+    takes_value = {"--lang", "--db", "--today", "--server"}
     skip = False
     for token in argv:
         if skip:
@@ -171,6 +171,15 @@ def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
         dest="global_today",
         metavar="YYYY-MM-DD",
         help=_("Open the application as if today were this date (for demos)"),
+    )
+    parser.add_argument(
+        "--server",
+        dest="global_server",
+        metavar="URL",
+        help=_(
+            "Use this sync server (sign in under Settings) instead of the local server "
+            "the application starts by itself"
+        ),
     )
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     subparsers = parser.add_subparsers(

@@ -14,6 +14,7 @@ import logging
 import os
 import sys
 from collections.abc import Callable, Sequence
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -24,6 +25,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from fieldrep.i18n import _, current_language
 from fieldrep.logging_setup import install_excepthook, setup_logging
 from fieldrep.paths import APP_NAME, default_database_path, font_path
+from fieldrep.ui import uisettings as keys
 from fieldrep.ui.common import app_title
 from fieldrep.ui.language import apply_language
 from fieldrep.ui.mainwindow import MainWindow
@@ -32,6 +34,7 @@ from fieldrep.ui.single_instance import InstanceGuard
 from fieldrep.ui.uisettings import UiSettings
 
 if TYPE_CHECKING:
+    from fieldrep.localserver import LocalServer
     from fieldrep.storage.services.core import Store
 
 log = logging.getLogger("fieldrep.ui")
@@ -83,6 +86,7 @@ def parse_arguments(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument("--db", type=Path, default=None)
     parser.add_argument("--lang", default=None)
     parser.add_argument("--today", default=None)
+    parser.add_argument("--server", default=None)
     known, _unknown = parser.parse_known_args(list(argv[1:]))
     return known
 
@@ -92,8 +96,17 @@ def choose_language(settings: UiSettings, requested: str | None = None) -> str:
     return requested or os.environ.get(LANGUAGE_ENV) or settings.language or current_language()
 
 
-def start_database(window: MainWindow, db_path: Path, today: str | None) -> None:
-    """Open the database on the worker; the window builds its views when it is ready."""
+def start_database(
+    window: MainWindow,
+    db_path: Path,
+    today: str | None,
+    local_servers: list[LocalServer] | None = None,
+) -> None:
+    """Open the database on the worker; the window builds its views when it is ready.
+
+    With ``local_servers`` the embedded sync server starts beside it (see
+    :func:`start_local_server`) and is added to that list, for stopping at exit.
+    """
     from fieldrep.ui.startup import open_store, today_source
 
     clock = today_source(today)
@@ -102,7 +115,67 @@ def start_database(window: MainWindow, db_path: Path, today: str | None) -> None
         window.loading.setText(_("The database could not be opened."))
         window.workers.show_failure(window, error)
 
-    window.workers.run_db(window, lambda: open_store(db_path, clock), window.attach_store, failed)
+    attach: Callable[[Store], None] = window.attach_store
+    if local_servers is not None:
+        attach = start_local_server(window, db_path, clock(), local_servers)
+    window.workers.run_db(window, lambda: open_store(db_path, clock), attach, failed)
+
+
+def uses_local_server(arguments: argparse.Namespace, settings: UiSettings) -> bool:
+    """The embedded server serves the profile's own database when no server is configured.
+
+    ``--server``, a server address saved in the settings, or ``--db`` (another
+    database, e.g. for tests and scripts) skip it; a database signed in to
+    another server is recognised later, on the worker.
+    """
+    return arguments.db is None and not arguments.server and not settings.text(keys.SERVER_URL)
+
+
+def start_local_server(
+    window: MainWindow, db_path: Path, today: date, local_servers: list[LocalServer]
+) -> Callable[[Store], None]:
+    """Queue the embedded sync server's start-up before the store opens (fieldrep.localserver).
+
+    On the database worker the server is made ready first (the first run builds
+    the demo territory and fills the server), so the store opens signed in; the
+    server thread starts on the I/O pool meanwhile. Returns the store callback:
+    once store and server are both up, one sync runs and the status bar shows it.
+    """
+    up: set[str] = set()
+
+    def both_up(part: str) -> None:
+        up.add(part)
+        if up == {"store", "server"}:
+            window.sync_now()
+
+    def prepare() -> LocalServer | None:
+        from fieldrep.localserver import LocalServer
+
+        server = LocalServer(db_path, today=today)
+        local_servers.append(server)
+        return server if server.prepare() is not None else None
+
+    def prepared(server: LocalServer | None) -> None:
+        if server is not None:
+            window.workers.run_io(window, server.start, lambda _url: both_up("server"), failed)
+
+    def failed(error: BaseException) -> None:
+        log.warning("the local sync server is not available: %s", error, exc_info=error)
+        window.status.show_message(
+            _(
+                "The local sync server could not start, so FieldRep works offline. "
+                "The log file has the details."
+            )
+        )
+
+    def attach(store: Store) -> None:
+        window.attach_store(store)
+        both_up("store")
+
+    if not db_path.exists():
+        window.loading.setText(_("Preparing the demo territory…"))
+    window.workers.run_db(window, prepare, prepared, failed)
+    return attach
 
 
 def run_gui(
@@ -140,6 +213,8 @@ def run_gui(
     workers = Workers()
     restore_hooks = install_excepthook(_show_error)
     store: Store | None = None
+    local_servers: list[LocalServer] = []
+    local = uses_local_server(arguments, settings)
     try:
         db_path = arguments.db or default_database_path()
         window = MainWindow(workers, settings, db_path)
@@ -150,13 +225,20 @@ def run_gui(
             QTimer.singleShot(0, lambda: on_ready(window))
         # After the first paint: the window answers first, then the database opens
         # on the worker and the local server for later starts comes up.
-        QTimer.singleShot(0, lambda: start_database(window, db_path, arguments.today))
+        QTimer.singleShot(
+            0,
+            lambda: start_database(
+                window, db_path, arguments.today, local_servers if local else None
+            ),
+        )
         QTimer.singleShot(0, guard.listen)
         code = app.exec()
         store = window.services.store if window.services is not None else None
         return code
     finally:
         workers.shutdown()
+        for server in local_servers:
+            server.stop()
         if store is not None:
             store.engine.dispose()
         guard.release()

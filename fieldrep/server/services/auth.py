@@ -99,6 +99,40 @@ class AuthService:
 
         return self.database.write(work)
 
+    def sign_in_in_process(self, username: str, device_id: str, device_name: str) -> TokenResponse:
+        """Tokens for ``username`` on the device ``device_id``, without a password.
+
+        Only for code running in this process with the server database in hand (the
+        app's embedded local server: whoever holds the database could set any
+        password, so one would add nothing). No route leads here. The device is
+        registered under ``device_id`` when new; a revoked device, another user's
+        device or an inactive user is refused as a login would be.
+        """
+
+        def work(session: Session) -> TokenResponse:
+            user = session.scalars(select(User).where(User.username == username)).first()
+            if user is None or not user.active:
+                raise unauthorised(Reason.INVALID_CREDENTIALS)
+            device = session.get(Device, device_id)
+            if device is not None and device.user_id != user.id:
+                raise unauthorised(Reason.INVALID_CREDENTIALS)
+            if device is not None and device.revoked_at is not None:
+                raise unauthorised(Reason.DEVICE_REVOKED)
+            if device is None:
+                device = Device(
+                    id=device_id,
+                    user_id=user.id,
+                    name=device_name,
+                    created_at=format_datetime(utcnow()),
+                    token_generation=0,
+                )
+                session.add(device)
+            device.name = device_name
+            response, _token_id = self._issue(session, user, device)
+            return response
+
+        return self.database.write(work)
+
     def refresh(self, request: RefreshRequest) -> TokenResponse:
         """Rotate a refresh token (see the module docstring for reuse)."""
         digest = hash_refresh_token(request.refresh_token)
