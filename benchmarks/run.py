@@ -103,8 +103,10 @@ def build_metrics(build: dict[str, Any], dealers: int) -> list[Metric]:
             build["build_s"],
             "s",
             BUILD_TARGET_S,
-            note=f"CPU {build['build_cpu_s']} s, load average {build['load_average_before']}"
-            f"->{build['load_average_after']}, peak {build['build_peak_rss_mb']} MB{reused}",
+            note=f"CPU: writer {build.get('writer_cpu_s')} s + generator "
+            f"{build.get('generator_cpu_s')} s; load average {build['load_average_before']}"
+            f"->{build['load_average_after']} on {os.cpu_count()} CPUs; "
+            f"peak {build['build_peak_rss_mb']} MB{reused}",
         ),
         Metric("database file size", build["database_mb"], "MB"),
         Metric("dealers", rows["dealer"], "rows", dealers, at_least=True),
