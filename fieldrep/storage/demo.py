@@ -10,12 +10,17 @@ Two runs with the same seed and ``today`` give identical databases: every value
 comes from one ``random.Random(seed)`` and ids are UUIDv7-shaped values made from
 a fixed base timestamp and that generator, never from the clock.
 
-Speed: rows are inserted with SQLAlchemy Core ``insert(table)`` executemany in
-large batches, all in one transaction (a failed build leaves nothing behind),
-inside :func:`fieldrep.storage.derived.bulk_load` so that the search index and
-the visit statistics are rebuilt once at the end instead of by a trigger per
-row. The rows satisfy the validation rules of the services even though they do
-not pass through them (tests check this).
+Speed (50,000 dealers make 2.6 million rows): each table's INSERT, built from
+its SQLAlchemy Table, runs as one executemany per 10,000 rows, all in one
+transaction (a failed build leaves nothing behind). Values go through the
+column types' own bind processors, except in the hot loops, which hand over
+the stored text directly (tests check it is the very text the types write).
+Plain indexes are dropped for the load and built once after it, and
+:func:`fieldrep.storage.derived.bulk_load` rebuilds the search index and the
+visit statistics once instead of a trigger per row. A big build generates the
+rows in a second process while this one writes them; the database is the same.
+The rows satisfy the validation rules of the services even though they do not
+pass through them (tests check this).
 """
 
 from __future__ import annotations
