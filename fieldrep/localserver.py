@@ -649,9 +649,11 @@ def _insert_batch(
                 },
             }
         )
-    session.execute(insert(ServerRow), stored)
-    session.execute(insert(ChangeLog), changes)
-    session.execute(insert(AuditEntry), audit)
+    # Core inserts (executemany) of plain dicts: no ORM bookkeeping for bulk rows.
+    tables = ServerRow.metadata.tables
+    session.execute(insert(tables[ServerRow.__tablename__]), stored)
+    session.execute(insert(tables[ChangeLog.__tablename__]), changes)
+    session.execute(insert(tables[AuditEntry.__tablename__]), audit)
 
 
 def _finish_client_rows(

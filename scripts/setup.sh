@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Set FieldRep up on Debian 12 (as root, or with sudo) and run it or test it.
 #
-#   bash scripts/setup.sh run  [ARGS...]   # the app; builds a demo territory on first run
+#   bash scripts/setup.sh run  [ARGS...]   # the app, with a local sync server and demo
 #   bash scripts/setup.sh test [PYTEST ARGS...]   # ruff, mypy and the whole test suite
 #
 # Each step is skipped when it is already done (system packages present, the
@@ -93,12 +93,14 @@ run_app() {
     if ! fieldrep --help >/dev/null 2>&1; then
         # The command line is not there yet: open the GUI directly.
         launcher=(python -m fieldrep.ui.app)
-    elif [ "$#" -eq 0 ] && fieldrep demo --help >/dev/null 2>&1; then
+    fi
+    if [ "$#" -eq 0 ]; then
+        # The app itself starts a local sync server (127.0.0.1) and, on the first
+        # run, builds the demo territory in your profile and signs in as its rep.
         local database
         database="$(python -c 'from fieldrep.paths import default_database_path as p; print(p())')"
         if [ ! -e "$database" ]; then
-            say "First run: building a demo territory in $database"
-            fieldrep demo
+            say "First run: FieldRep builds a demo territory in $database"
         fi
     fi
     if [ -z "${DISPLAY:-}" ] && [ -z "${WAYLAND_DISPLAY:-}" ] && [ "$#" -eq 0 ]; then

@@ -378,6 +378,16 @@ def test_the_app_starts_with_the_local_server_and_shows_the_sync(
             seen["user"] = window.services.store.user.display_name if window.services else ""
             seen["message"] = status.currentMessage()
             seen["shot"] = window.grab().save(str(fieldrep_home / "local-server-start.png"))
+            first_attempt = status.last_attempt
+            status.sync_button.click()  # "sync now" against the local server
+            after_click(first_attempt)
+
+        def after_click(first_attempt: object) -> None:
+            status = window.status
+            if status.syncing or status.last_attempt == first_attempt:
+                QTimer.singleShot(20, lambda: after_click(first_attempt))
+                return
+            seen["sync_now"] = (status.last_attempt, status.currentMessage())
             window.close()
 
         check()
@@ -390,6 +400,9 @@ def test_the_app_starts_with_the_local_server_and_shows_the_sync(
     assert seen["user"] == "李明"
     assert seen["message"].startswith("同步完成"), seen["message"]
     assert seen["shot"]
+    attempt, message = seen["sync_now"]
+    assert attempt is not None and attempt[1], "the server was reached"
+    assert message.startswith("同步完成：发送 0 条，接收 0 条"), message
     assert (fieldrep_home / "server.db").is_file()
     names = [t.name for t in threading.enumerate() if t.is_alive()]
     assert "fieldrep-local-server" not in names, "the server stopped with the app"
