@@ -417,7 +417,7 @@ class LocalServer:
             username = get_meta(session, META_REP)
         if username is None:
             raise LocalServerRefused("the local server has no demo rep")
-        with engine.connect() as connection:
+        with engine.begin() as connection:
             device = local.device_id(connection)
         answer = state.auth.sign_in_in_process(username, device, DEVICE_NAME)
         tokens.keep_in_memory(url)
