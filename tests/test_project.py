@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import ast
+import os
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -13,6 +16,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect
 
 from fieldrep.storage.db import (
+    HEAD_REVISION,
     NotAFieldRepDatabase,
     alembic_config,
     current_revision,
@@ -81,6 +85,51 @@ def test_reopening_an_existing_database_keeps_it(tmp_path: Path) -> None:
         assert current_revision(engine) == head_revision()
     finally:
         engine.dispose()
+
+
+def test_head_revision_constant_is_the_scripts_head() -> None:
+    # open_database trusts HEAD_REVISION to skip Alembic: a new migration must bump it.
+    assert head_revision() == HEAD_REVISION
+
+
+def test_current_revision_agrees_with_alembic(tmp_path: Path) -> None:
+    engine = open_database(tmp_path / "revision.db")
+    try:
+        config = alembic_config(engine)
+        command.downgrade(config, "0002")
+        with engine.connect() as connection:
+            alembic_says = MigrationContext.configure(connection).get_current_revision()
+        assert alembic_says == "0002"
+        assert current_revision(engine) == alembic_says
+    finally:
+        engine.dispose()
+
+
+def test_database_at_head_is_opened_without_alembic_or_pypinyin(tmp_path: Path) -> None:
+    # Both take a tenth of a second or more to import: a database already at head
+    # must open, and list dealers, without them (issue 3: first query <= 200 ms).
+    path = tmp_path / "cold.db"
+    open_database(path).dispose()
+    script = (
+        "import sys\n"
+        "from sqlalchemy import select\n"
+        "from sqlalchemy.orm import Session\n"
+        "from fieldrep.storage.db import open_database\n"
+        "from fieldrep.storage.models import Dealer\n"
+        "engine = open_database(sys.argv[1], create=False)\n"
+        "with Session(engine) as session:\n"
+        "    session.execute(select(Dealer.id).limit(1)).all()\n"
+        "heavy = sorted(m for m in sys.modules if m.split('.')[0] in ('alembic', 'pypinyin'))\n"
+        "print(','.join(heavy))\n"
+    )
+    completed = subprocess.run(
+        [sys.executable, "-c", script, str(path)],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "FIELDREP_HOME": str(tmp_path / "home")},
+    )
+    assert completed.stdout.strip() == ""
 
 
 def test_text_file_is_not_a_fieldrep_database(tmp_path: Path) -> None:

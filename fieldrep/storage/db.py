@@ -10,23 +10,26 @@ from __future__ import annotations
 import logging
 import sqlite3
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
 from fieldrep.i18n import N_
 
+if TYPE_CHECKING:
+    from alembic.config import Config
+
 log = logging.getLogger("fieldrep.storage")
 
 # PRAGMA application_id marks a file as FieldRep's ('FREP').
 APPLICATION_ID = 0x46524550
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+# The newest migration's revision. Opening a database already at this revision
+# then needs neither Alembic (a tenth of a second to import) nor the migration
+# scripts; tests/test_project.py checks it against the scripts' real head.
+HEAD_REVISION = "0004"
 
 
 class NotAFieldRepDatabase(Exception):
@@ -84,6 +87,8 @@ def make_engine(path: Path | str, *, immediate: bool = True) -> Engine:
 
 
 def alembic_config(engine: Engine) -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.attributes["engine"] = engine
@@ -91,6 +96,9 @@ def alembic_config(engine: Engine) -> Config:
 
 
 def head_revision() -> str:
+    """The head revision of the migration scripts (reads the scripts)."""
+    from alembic.script import ScriptDirectory
+
     script = ScriptDirectory(str(MIGRATIONS_DIR))
     head = script.get_current_head()
     assert head is not None
@@ -98,8 +106,17 @@ def head_revision() -> str:
 
 
 def current_revision(engine: Engine) -> str | None:
+    """The revision the database is at, None before the first migration."""
+    # Plain SQL instead of Alembic's MigrationContext, which would import Alembic
+    # on every start; our history is linear, so the table has at most one row.
     with engine.connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision()
+        has_table = connection.exec_driver_sql(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'alembic_version'"
+        ).first()
+        if has_table is None:
+            return None
+        row = connection.exec_driver_sql("SELECT version_num FROM alembic_version").first()
+        return None if row is None else str(row[0])
 
 
 def _check_is_fieldrep(path: Path) -> None:
@@ -116,6 +133,8 @@ def _check_is_fieldrep(path: Path) -> None:
 
 def upgrade(engine: Engine) -> None:
     """Bring the schema to the newest migration."""
+    from alembic import command
+
     command.upgrade(alembic_config(engine), "head")
     with engine.begin() as connection:
         connection.exec_driver_sql(f"PRAGMA application_id={APPLICATION_ID}")
@@ -135,8 +154,8 @@ def open_database(path: Path | str, *, create: bool = True, migrate: bool = True
     else:
         path.parent.mkdir(parents=True, exist_ok=True)
     engine = make_engine(path)
-    if migrate and current_revision(engine) != head_revision():
-        log.info("migrating %s to %s", path, head_revision())
+    if migrate and current_revision(engine) != HEAD_REVISION:
+        log.info("migrating %s to %s", path, HEAD_REVISION)
         upgrade(engine)
     return engine
 

@@ -46,8 +46,6 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from pypinyin import Style, pinyin
-from pypinyin.seg.simpleseg import seg
 from sqlalchemy import Connection, bindparam, text
 from sqlalchemy.orm import Session
 
@@ -210,6 +208,10 @@ COMMON_READINGS: dict[str, tuple[str, ...]] = {
 @lru_cache(maxsize=8192)
 def _segment_readings(segment: str) -> tuple[tuple[str, ...], ...]:
     """Readings of each character of one segment, pypinyin's choice first."""
+    # pypinyin loads its dictionaries on import (a fifth of a second): imported on
+    # the first reading, not when the database opens.
+    from pypinyin import Style, pinyin
+
     chosen = [options[0] for options in pinyin(segment, style=Style.NORMAL, strict=False)]
     if len(segment) != 1:
         return tuple((reading,) for reading in chosen if reading.isascii())
@@ -225,6 +227,8 @@ def _readings(value: str) -> tuple[tuple[str, ...], ...]:
     Segments are cut and read by pypinyin, so phrases read in context (重庆 chong
     qing).
     """
+    from pypinyin.seg.simpleseg import seg  # imported late: see _segment_readings
+
     han = "".join(_HAN_CHAR.findall(value))[:MAX_PINYIN_CHARS]
     readings: list[tuple[str, ...]] = []
     # Personal names (two or three characters) are read character by character:
