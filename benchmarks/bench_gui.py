@@ -263,13 +263,14 @@ def measure_refilter(db_path: Path, words: int = 40) -> dict[str, Any]:
         wait_results(lambda: None) if not view.model.loaded else None
         keystrokes: list[float] = []
         counts: list[int] = []
+        all_dealers: list[float] = []
         for word in _typed_queries(db_path, words):
             for length in range(1, len(word) + 1):
                 ms, count = wait_results(lambda text=word[:length]: view.search.setText(text))
                 keystrokes.append(ms)
                 counts.append(count)
-            wait_results(lambda: view.search.setText(""))
-        all_dealers = [wait_results(lambda: view.search.setText(""))[0]]
+            # Clearing the box brings back every dealer in name order.
+            all_dealers.append(wait_results(lambda: view.search.setText(""))[0])
         class_filter: list[float] = []
         for code in (AbcClass.A, AbcClass.B, AbcClass.C, None):
             position = view.class_filter.findData(code.code if code else None)
@@ -282,7 +283,7 @@ def measure_refilter(db_path: Path, words: int = 40) -> dict[str, Any]:
             "keystroke_ms_p95": round(_percentile(keystrokes, 0.95), 1),
             "keystroke_ms_max": round(max(keystrokes), 1),
             "mean_results": round(statistics.mean(counts), 1),
-            "clear_search_all_dealers_ms": round(all_dealers[0], 1),
+            "clear_search_all_dealers_ms_median": round(statistics.median(all_dealers), 1),
             "class_filter_ms_median": round(statistics.median(class_filter), 1),
             "class_filter_ms_max": round(max(class_filter), 1),
             "debounce_ms": 150,

@@ -18,7 +18,7 @@ from decimal import Decimal
 from typing import Any, Generic, TypeVar
 
 from pypinyin import lazy_pinyin
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, select, text
 from sqlalchemy.orm import Session
 
 from fieldrep.i18n import N_, _
@@ -49,7 +49,7 @@ from fieldrep.storage.models import (
     Objection,
     VisitPlanItem,
 )
-from fieldrep.storage.search import search_dealers
+from fieldrep.storage.search import match_expression, search_dealers
 from fieldrep.storage.services.core import Store, get_live
 from fieldrep.storage.services.rules import latest_credit_risk
 from fieldrep.storage.services.settings_service import get_setting
@@ -693,16 +693,10 @@ def dealer_list_ids(
         ranks: dict[str, int] | None = None
         truncated = False
         if filters.text.strip():
-            hits = search_dealers(
-                session,
-                filters.text,
-                DEALER_SEARCH_LIMIT,
-                territory_ids=filters.territory_ids,
-            )
+            hits, truncated = _search_hits(session, filters)
             if not hits:
                 return DealerIds(())
-            truncated = len(hits) >= DEALER_SEARCH_LIMIT
-            ranks = {hit.dealer_id: rank for rank, hit in enumerate(hits)}
+            ranks = {dealer_id: rank for rank, dealer_id in enumerate(hits)}
             unfiltered = filters == DealerListFilter(
                 text=filters.text, territory_ids=filters.territory_ids
             )
@@ -736,6 +730,40 @@ def dealer_list_ids(
             return DealerIds(tuple(ordered), truncated)
         query = query.order_by(*_dealer_order(sort or "name", descending), Dealer.name, Dealer.id)
         return DealerIds(tuple(session.scalars(query).all()), truncated)
+
+
+# A search matching more dealers than the list shows (one letter, 有限) is too broad
+# for ranking to mean anything, and ranking every match is what costs (BM25 over
+# tens of thousands of documents): such a search shows the first matches found, in
+# name order, and says the list is cut so the rep types on.
+_BROAD_COUNT_SQL = text("SELECT count(*) FROM search_fts WHERE search_fts MATCH :expression")
+_BROAD_SQL = text(
+    "SELECT d.id, d.name FROM ("
+    " SELECT rowid AS docid FROM search_fts WHERE search_fts MATCH :expression LIMIT :limit"
+    ") AS found"
+    " JOIN search_doc AS doc ON doc.docid = found.docid"
+    " JOIN dealer AS d ON d.id = doc.dealer_id"
+    " WHERE d.deleted = 0"
+)
+
+
+def _search_hits(session: Session, filters: DealerListFilter) -> tuple[list[str], bool]:
+    """Dealer ids the search text finds (best first) and whether the list was cut."""
+    if filters.territory_ids is None:
+        expression = match_expression(filters.text)
+        if expression is None:
+            return [], False
+        matches = session.execute(_BROAD_COUNT_SQL, {"expression": expression}).scalar_one()
+        if matches > DEALER_SEARCH_LIMIT:
+            rows = session.execute(
+                _BROAD_SQL, {"expression": expression, "limit": DEALER_SEARCH_LIMIT}
+            ).all()
+            ordered = sorted(rows, key=lambda row: (row[1], row[0]))
+            return [str(row[0]) for row in ordered], True
+    hits = search_dealers(
+        session, filters.text, DEALER_SEARCH_LIMIT, territory_ids=filters.territory_ids
+    )
+    return [hit.dealer_id for hit in hits], len(hits) >= DEALER_SEARCH_LIMIT
 
 
 def _dealer_order(sort: str, descending: bool) -> list[Any]:

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session
 
 from fieldrep.i18n import N_, _
@@ -41,11 +41,16 @@ def today_source(override: str | None = None) -> Callable[[], date]:
 
 
 def _signed_in_user(engine: Engine) -> UserContext | None:
-    from fieldrep.sync import api, local
-
+    # Read the sign-in mark with plain SQL: the sync client (HTTP, protocol models)
+    # is imported only when someone is signed in, which keeps a cold start short.
     with engine.connect() as connection:
-        if local.get_state(connection, local.USER_ID) is None:
-            return None
+        signed_in = connection.execute(
+            text("SELECT value FROM sync_state WHERE key = 'user_id'")
+        ).scalar()
+    if signed_in is None:
+        return None
+    from fieldrep.sync import api
+
     context = api.user_context(engine)
     with Session(engine) as session:
         row = session.get(AppUser, context.user_id)

@@ -309,8 +309,20 @@ def _sales_warnings(
     return warnings
 
 
-def load_today(store: Store, day: date | None = None) -> TodayData:
-    """The Today view's data for ``day`` (the store's today by default)."""
+def load_sales_warnings(store: Store, day: date | None = None) -> tuple[TodayWarning, ...]:
+    """The sales and collection lights alone (the slow part: sums over sales figures)."""
+    day = day or store.today()
+    with store.read() as session:
+        rep, _territories = _scope(store, session)
+        return tuple(_sales_warnings(store, session, day, rep))
+
+
+def load_today(store: Store, day: date | None = None, *, include_sales: bool = True) -> TodayData:
+    """The Today view's data for ``day`` (the store's today by default).
+
+    Without ``include_sales`` the sales lights are left out, for a view that loads
+    them apart with :func:`load_sales_warnings` so the rest shows sooner.
+    """
     day = day or store.today()
     user = store.user
     plan = tuple(todays_plan(store, day=day))
@@ -330,7 +342,7 @@ def load_today(store: Store, day: date | None = None) -> TodayData:
             due_dealers(session, day, territory_ids=territories, rep_user_id=rep, limit=DUE_LIMIT)
         )
         on_cadence, due_total, overdue_dealers = _cadence_counts(session, day, rep, territories)
-        warnings = _sales_warnings(store, session, day, rep)
+        warnings = _sales_warnings(store, session, day, rep) if include_sales else []
     late_total = overdue_follow_ups(
         store, today=day - timedelta(days=verify_days - 1), owner_user_id=user.user_id, limit=1
     ).total

@@ -222,7 +222,32 @@ def test_rows_are_fetched_a_page_at_a_time(
     model = DealerTableModel(demo_store, workers)
     with qtbot.waitSignal(model.results_changed):
         model.reload()
-    assert model._cache == {}
+    first_page = {model.dealer_id(row) for row in range(PAGE_SIZE)}
+    assert set(model._cache) == first_page, "the first page came with the ids"
     model.index(250, 0).data()
-    assert len(model._cache) == PAGE_SIZE  # rows 200-299: the page of row 250 only
+    assert len(model._cache) == 2 * PAGE_SIZE  # plus rows 200-299: the page of row 250
     assert model.dealer_id(250) in model._cache
+    assert model.dealer_id(150) not in model._cache
+
+
+def test_a_too_broad_search_is_cut_in_name_order(
+    qtbot: QtBot, dealers_view: DealersView, demo_store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import fieldrep.storage.queries as queries
+
+    monkeypatch.setattr(queries, "DEALER_SEARCH_LIMIT", 20)
+    dealers_view.search.setFocus()
+    commit = QInputMethodEvent()
+    commit.setCommitString("有限")
+    QApplication.sendEvent(dealers_view.search, commit)
+    _wait_loaded(qtbot, dealers_view)
+    qtbot.waitUntil(lambda: dealers_view.model.truncated)
+    model = dealers_view.model
+    names = [model.index(row, 0).data() for row in range(model.rowCount())]
+    assert len(names) == 20
+    assert names == sorted(names)
+    assert all("有限" in name for name in names)
+    assert dealers_view.count_label.text() == "显示找到的前 20 家经销商：继续输入可缩小范围"
+    narrow = dealer_list_ids(demo_store, DealerListFilter(text=names[0]))
+    assert not narrow.truncated, "typing more narrows the list"
+    assert narrow.ids[0] == model.dealer_id(0), "and ranks the exact name first"

@@ -73,7 +73,7 @@ def _save(widget: QWidget, name: str) -> Path:
 def _settle(qtbot: QtBot, window: MainWindow, key: str) -> None:
     view = window.views[key]
     if isinstance(view, TodayView):
-        qtbot.waitUntil(lambda: view.data is not None)
+        qtbot.waitUntil(lambda: view.data is not None and view.sales_ready)
     if isinstance(view, DealersView):
         qtbot.waitUntil(lambda: view.model.loaded and not view.model.loading)
         qtbot.waitUntil(lambda: view.city_filter.count() > 1)

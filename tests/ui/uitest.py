@@ -24,7 +24,7 @@ def make_window(
     window.attach_store(store)
     view = window.current_view()
     if isinstance(view, TodayView):
-        qtbot.waitUntil(lambda: view.data is not None)
+        qtbot.waitUntil(lambda: view.data is not None and view.sales_ready)
     return window
 
 

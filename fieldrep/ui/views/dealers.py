@@ -232,26 +232,40 @@ class DealerTableModel(QAbstractTableModel):
         self.reload()
 
     def reload(self) -> None:
-        """Fetch the ids for the current filter and sort; older pending loads are dropped."""
-        from fieldrep.storage.queries import dealer_list_ids
+        """Fetch the ids for the current filter and sort; older pending loads are dropped.
+
+        The first page of rows comes along from the worker, so the first screen
+        paints without a query on the GUI thread.
+        """
+        from fieldrep.storage.queries import dealer_list_ids, dealer_list_rows
 
         self._generation += 1
         generation = self._generation
         store, filters, sort, descending = self.store, self.filters, self.sort_key, self.descending
+
+        def load() -> tuple[DealerIds, dict[str, DealerListRow]]:
+            found = dealer_list_ids(store, filters, sort=sort, descending=descending)
+            return found, dealer_list_rows(store, found.ids[:PAGE_SIZE])
+
         self._set_loading(True)
         self.workers.run_db(
             self,
-            lambda: dealer_list_ids(store, filters, sort=sort, descending=descending),
-            lambda result: self._apply(generation, result),
+            load,
+            lambda loaded: self._apply(generation, *loaded),
             lambda error: self._failed(generation, error),
         )
 
-    def _apply(self, generation: int, result: DealerIds) -> None:
+    def _apply(
+        self, generation: int, result: DealerIds, first_page: dict[str, DealerListRow]
+    ) -> None:
         if generation != self._generation:
             return  # a newer search or filter is on its way
         self.beginResetModel()
         self._ids = result.ids
         self.truncated = result.truncated
+        if len(self._cache) > MAX_CACHED_ROWS:
+            self._cache.clear()
+        self._cache.update(first_page)
         self.endResetModel()
         self.loaded = True
         self._set_loading(False)
@@ -468,7 +482,9 @@ class DealersView(View):
             return
         count = self.model.rowCount()
         if self.model.truncated:
-            text = _("The {count} best matches").format(count=DEALER_SEARCH_LIMIT)
+            text = _("The first {count} dealers found: type more to narrow the list").format(
+                count=DEALER_SEARCH_LIMIT
+            )
         else:
             text = ngettext("{count} dealer", "{count} dealers", count).format(count=count)
         self.count_label.setText(text)

@@ -215,11 +215,14 @@ class TodayView(View):
     """Today: what to do now, in one screen."""
 
     data_loaded = Signal()
+    sales_loaded = Signal()
 
     def __init__(self, services: AppServices, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.services = services
         self.data: TodayData | None = None
+        self.sales_warnings: tuple[TodayWarning, ...] = ()
+        self.sales_ready = False
 
         self.heading = QLabel()
         self.heading.setObjectName("today_heading")
@@ -275,27 +278,40 @@ class TodayView(View):
     # -- data
 
     def refresh(self) -> None:
-        from fieldrep.ui.today_data import load_today
+        from fieldrep.ui.today_data import load_sales_warnings, load_today
 
         store = self.services.store
-        self.services.workers.run_db(self, lambda: load_today(store), self.show_data)
+        workers = self.services.workers
+        # The day's lists first; the sales lights (sums over sales figures) follow.
+        workers.run_db(self, lambda: load_today(store, include_sales=False), self.show_data)
+        workers.run_db(self, lambda: load_sales_warnings(store), self.show_sales_warnings)
 
     def show_data(self, data: TodayData) -> None:
         self.data = data
         self.plan.set_rows(data.plan)
         self.due.set_rows(data.due)
         self.follow_ups.set_rows(data.follow_ups)
+        self._show_warnings()
+        emit(self.data_loaded)
+
+    def show_sales_warnings(self, warnings: tuple[TodayWarning, ...]) -> None:
+        self.sales_warnings = warnings
+        self.sales_ready = True
+        self._show_warnings()
+        emit(self.sales_loaded)
+
+    def _show_warnings(self) -> None:
         for line in self.warning_lines:
             self.warnings_layout.removeWidget(line)
             line.deleteLater()
         self.warning_lines = []
-        for warning in data.warnings:
+        others = self.data.warnings if self.data is not None else ()
+        for warning in (*self.sales_warnings, *others):
             line = WarningLine(warning, self.warnings_frame)
             line.activated.connect(self._warning_handler(warning))
             self.warnings_layout.addWidget(line)
             self.warning_lines.append(line)
         self.retranslate()
-        emit(self.data_loaded)
 
     def _warning_handler(self, warning: TodayWarning) -> Callable[[], None]:
         return lambda: emit(self.show_view, warning.view, warning.argument)
