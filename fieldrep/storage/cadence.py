@@ -40,7 +40,9 @@ Changing the SQL below needs a new migration that calls
 from __future__ import annotations
 
 import calendar
+import gc
 import logging
+import sqlite3
 from collections import defaultdict
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
@@ -340,7 +342,7 @@ register(DerivedData("visit_stats", TRIGGER_PREFIX, rebuild_visit_stats))
 # Due and overdue lists
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: the full due list makes ~15,000 of them
 class DueDealer:
     """A dealer due or overdue for a visit; ``days_overdue`` < 0 when due later."""
 
@@ -360,6 +362,14 @@ _CLASS_BY_CODE = {member.code: member for member in AbcClass}  # Enum() lookups 
 _LONGEST_DAYS_OFF = timedelta(days=31)
 
 
+class _ParsedDays(dict[str | None, date | None]):
+    """ISO date text -> date, each distinct text parsed once (None stays None)."""
+
+    def __missing__(self, text: str | None) -> date | None:
+        day = self[text] = None if text is None else date.fromisoformat(text)
+        return day
+
+
 def _query_due(
     session: Session,
     on: date,
@@ -370,67 +380,68 @@ def _query_due(
     rep_user_id: str | None,
     limit: int | None,
 ) -> list[DueDealer]:
-    stats = visit_stats.c
-    query = (
-        select(
-            stats.dealer_id,
-            stats.name,
-            stats.city,
-            stats.abc_class,
-            stats.last_visit_on,
-            stats.due_on,
-        )
-        .where(stats.due_on.is_not(None), stats.due_on <= due_until.isoformat())
-        .order_by(stats.due_on, stats.abc_class, stats.dealer_id)
-    )
+    # The hot path of the due views: a plain statement run on the session's own
+    # sqlite3 connection (same transaction), so rows come back as bare tuples
+    # instead of SQLAlchemy rows built and wrapped one by one.
+    conditions = ["due_on IS NOT NULL", "due_on <= ?"]
+    parameters: list[str | int] = [due_until.isoformat()]
     if due_from is not None:
         # Moved to a working day, a raw date lands on or after due_from exactly when
         # it is later than the last working day before due_from.
-        last_working = previous_working_day(due_from - timedelta(days=1))
-        query = query.where(stats.due_on > last_working.isoformat())
+        conditions.append("due_on > ?")
+        parameters.append(previous_working_day(due_from - timedelta(days=1)).isoformat())
     if territory_ids is not None:
-        query = query.where(stats.territory_id.in_(list(territory_ids)))
+        conditions.append(f"territory_id IN ({', '.join('?' * len(territory_ids))})")
+        parameters.extend(territory_ids)
     if rep_user_id is not None:
-        query = query.where(stats.rep_user_id == rep_user_id)
+        conditions.append("rep_user_id = ?")
+        parameters.append(rep_user_id)
+    sql = (
+        "SELECT dealer_id, name, city, abc_class, last_visit_on, due_on"
+        f" FROM {visit_stats.name} WHERE {' AND '.join(conditions)}"
+        " ORDER BY due_on, abc_class, dealer_id"
+    )
     if limit is not None:
         # Rows the working-day move pushes past due_until are all at the end,
         # so cutting in SQL keeps exactly the first ``limit`` due dealers.
-        query = query.limit(limit)
+        sql += " LIMIT ?"
+        parameters.append(limit)
+    raw_connection = session.connection().connection.driver_connection
+    assert isinstance(raw_connection, sqlite3.Connection)
     # Thousands of rows share a few hundred dates: parse and move each date once.
     moved: dict[str, tuple[date, int]] = {}  # raw due date -> (working day, days overdue)
-    parsed: dict[str, date] = {}
-
-    def visit_day(text: str | None) -> date | None:
-        if text is None:
-            return None
-        day = parsed.get(text)
-        if day is None:
-            day = parsed[text] = date.fromisoformat(text)
-        return day
-
+    visit_days = _ParsedDays()
+    class_by_code = _CLASS_BY_CODE
     found: list[DueDealer] = []
-    rows = session.connection().execute(query).all()  # fetchall: far faster than iterating
-    for dealer_id, name, city, abc_class, last_visit_on, raw_due in rows:
-        due_and_overdue = moved.get(raw_due)
-        if due_and_overdue is None:
-            due = next_working_day(date.fromisoformat(raw_due))
-            due_and_overdue = moved[raw_due] = (due, (on - due).days)
-        due, overdue = due_and_overdue
-        if due > due_until:
-            break  # the move keeps the order, so every later row is later still
-        found.append(
-            DueDealer(
-                dealer_id,
-                name,
-                city,
-                _CLASS_BY_CODE[abc_class],
-                visit_day(last_visit_on),
-                due,
-                overdue,
+    append = found.append
+    # The loop makes tens of thousands of objects that all live on: a collection
+    # in the middle would only walk them (and the whole heap, for a full one).
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        rows = raw_connection.execute(sql, parameters).fetchall()
+        for dealer_id, name, city, abc_class, last_visit_on, raw_due in rows:
+            due_and_overdue = moved.get(raw_due)
+            if due_and_overdue is None:
+                due = next_working_day(date.fromisoformat(raw_due))
+                due_and_overdue = moved[raw_due] = (due, (on - due).days)
+            due, overdue = due_and_overdue
+            if due > due_until:
+                break  # the move keeps the order, so every later row is later still
+            append(
+                DueDealer(
+                    dealer_id,
+                    name,
+                    city,
+                    class_by_code[abc_class],
+                    visit_days[last_visit_on],
+                    due,
+                    overdue,
+                )
             )
-        )
-        if limit is not None and len(found) >= limit:
-            break
+    finally:
+        if collecting:
+            gc.enable()
     return found
 
 

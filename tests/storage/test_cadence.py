@@ -3,6 +3,7 @@ triggers, due lists, per-territory settings, compliance and the planner's propos
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
@@ -345,6 +346,21 @@ def test_due_list_most_overdue_first(session: Session) -> None:
     assert upcoming[-1].days_overdue == -2
     assert [row.dealer_id for row in due_dealers(session, on, limit=2)] == [late_a, late_b]
     assert due_dealers(session, on, limit=0) == []
+
+
+def test_due_list_gives_the_garbage_collector_back(session: Session) -> None:
+    # due_dealers pauses automatic collection while it builds the list.
+    dealer = add_dealer(session, A, name="甲")
+    add_visit(session, dealer, date(2026, 10, 20))
+    on = date(2026, 11, 25)
+    assert [row.dealer_id for row in due_dealers(session, on)] == [dealer]
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        assert [row.dealer_id for row in due_dealers(session, on)] == [dealer]
+        assert not gc.isenabled()  # left off when the caller had turned it off
+    finally:
+        gc.enable()
 
 
 def test_due_list_leaves_out_dealers_not_on_a_cadence(session: Session) -> None:
