@@ -78,7 +78,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("city", N_("City"), 90),
     Column("abc_class", N_("Visit class"), 110),
     Column("credit_grade", N_("Credit grade"), 80),
-    Column("lifecycle_status", N_("Stage"), 90),
+    Column("lifecycle_status", N_("Stage"), 120),
     Column("last_visit_on", N_("Last visit"), 100),
     Column("due_on", N_("Visit due"), 100),
     Column("open_follow_ups", N_("Open follow-ups"), 100),
