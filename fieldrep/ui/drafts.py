@@ -44,6 +44,7 @@ from PySide6.QtWidgets import (
 
 from fieldrep.i18n import _, ngettext
 from fieldrep.paths import data_dir
+from fieldrep.ui.qtcompat import emit
 
 if TYPE_CHECKING:
     from PySide6.QtWidgets import QMainWindow
@@ -296,7 +297,7 @@ class DraftAutosaver(QObject):
         """Write the staged state on the I/O pool (the timer's end)."""
         self.timer.stop()
         self.keeper.write_later(self.parent())
-        self.saved.emit()
+        emit(self.saved)
 
     def flush(self) -> None:
         """Write the staged state now, synchronously (close and quit)."""
@@ -398,7 +399,7 @@ class DraftsDialog(QDialog):
         if draft is None:
             return
         self._remove_current()
-        self.restore_requested.emit(draft)
+        emit(self.restore_requested, draft)
 
     def discard_current(self) -> None:
         draft = self.current_draft()

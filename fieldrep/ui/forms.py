@@ -44,6 +44,7 @@ from fieldrep.storage.errors import FieldProblem, ValidationError
 from fieldrep.storage.fields import columns, field_label, parse_field_value
 from fieldrep.storage.models import Base
 from fieldrep.storage.types import DecimalText, EnumCode, JsonList, UtcDateTime
+from fieldrep.ui.qtcompat import emit
 
 log = logging.getLogger("fieldrep.ui")
 
@@ -336,7 +337,7 @@ class FieldEditor(QWidget):
             return
         if self.error.text():
             self.clear_problem()
-        self.changed.emit()
+        emit(self.changed)
 
     # -- language
 

@@ -86,6 +86,7 @@ from fieldrep.ui.forms import (
     qdate_to_date,
     retranslate_enum_combo,
 )
+from fieldrep.ui.qtcompat import emit
 from fieldrep.ui.rows_model import ROW_ROLE, RowColumn
 from fieldrep.ui.views.today import Panel
 
@@ -496,7 +497,7 @@ class PlanVisitDialog(QDialog):
         )
 
     def _done(self, item: Record) -> None:
-        self.planned.emit(item)
+        emit(self.planned, item)
         self.accept()
 
     def _failed(self, error: BaseException) -> None:
@@ -1062,7 +1063,7 @@ class DealerCardWindow(QWidget):
         self._fill_people(data.contacts)
         self._set_enabled(True)
         self.retranslate()
-        self.loaded.emit()
+        emit(self.loaded)
 
     def _fill_people(self, contacts: Sequence[Record]) -> None:
         selected = self.current_contact_id
@@ -1234,7 +1235,7 @@ class DealerCardWindow(QWidget):
     def _profile_saved(self, dealer: Record) -> None:
         self.busy = False
         self.profile_state.setText(_("Saved."))
-        self.saved.emit(dealer)
+        emit(self.saved, dealer)
         self.refresh()
         _refresh_main_views(self.parentWidget())
 
@@ -1298,7 +1299,7 @@ class DealerCardWindow(QWidget):
 
     def _contact_saved(self, contact: Record) -> None:
         self.current_contact_id = contact.id
-        self.contact_saved.emit(contact)
+        emit(self.contact_saved, contact)
         self.refresh()
 
     def _contact_failed(self, error: BaseException) -> None:
@@ -1323,7 +1324,7 @@ class DealerCardWindow(QWidget):
                 day=format_day(item["planned_date"]), seq=item["route_seq"]
             )
         )
-        self.visit_planned.emit(item)
+        emit(self.visit_planned, item)
         _refresh_main_views(self.parentWidget())
 
     def record_visit(self) -> None:

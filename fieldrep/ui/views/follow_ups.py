@@ -54,6 +54,7 @@ from fieldrep.storage.fields import field_label
 from fieldrep.storage.models import AppUser, Dealer, FollowUp
 from fieldrep.ui.common import app_title, format_day
 from fieldrep.ui.forms import FieldError, date_edit, qdate_to_date
+from fieldrep.ui.qtcompat import emit
 from fieldrep.ui.rows_model import ROW_ROLE, RowColumn
 from fieldrep.ui.uisettings import UiSettings
 from fieldrep.ui.views.base import View
@@ -266,7 +267,7 @@ class _ActionDialog(QDialog):
         self.services.workers.run_db(self, work, self._finished, self._failed)
 
     def _finished(self, result: Any) -> None:
-        self.completed.emit(result)
+        emit(self.completed, result)
         self.accept()
 
     def _failed(self, error: BaseException) -> None:
@@ -582,7 +583,7 @@ class FollowUpsView(View):
                 self.refresh()
                 return
             self.pending_select = None
-        self.data_loaded.emit()
+        emit(self.data_loaded)
 
     def current_line(self) -> FollowUpLine | None:
         index = self.panel.table.currentIndex()
@@ -680,7 +681,7 @@ class FollowUpsView(View):
         dialog.open()
 
     def _changed(self) -> None:
-        self.changed.emit()
+        emit(self.changed)
         window = self.window()
         views = getattr(window, "views", None)
         if isinstance(views, dict):
@@ -708,7 +709,7 @@ class FollowUpsView(View):
     def open_dealer(self) -> None:
         line = self.current_line()
         if line is not None and line.dealer_id:
-            self.open_record.emit("dealer", line.dealer_id)
+            emit(self.open_record, "dealer", line.dealer_id)
 
     def current_dealer_id(self) -> str | None:
         line = self.current_line()
@@ -816,7 +817,7 @@ class FollowUpReminder(QObject):
         if len(lines) > 3:
             message += "\n" + _("and {count} more").format(count=len(lines) - 3)
         self.notify(title, message)
-        self.reminded.emit(lines)
+        emit(self.reminded, lines)
         store, ids = self.services.store, [line.id for line in lines]
         self.services.workers.run_db(
             self,

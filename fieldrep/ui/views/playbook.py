@@ -33,6 +33,7 @@ from fieldrep.storage.enums import OBJECTION_EXAMPLES, ObjectionType, ResponsePa
 from fieldrep.storage.errors import ValidationError
 from fieldrep.storage.models import ObjectionAnswer
 from fieldrep.ui.forms import FieldError, FieldGrid, FormBinding
+from fieldrep.ui.qtcompat import emit
 from fieldrep.ui.rows_model import ROW_ROLE, RowColumn
 from fieldrep.ui.uisettings import UiSettings
 from fieldrep.ui.views.base import View
@@ -224,7 +225,7 @@ class PlaybookView(View):
         self.data = data
         self._show_type()
         self.retranslate()
-        self.data_loaded.emit()
+        emit(self.data_loaded)
 
     def current_type(self) -> ObjectionType:
         item = self.types.currentItem()
@@ -319,7 +320,7 @@ class PlaybookView(View):
         self.current_answer_id = answer.id
         self.select_type(answer["type"])
         self.state.setText(_("Saved."))
-        self.answer_saved.emit(answer)
+        emit(self.answer_saved, answer)
         self.refresh()
 
     def _failed(self, error: BaseException) -> None:

@@ -86,6 +86,7 @@ from fieldrep.ui.forms import (
     retranslate_enum_combo,
     select_data,
 )
+from fieldrep.ui.qtcompat import emit
 
 if TYPE_CHECKING:
     from fieldrep.storage.services.visits import AgreedItem, ObjectionDraft, VisitDraft, VisitResult
@@ -344,9 +345,9 @@ class AgreedRow(QWidget):
         layout.addWidget(self.owner)
         layout.addWidget(self.due)
         layout.addWidget(self.direction)
-        self.owner.currentIndexChanged.connect(lambda _i: self.changed.emit())
-        self.due.dateChanged.connect(lambda _d: self.changed.emit())
-        self.direction.currentIndexChanged.connect(lambda _i: self.changed.emit())
+        self.owner.currentIndexChanged.connect(lambda _i: emit(self.changed))
+        self.due.dateChanged.connect(lambda _d: emit(self.changed))
+        self.direction.currentIndexChanged.connect(lambda _i: emit(self.changed))
         self.retranslate()
 
     def retranslate(self) -> None:
@@ -524,7 +525,7 @@ class ObjectionEditor(QFrame):
         self.follow_up_due.setObjectName("objection_follow_up_due")
         self.remove = QPushButton()
         self.remove.setObjectName("objection_remove")
-        self.remove.clicked.connect(lambda: self.remove_requested.emit(self))
+        self.remove.clicked.connect(lambda: emit(self.remove_requested, self))
 
         names = (
             "type",
@@ -583,7 +584,7 @@ class ObjectionEditor(QFrame):
 
     def _edited(self) -> None:
         if not self._loading:
-            self.changed.emit()
+            emit(self.changed)
 
     def current_type(self) -> ObjectionType:
         return ObjectionType(str(self.type.currentData()))
@@ -788,7 +789,7 @@ class DealerPicker(QWidget):
             self._activated(item)
 
     def _activated(self, item: QListWidgetItem) -> None:
-        self.picked.emit(str(item.data(DEALER_ID_ROLE)), str(item.data(CONTACT_ID_ROLE)))
+        emit(self.picked, str(item.data(DEALER_ID_ROLE)), str(item.data(CONTACT_ID_ROLE)))
 
 
 # ---------------------------------------------------------------- the window
@@ -1019,7 +1020,7 @@ class VisitRecordWindow(QWidget):
             self.retranslate()
         finally:
             self._applying = False
-        self.context_loaded.emit()
+        emit(self.context_loaded)
 
     def _load_defaults(self, context: VisitContext) -> None:
         now = datetime.now().astimezone().replace(second=0, microsecond=0)
@@ -1265,7 +1266,7 @@ class VisitRecordWindow(QWidget):
             if final
             else _("Visit record of {dealer} saved.")
         ).format(dealer=dealer)
-        self.saved.emit(result)
+        emit(self.saved, result)
         window = self.parentWidget()
         if isinstance(window, QMainWindow):
             show = getattr(window.statusBar(), "show_message", None)
