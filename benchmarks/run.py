@@ -396,6 +396,8 @@ def memory_metrics(small: dict[str, Any], large: dict[str, Any]) -> list[Metric]
     low = small["client_peak_python_mib"]
     high = large["client_peak_python_mib"]
     growth = high / low if low else None
+    # Flat means the peak does not follow the row count; the slope says what it grows by.
+    per_thousand_kib = (high - low) * 1024 / ((large["rows"] - small["rows"]) / 1000)
     return [
         Metric(
             "client memory growth, first sync",
@@ -403,7 +405,8 @@ def memory_metrics(small: dict[str, Any], large: dict[str, Any]) -> list[Metric]
             "x",
             MEMORY_GROWTH_TARGET,
             note=f"peak Python memory (tracemalloc) {low} MiB at {small['rows']:,} rows, "
-            f"{high} MiB at {large['rows']:,} rows (server on SQLite)",
+            f"{high} MiB at {large['rows']:,} rows (server on SQLite): "
+            f"+{per_thousand_kib:,.0f} KiB per 1,000 rows",
         )
     ]
 
@@ -490,7 +493,8 @@ def sync_part(arguments: argparse.Namespace, results: dict[str, Any]) -> list[Me
     unreachable = postgres_unreachable(url)
     if unreachable:
         banner = f"!!! PostgreSQL at {url} is unreachable: {unreachable} -- PostgreSQL rows SKIPPED"
-        print("\n" + "!" * len(banner) + "\n" + banner + "\n" + "!" * len(banner), flush=True)
+        rule = "!" * 100
+        print(f"\n{rule}\n{banner}\n{rule}", flush=True)
         sync["postgresql_skipped"] = unreachable
 
     def client_sqlite() -> list[Metric]:
@@ -604,6 +608,8 @@ def gui_metrics(result: dict[str, Any]) -> list[Metric]:
     ]
     known = {"cold_start_ratio", "refilter_ms_p95", "memory_mb"}
     stall = next((value for key, value in result.items() if "stall" in key), None)
+    if isinstance(stall, int | float):
+        stall = {"ms": stall}
     if isinstance(stall, dict):
         value = next(
             (v for k, v in stall.items() if isinstance(v, int | float) and "max" in k),
