@@ -14,14 +14,22 @@
   Target <= 30 ms (p95 reported, median too).
 - ``memory``: resident memory of the app process with the Dealers view loaded
   and scrolled to its end (target <= 300 MB).
+- ``sync_stall``: the GUI thread's longest stall while the window's own "Sync
+  now" (``MainWindow.sync_now``: ``sync_bridge.sync_now`` on the ``run_io``
+  pool) pulls a 100,000-row territory from a SQLite server running under
+  uvicorn in its own process (seeded as ``bench_sync`` does). A 5 ms QTimer on
+  the GUI thread records the gaps between its ticks; a stall is a gap minus
+  5 ms. Target: no stall over 50 ms (max and p99 reported, plus the sync's
+  duration and rows; the views' refresh after the sync is measured apart).
 
 Run alone: ``python benchmarks/bench_gui.py DB``; the child modes
-(``--child bare|app``) are what the cold-start measurement spawns.
+(``--child bare|app|stall``) are what the measurements spawn.
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import random
@@ -42,6 +50,12 @@ COLD_START_RATIO_TARGET = 2.0
 REFILTER_TARGET_MS = 30.0
 MEMORY_TARGET_MB = 300.0
 DEMO_TODAY = "2026-11-25"
+STALL_TARGET_MS = 50.0
+STALL_ROWS = 100_000
+TICK_MS = 5
+# Ticks go on this long after the sync's outcome reached the window: the views
+# reload what the sync brought, on the GUI thread's side too.
+AFTER_SYNC_MS = 2000
 
 
 def _rss_mb() -> float:
@@ -114,6 +128,180 @@ def _child_app(db_path: str) -> None:
         today_loaded()
 
     sys.exit(run_gui(["fieldrep", "--db", db_path, "--today", DEMO_TODAY], on_ready=ready))
+
+
+def _serve_territory(folder: Path, rows: int) -> tuple[subprocess.Popen[bytes], str]:
+    """A SQLite server holding one territory of ``rows`` rows (as bench_sync seeds it),
+    served by uvicorn in its own process; returns the process and its base URL."""
+    import socket
+
+    import bench_sync
+    import httpx
+
+    from fieldrep.server.core.config import sqlite_url
+    from fieldrep.server.core.db import open_server_database
+    from fieldrep.server.core.security import Passwords
+    from fieldrep.server.services import admin
+
+    url = sqlite_url(folder / "server.db")
+    database = open_server_database(url)
+    admin.initialise(database)
+    admin.add_user(database, Passwords(1, 8, 1), "rep", bench_sync.PASSWORD, role="rep")
+    territory = admin.add_territory(database, "杭州-stall")
+    admin.assign(database, "rep", bench_sync.admin_territory_name(database, territory))
+    bench_sync._seed(database, territory, rows)
+    database.dispose()
+    probe = socket.socket()
+    probe.bind(("127.0.0.1", 0))
+    port = probe.getsockname()[1]
+    probe.close()
+    environment = {
+        **os.environ,
+        "FIELDREP_SERVER_DATABASE_URL": url,
+        "FIELDREP_SERVER_SECRET": "benchmark-secret-that-is-long-enough",
+        "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
+    }
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "fieldrep.server.main:create_app",
+            "--factory",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "error",
+        ],
+        env=environment,
+        stdout=subprocess.DEVNULL,
+        cwd=str(ROOT),
+    )
+    base_url = f"http://127.0.0.1:{port}"
+    for _attempt in range(300):
+        try:
+            if httpx.get(base_url + "/health", timeout=1).status_code == 200:
+                return server, base_url
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    server.terminate()
+    raise RuntimeError("the benchmark sync server did not come up")
+
+
+def _child_stall(rows: int) -> None:
+    """The window on a fresh signed-in client; its own sync pulls ``rows`` rows while a
+    5 ms timer on the GUI thread records its ticks. Prints one ``stall {json}`` line."""
+    import sqlite3
+
+    import bench_sync
+    import keyring
+    from PySide6.QtCore import Qt, QTimer
+
+    from fieldrep.storage.db import open_database
+    from fieldrep.sync import api
+    from fieldrep.ui.app import run_gui
+    from fieldrep.ui.mainwindow import MainWindow
+
+    folder = Path(tempfile.mkdtemp(prefix="fieldrep-bench-stall-"))
+    seeded = time.perf_counter()
+    server, base_url = _serve_territory(folder, rows)
+    seed_seconds = time.perf_counter() - seeded
+    # The tokens live in this process's memory: the sync on the I/O pool reads them here.
+    keyring.set_keyring(bench_sync._MemoryKeyring())
+    client = folder / "client.db"
+    try:
+        open_database(client).dispose()
+        api.login(client, base_url, "rep", bench_sync.PASSWORD)
+        ticks: list[float] = []
+        marks: dict[str, float] = {}
+
+        def ready(window: MainWindow) -> None:
+            if window.services is None:  # the store opens on the database worker
+                QTimer.singleShot(5, lambda: ready(window))
+                return
+            timer = QTimer(window)
+            timer.setTimerType(Qt.TimerType.PreciseTimer)
+            timer.setInterval(TICK_MS)
+            timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
+
+            def synced(outcome: Any) -> None:
+                marks["synced"] = time.perf_counter()
+                marks["ok"] = float(bool(getattr(outcome, "ok", False)))
+                QTimer.singleShot(AFTER_SYNC_MS, finish)
+
+            def finish() -> None:
+                timer.stop()
+                marks["end"] = time.perf_counter()
+                window.close()
+
+            window.sync_finished.connect(synced)
+            timer.start()
+            ticks.append(time.perf_counter())
+            # Let the timer settle for half a second before the sync starts.
+            QTimer.singleShot(
+                500, lambda: (marks.setdefault("start", time.perf_counter()), window.sync_now())
+            )
+
+        code = run_gui(["fieldrep", "--db", str(client), "--today", DEMO_TODAY], on_ready=ready)
+    finally:
+        server.terminate()
+        server.wait()
+    if "synced" not in marks or not marks.get("ok"):
+        raise RuntimeError(f"the sync did not finish well (exit {code}, {marks})")
+    connection = sqlite3.connect(client)
+    pulled = sum(
+        connection.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+        for table, _share in bench_sync.MIX
+    )
+    connection.close()
+
+    def stalls(start: float, end: float) -> list[float]:
+        inside = [tick for tick in ticks if start <= tick <= end]
+        return [max(0.0, (b - a) * 1000 - TICK_MS) for a, b in itertools.pairwise(inside)]
+
+    during = stalls(marks["start"], marks["synced"])
+    after = stalls(marks["synced"], marks["end"])
+    result = {
+        "max_ms": round(max(during + after), 1),
+        "p99_ms": round(_percentile(during + after, 0.99), 1),
+        "during_sync_max_ms": round(max(during), 1),
+        "during_sync_p99_ms": round(_percentile(during, 0.99), 1),
+        "after_sync_refresh_max_ms": round(max(after), 1),
+        "ticks": len(during) + len(after),
+        "sync_seconds": round(marks["synced"] - marks["start"], 2),
+        "rows": pulled,
+        "server_seed_seconds": round(seed_seconds, 1),
+        "note": "MainWindow.sync_now (sync_bridge.sync_now on Workers.run_io), "
+        "SQLite server under uvicorn in its own process",
+    }
+    print("stall " + json.dumps(result, ensure_ascii=False), flush=True)
+
+
+def measure_sync_stall(rows: int = STALL_ROWS) -> dict[str, Any]:
+    """The longest GUI-thread stall while the window's sync pulls ``rows`` rows (a child)."""
+    home = tempfile.mkdtemp(prefix="fieldrep-bench-gui-")
+    environment = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "FIELDREP_HOME": home}
+    command = [sys.executable, str(Path(__file__).resolve()), "--child", "stall"]
+    completed = subprocess.run(
+        [*command, "--rows", str(rows)],
+        env=environment,
+        capture_output=True,
+        text=True,
+        cwd=str(ROOT),
+        timeout=1800,
+        check=False,
+    )
+    for line in completed.stdout.splitlines():
+        word, _, value = line.partition(" ")
+        if word == "stall":
+            found: dict[str, Any] = json.loads(value)
+            return found
+    raise RuntimeError(
+        f"stall child failed with {completed.returncode}: {completed.stderr[-2000:]}"
+    )
 
 
 # ---------------------------------------------------------------- cold start
@@ -301,19 +489,23 @@ def run(db_path: Path | str) -> dict[str, Any]:
     path = Path(db_path)
     cold = measure_cold_start(path)
     refilter = measure_refilter(path)
+    stall = measure_sync_stall()
     return {
         "cold_start": cold,
         "refilter": refilter,
         "memory": {"rss_mb_dealers_loaded": cold["rss_mb_dealers_loaded"]},
+        "sync_stall": stall,
         "targets": {
             "cold_start_ratio": COLD_START_RATIO_TARGET,
             "refilter_ms_p95": REFILTER_TARGET_MS,
             "memory_mb": MEMORY_TARGET_MB,
+            "sync_stall_max_ms": STALL_TARGET_MS,
         },
         "passed": {
             "cold_start_ratio": cold["ratio"] <= COLD_START_RATIO_TARGET,
             "refilter_ms_p95": refilter["keystroke_ms_p95"] <= REFILTER_TARGET_MS,
             "memory_mb": cold["rss_mb_dealers_loaded"] <= MEMORY_TARGET_MB,
+            "sync_stall_max_ms": stall["max_ms"] <= STALL_TARGET_MS,
         },
     }
 
@@ -321,7 +513,9 @@ def run(db_path: Path | str) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("db", nargs="?", type=Path)
-    parser.add_argument("--child", choices=("bare", "app"))
+    parser.add_argument("--child", choices=("bare", "app", "stall"))
+    parser.add_argument("--rows", type=int, default=STALL_ROWS)
+    parser.add_argument("--stall-only", action="store_true", help="only the sync stall")
     arguments = parser.parse_args(argv)
     if arguments.child == "bare":
         _child_bare()
@@ -329,6 +523,13 @@ def main(argv: list[str] | None = None) -> int:
     if arguments.child == "app":
         _child_app(str(arguments.db))
         return 0
+    if arguments.child == "stall":
+        _child_stall(arguments.rows)
+        return 0
+    if arguments.stall_only:
+        stall = measure_sync_stall(arguments.rows)
+        print(json.dumps(stall, indent=2, ensure_ascii=False))
+        return 0 if stall["max_ms"] <= STALL_TARGET_MS else 1
     if arguments.db is None:
         parser.error("give the path of a demo database")
     result = run(arguments.db)
