@@ -264,6 +264,12 @@ def _child_stall(rows: int) -> None:
 
     during = stalls(marks["start"], marks["synced"])
     after = stalls(marks["synced"], marks["end"])
+    # When the long stalls began (ms after "Sync now"), to tell where they come from.
+    long_stalls = [
+        (round((a - marks["start"]) * 1000), round((b - a) * 1000 - TICK_MS, 1))
+        for a, b in itertools.pairwise(t for t in ticks if marks["start"] <= t <= marks["end"])
+        if (b - a) * 1000 - TICK_MS > STALL_TARGET_MS
+    ]
     result = {
         "max_ms": round(max(during + after), 1),
         "p99_ms": round(_percentile(during + after, 0.99), 1),
@@ -271,6 +277,8 @@ def _child_stall(rows: int) -> None:
         "during_sync_p99_ms": round(_percentile(during, 0.99), 1),
         "after_sync_refresh_max_ms": round(max(after), 1),
         "ticks": len(during) + len(after),
+        "stalls_over_target": len(long_stalls),
+        "longest_stalls_at_ms": sorted(long_stalls, key=lambda item: -item[1])[:5],
         "sync_seconds": round(marks["synced"] - marks["start"], 2),
         "rows": pulled,
         "server_seed_seconds": round(seed_seconds, 1),
