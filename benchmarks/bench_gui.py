@@ -21,6 +21,8 @@
   the GUI thread records the gaps between its ticks; a stall is a gap minus
   5 ms. Target: no stall over 50 ms (max and p99 reported, plus the sync's
   duration and rows; the views' refresh after the sync is measured apart).
+  Garbage collections of over 10 ms on any thread are listed with their times:
+  one on the sync's worker holds the interpreter lock and so stalls the GUI too.
 
 Run alone: ``python benchmarks/bench_gui.py DB``; the child modes
 (``--child bare|app|stall``) are what the measurements spawn.
@@ -194,7 +196,9 @@ def _serve_territory(folder: Path, rows: int) -> tuple[subprocess.Popen[bytes], 
 def _child_stall(rows: int) -> None:
     """The window on a fresh signed-in client; its own sync pulls ``rows`` rows while a
     5 ms timer on the GUI thread records its ticks. Prints one ``stall {json}`` line."""
+    import gc
     import sqlite3
+    import threading
 
     import bench_sync
     import keyring
@@ -217,6 +221,20 @@ def _child_stall(rows: int) -> None:
         api.login(client, base_url, "rep", bench_sync.PASSWORD)
         ticks: list[float] = []
         marks: dict[str, float] = {}
+        # Collections of over 10 ms (at, ms, generation, thread): a collection on any
+        # thread holds the interpreter lock, so the GUI thread waits it out.
+        collections: list[tuple[float, float, int, str]] = []
+        collection_started: dict[int, float] = {}
+
+        def time_collection(phase: str, info: dict[str, int]) -> None:
+            now = time.perf_counter()
+            if phase == "start":
+                collection_started[threading.get_ident()] = now
+                return
+            began = collection_started.pop(threading.get_ident(), now)
+            if (now - began) * 1000 > 10:
+                name = threading.current_thread().name
+                collections.append((began, (now - began) * 1000, info["generation"], name))
 
         def ready(window: MainWindow) -> None:
             if window.services is None:  # the store opens on the database worker
@@ -238,6 +256,7 @@ def _child_stall(rows: int) -> None:
                 window.close()
 
             window.sync_finished.connect(synced)
+            gc.callbacks.append(time_collection)
             timer.start()
             ticks.append(time.perf_counter())
             # Let the timer settle for half a second before the sync starts.
@@ -279,6 +298,11 @@ def _child_stall(rows: int) -> None:
         "ticks": len(during) + len(after),
         "stalls_over_target": len(long_stalls),
         "longest_stalls_at_ms": sorted(long_stalls, key=lambda item: -item[1])[:5],
+        "collections_over_10_ms": [
+            f"gen{generation} {ms:.0f} ms at {(began - marks['start']) * 1000:.0f} ms on {name}"
+            for began, ms, generation, name in collections
+            if marks["start"] <= began <= marks["end"]
+        ],
         "sync_seconds": round(marks["synced"] - marks["start"], 2),
         "rows": pulled,
         "server_seed_seconds": round(seed_seconds, 1),
