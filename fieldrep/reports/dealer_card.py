@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 from reportlab.platypus import Flowable
 
-from fieldrep.i18n import N_, _
+from fieldrep.i18n import _
 from fieldrep.reports.data import ClassChange, DealerCard, Person
 from fieldrep.reports.formatting import (
     format_bool,
@@ -29,27 +29,9 @@ from fieldrep.reports.layout import (
     subsection,
     title_block,
 )
+from fieldrep.storage.fields import PROFILE_CARD_SECTIONS
 
-# The 17 sections in the seed's order (004: 客户资料卡).
-SECTION_TITLES = (
-    N_("Basic data"),
-    N_("Start of the relationship and counterparts"),
-    N_("Supply and cooperation agreements"),
-    N_("Early classification"),
-    N_("Classification by results (annual volume, 532 method)"),
-    N_("Credit standing (5C)"),
-    N_("Brands, varieties and specifications carried"),
-    N_("Settlement time, method and invoices"),
-    N_("Settlement procedure and contacts"),
-    N_("Retail price changes"),
-    N_("Contribution: volume, revenue, collections and receivables"),
-    N_("Delivery time and requirements"),
-    N_("Complaints and how they were handled"),
-    N_("After-sales terms and cases"),
-    N_("Relationship grade by quarter and year"),
-    N_("Annual integrated classification"),
-    N_("Stakeholders"),
-)
+SECTION_TITLES = PROFILE_CARD_SECTIONS
 
 BASIC = (
     "name",

@@ -696,3 +696,26 @@ def parse_bool(text: str) -> bool:
 def split_list(text: str) -> list[str]:
     """Items separated by commas, 、, semicolons or new lines; blanks dropped."""
     return [item.strip() for item in LIST_SEPARATORS.split(text) if item.strip()]
+
+
+# The 17 sections of the customer profile card (客户资料卡) in the seed's order
+# (004); the printed card and the card view both follow it.
+PROFILE_CARD_SECTIONS: tuple[str, ...] = (
+    N_("Basic data"),
+    N_("Start of the relationship and counterparts"),
+    N_("Supply and cooperation agreements"),
+    N_("Early classification"),
+    N_("Classification by results (annual volume, 532 method)"),
+    N_("Credit standing (5C)"),
+    N_("Brands, varieties and specifications carried"),
+    N_("Settlement time, method and invoices"),
+    N_("Settlement procedure and contacts"),
+    N_("Retail price changes"),
+    N_("Contribution: volume, revenue, collections and receivables"),
+    N_("Delivery time and requirements"),
+    N_("Complaints and how they were handled"),
+    N_("After-sales terms and cases"),
+    N_("Relationship grade by quarter and year"),
+    N_("Annual integrated classification"),
+    N_("Stakeholders"),
+)

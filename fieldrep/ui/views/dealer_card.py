@@ -72,7 +72,7 @@ from fieldrep.storage.enums import (
     VisitType,
 )
 from fieldrep.storage.errors import ValidationError
-from fieldrep.storage.fields import field_label
+from fieldrep.storage.fields import PROFILE_CARD_SECTIONS, field_label
 from fieldrep.storage.models import ClassHistory, Contact, Dealer, VisitPlanItem
 from fieldrep.ui.chart import MonthPoint, SalesChart
 from fieldrep.ui.common import format_day, format_money
@@ -106,23 +106,7 @@ TIMELINE_LIMIT = 200
 # The 17 sections of the profile card in the seed's order (004: 客户资料卡), then
 # the classification flags and the facts the other seeds add.
 SECTION_TITLES = (
-    N_("Basic data"),
-    N_("Start of the relationship and counterparts"),
-    N_("Supply and cooperation agreements"),
-    N_("Early classification"),
-    N_("Classification by results (annual volume, 532 method)"),
-    N_("Credit standing (5C)"),
-    N_("Brands, varieties and specifications carried"),
-    N_("Settlement time, method and invoices"),
-    N_("Settlement procedure and contacts"),
-    N_("Retail price changes"),
-    N_("Contribution: volume, revenue, collections and receivables"),
-    N_("Delivery time and requirements"),
-    N_("Complaints and how they were handled"),
-    N_("After-sales terms and cases"),
-    N_("Relationship grade by quarter and year"),
-    N_("Annual integrated classification"),
-    N_("Stakeholders"),
+    *PROFILE_CARD_SECTIONS,
     N_("Classification and status"),
     N_("Further profile facts"),
 )
