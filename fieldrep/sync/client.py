@@ -206,10 +206,14 @@ class SyncClient:
                 code = _error_code(response)
                 if code in (Reason.TOKEN_EXPIRED, Reason.INVALID_TOKEN, Reason.NOT_AUTHENTICATED):
                     log.info("access token refused (%s); refreshing", code)
+                    _release(response)
                     self._refresh()
                     refreshed = True
                     continue
-            return self._decode(response, answer_type)
+            try:
+                return self._decode(response, answer_type)
+            finally:
+                _release(response)
 
     def _send(self, method: str, path: str, body: BaseModel | None, auth: bool) -> httpx.Response:
         content = None if body is None else body.model_dump_json().encode()
@@ -262,6 +266,16 @@ class SyncClient:
                 raise Refused(detail, code)
             raise SignedOut(detail, code)
         raise Refused(detail, code)
+
+
+def _release(response: httpx.Response) -> None:
+    """Free a decoded answer's body now instead of at the next full garbage collection.
+
+    httpx binds a response's stream back to the response (a reference cycle), so a
+    pulled page's body (megabytes) would outlive its decoding by several pages.
+    """
+    response.close()
+    response.stream = httpx.ByteStream(b"")
 
 
 def _error_code(response: httpx.Response) -> str:
