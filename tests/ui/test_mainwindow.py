@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication, QLabel
+from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 from uitest import make_window
 
@@ -51,20 +51,14 @@ def test_navigation_list_switches_views(main_window: MainWindow) -> None:
     ]
 
 
-@pytest.mark.parametrize("key", ["planner", "follow_ups", "playbook", "reports", "conflicts"])
-def test_views_not_built_yet_say_what_will_be_there_in_chinese(
-    main_window: MainWindow, key: str
-) -> None:
-    if registry.view_factory(key) is not None:
-        pytest.skip(f"the {key} view exists now")
+@pytest.mark.parametrize(
+    "key", ["today", "dealers", "planner", "follow_ups", "playbook", "reports", "conflicts"]
+)
+def test_every_view_of_the_navigation_is_built(main_window: MainWindow, key: str) -> None:
+    """No placeholder is left in the shipped workbench: each view has its factory."""
+    assert registry.view_factory(key) is not None
     main_window.show_view(key)
-    view = main_window.current_view()
-    assert isinstance(view, PlaceholderView)
-    texts = [label.text() for label in view.findChildren(QLabel)]
-    assert all(texts)
-    for text in texts:
-        assert not LATIN_WORD.search(text), text
-    assert view.heading.text() == main_window.navigation.currentItem().text()
+    assert not isinstance(main_window.current_view(), PlaceholderView)
 
 
 def test_registered_view_replaces_the_placeholder(
