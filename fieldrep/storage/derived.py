@@ -52,15 +52,14 @@ def rebuild_all(connection: Connection) -> None:
 
 
 @contextmanager
-def bulk_load(connection: Connection) -> Iterator[None]:
-    """Suspend derived-data triggers for a bulk insert, then rebuild once.
+def triggers_suspended(connection: Connection) -> Iterator[int]:
+    """Drop every derived-data trigger for the block, then recreate it from its own SQL.
 
-    Runs inside the caller's transaction: if the load fails, the triggers come
-    back with the rollback.
+    Yields how many triggers were dropped. Runs inside the caller's transaction:
+    if the block fails, the triggers come back with the rollback.
     """
-    families = registered()
     saved: list[tuple[str, str]] = []
-    for derived in families:
+    for derived in registered():
         rows = connection.execute(
             text("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name LIKE :p"),
             {"p": derived.trigger_prefix + "%"},
@@ -68,8 +67,18 @@ def bulk_load(connection: Connection) -> Iterator[None]:
         for name, sql in rows:
             saved.append((str(name), str(sql)))
             connection.exec_driver_sql(f'DROP TRIGGER "{name}"')
-    yield
+    yield len(saved)
     for _name, sql in saved:
         connection.exec_driver_sql(sql)
-    for derived in families:
-        derived.rebuild(connection)
+
+
+@contextmanager
+def bulk_load(connection: Connection) -> Iterator[None]:
+    """Suspend derived-data triggers for a bulk insert, then rebuild once.
+
+    Runs inside the caller's transaction: if the load fails, the triggers come
+    back with the rollback.
+    """
+    with triggers_suspended(connection):
+        yield
+    rebuild_all(connection)

@@ -366,19 +366,9 @@ def _derived_suspended(connection: Connection) -> Iterator[None]:
     a crash can never leave them missing; the stale flag commits with the page and
     makes the end of the pull rebuild the derived tables.
     """
-    saved: list[tuple[str, str]] = []
-    for family in derived.registered():
-        rows = connection.execute(
-            text("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name LIKE :p"),
-            {"p": family.trigger_prefix + "%"},
-        ).all()
-        for name, sql in rows:
-            saved.append((str(name), str(sql)))
-            connection.exec_driver_sql(f'DROP TRIGGER "{name}"')
-    yield
-    for _name, sql in saved:
-        connection.exec_driver_sql(sql)
-    if saved:
+    with derived.triggers_suspended(connection) as dropped:
+        yield
+    if dropped:
         local.set_state(connection, DERIVED_STALE, "1")
 
 
