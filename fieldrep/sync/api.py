@@ -9,13 +9,14 @@ from __future__ import annotations
 import json
 import uuid
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Connection, Engine, Row, text
 from tenacity.wait import WaitBaseT
 
 from fieldrep.i18n import N_, _, ngettext
@@ -327,20 +328,33 @@ def _queue_resolution(
 # -- digest
 
 
+def _digest_rows(
+    connection: Connection, sync_run: str | None
+) -> tuple[str | None, Sequence[Row[Any]] | None]:
+    """Who I am and the recorded changes of a sync run (the last one by default).
+
+    The rows are None when no sync has run yet.
+    """
+    run = sync_run or local.get_state(connection, local.LAST_SYNC_RUN)
+    me = local.get_state(connection, local.USER_ID)
+    if run is None:
+        return me, None
+    rows = connection.execute(
+        text(
+            "SELECT table_name, row_id, field, old, new, by_user, created, deleted "
+            "FROM sync_change_digest WHERE sync_run = :r ORDER BY seq"
+        ),
+        {"r": run},
+    ).all()
+    return me, rows
+
+
 def digest(engine: Engine, sync_run: str | None = None) -> list[str]:
     """What others changed in the last sync, one sentence each, in the current language."""
     with engine.connect() as connection:
-        run = sync_run or local.get_state(connection, local.LAST_SYNC_RUN)
-        me = local.get_state(connection, local.USER_ID)
-        if run is None:
+        me, rows = _digest_rows(connection, sync_run)
+        if rows is None:
             return []
-        rows = connection.execute(
-            text(
-                "SELECT table_name, row_id, field, old, new, by_user, created, deleted "
-                "FROM sync_change_digest WHERE sync_run = :r ORDER BY seq"
-            ),
-            {"r": run},
-        ).all()
         lines: list[str] = []
         assigned = 0
         created: Counter[tuple[str, str]] = Counter()
@@ -404,17 +418,9 @@ def digest_entries(engine: Engine, sync_run: str | None = None) -> list[DigestEn
     the follow-up.
     """
     with engine.connect() as connection:
-        run = sync_run or local.get_state(connection, local.LAST_SYNC_RUN)
-        me = local.get_state(connection, local.USER_ID)
-        if run is None:
+        me, rows = _digest_rows(connection, sync_run)
+        if rows is None:
             return []
-        rows = connection.execute(
-            text(
-                "SELECT table_name, row_id, field, old, new, by_user, created, deleted "
-                "FROM sync_change_digest WHERE sync_run = :r ORDER BY seq"
-            ),
-            {"r": run},
-        ).all()
         entries: list[DigestEntry] = []
         assigned: dict[str, str] = {}  # follow-up id -> who assigned it
         created: dict[tuple[str, str], list[str]] = {}
