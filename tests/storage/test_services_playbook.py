@@ -8,16 +8,20 @@ from decimal import Decimal
 
 import pytest
 
+from fieldrep.storage.enums import ObjectionType
 from fieldrep.storage.errors import ValidationError
 from fieldrep.storage.models import Base, Objection, ObjectionAnswer
 from fieldrep.storage.services import core
 from fieldrep.storage.services.core import Record, Store
 from fieldrep.storage.services.playbook import (
+    AnswerStats,
     add_answer,
     answers_for,
     delete_answer,
     playbook_stats,
+    rank_answers,
     update_answer,
+    wilson_lower_bound,
 )
 
 Count = Callable[[type[Base]], int]
@@ -84,3 +88,67 @@ def test_answer_needs_type_title_and_text(store: Store, count: Count) -> None:
         add_answer(store, {"title": " ", "answer_text": ""})
     assert set(caught.value.fields) == {"type", "title", "answer_text"}
     assert count(ObjectionAnswer) == 0
+
+
+def stats(title: str, resolved: int, used: int) -> AnswerStats:
+    return AnswerStats(
+        answer_id=title,
+        type=ObjectionType.PRICE,
+        title=title,
+        times_used=used,
+        times_resolved=resolved,
+        times_partly_resolved=0,
+        times_lost=used - resolved,
+    )
+
+
+def test_wilson_lower_bound_known_values() -> None:
+    assert wilson_lower_bound(1, 1) == pytest.approx(0.2065, abs=1e-4)
+    assert wilson_lower_bound(45, 50) == pytest.approx(0.7864, abs=1e-4)
+    assert wilson_lower_bound(0, 5) == 0.0
+    assert wilson_lower_bound(0, 0) == 0.0
+    assert wilson_lower_bound(50, 50) == pytest.approx(0.9287, abs=1e-4)
+
+
+def test_an_answer_proven_often_beats_one_lucky_use() -> None:
+    lucky = stats("一次就成", 1, 1)
+    proven = stats("久经考验", 45, 50)
+    assert lucky.success_rate == Decimal("1.00") > proven.success_rate  # type: ignore[operator]
+    assert [row.title for row in rank_answers([lucky, proven])] == ["久经考验", "一次就成"]
+    assert proven.confidence_floor is not None and lucky.confidence_floor is not None
+    assert proven.confidence_floor > lucky.confidence_floor
+
+
+def test_ranking_ties_and_never_used_answers() -> None:
+    ranked = rank_answers(
+        [
+            stats("未用过", 0, 0),
+            stats("零成功多次", 0, 5),
+            stats("零成功一次", 0, 1),
+            stats("半数二", 2, 4),
+            stats("半数一", 2, 4),
+            stats("十中九", 9, 10),
+        ]
+    )
+    assert [row.title for row in ranked] == [
+        "十中九",
+        "半数一",  # equal record: by title
+        "半数二",
+        # Both bounds are 0 and both rates 0: the answer tried more often is better known.
+        "零成功多次",
+        "零成功一次",
+        "未用过",  # nothing to rank by: last
+    ]
+
+
+def test_playbook_stats_rank_by_the_lower_bound(store: Store, make_dealer: MakeDealer) -> None:
+    dealer = make_dealer()
+    lucky = add_answer(store, {"type": "price", "title": "一次就成", "answer_text": "碰巧"})
+    proven = add_answer(store, {"type": "price", "title": "十中九", "answer_text": "稳定"})
+    objection(store, dealer, lucky, "resolved")
+    for outcome in ["resolved"] * 9 + ["lost"]:
+        objection(store, dealer, proven, outcome)
+    ranked = playbook_stats(store, "price")
+    assert [row.title for row in ranked] == ["十中九", "一次就成"]
+    assert (ranked[0].times_resolved, ranked[0].times_used) == (9, 10)
+    assert ranked[0].success_rate == Decimal("0.90") < ranked[1].success_rate  # type: ignore[operator]

@@ -66,7 +66,11 @@ def test_answers_are_sorted_by_success_and_match_the_statistics(
     assert first.stats.times_used > 0
     rate_column = len(view.panel.model.columns) - 1
     shown = view.panel.model.index(0, rate_column).data()
-    assert shown == f"{first.success_rate * 100:.0f}%"
+    stats = first.stats
+    rate = f"{first.success_rate * 100:.0f}%"
+    assert shown == f"成功 {stats.times_resolved} 次，共用 {stats.times_used} 次（{rate}）"
+    tooltip = view.panel.model.index(0, rate_column).data(Qt.ItemDataRole.ToolTipRole)
+    assert f"{stats.confidence_floor * 100:.0f}%" in tooltip  # type: ignore[operator]
 
 
 def test_add_an_answer_with_inline_validation(

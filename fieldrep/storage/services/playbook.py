@@ -2,11 +2,17 @@
 
 Success is computed from the outcomes of the objections that used an answer,
 never stored, so it is always current (DOMAIN.md §2.9).
+
+Answers are ranked by the lower bound of the 95% Wilson score interval of their
+success, not by the raw rate: an answer that worked once in one use (100%) says
+little, one that worked 45 times in 50 uses (90%) is the better bet. The lower
+bound rewards evidence: 1 of 1 gives 0.21, 45 of 50 gives 0.79.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import math
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -47,6 +53,46 @@ class AnswerStats:
         rate = Decimal(self.times_resolved) / Decimal(self.times_used)
         return rate.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
+    @property
+    def confidence_floor(self) -> float | None:
+        """Lower bound of the 95% Wilson interval of the resolved share; None when never used."""
+        if self.times_used == 0:
+            return None
+        return wilson_lower_bound(self.times_resolved, self.times_used)
+
+
+# z of a two-sided 95% interval.
+WILSON_Z = 1.959963984540054
+
+
+def wilson_lower_bound(successes: int, trials: int, z: float = WILSON_Z) -> float:
+    """Lower bound of the Wilson score interval of ``successes`` in ``trials`` (0 for none)."""
+    if trials <= 0:
+        return 0.0
+    share = successes / trials
+    z2 = z * z
+    centre = share + z2 / (2 * trials)
+    spread = z * math.sqrt(share * (1 - share) / trials + z2 / (4 * trials * trials))
+    return max(0.0, (centre - spread) / (1 + z2 / trials))
+
+
+def ranking_key(stats: AnswerStats) -> tuple[int, float, float, int, str]:
+    """Best first: by the Wilson lower bound, then the raw rate, then more uses, then title.
+
+    Never-used answers come last: there is nothing to rank them by. Between equal
+    bounds the higher rate, and then the answer tried more often, is the better bet.
+    """
+    floor = stats.confidence_floor
+    if floor is None:
+        return (1, 0.0, 0.0, 0, stats.title)
+    rate = stats.times_resolved / stats.times_used
+    return (0, -round(floor, 12), -rate, -stats.times_used, stats.title)
+
+
+def rank_answers(stats: Iterable[AnswerStats]) -> list[AnswerStats]:
+    """The answers best first (see :func:`ranking_key`)."""
+    return sorted(stats, key=ranking_key)
+
 
 def add_answer(store: Store, values: Mapping[str, Any]) -> Record:
     """Add an answer to the playbook (type, title and answer text are required)."""
@@ -84,7 +130,10 @@ def answers_for(store: Store, objection_type: ObjectionType | str) -> list[Recor
 def playbook_stats(
     store: Store, objection_type: ObjectionType | str | None = None
 ) -> list[AnswerStats]:
-    """Per live answer: times used, resolved, partly resolved, lost; most used first."""
+    """Per live answer: times used, resolved, partly resolved, lost; best first.
+
+    The order is :func:`ranking_key`'s (Wilson lower bound of success).
+    """
     used = func.count(Objection.id)
 
     def outcome_count(outcome: ObjectionOutcome) -> Any:
@@ -106,12 +155,11 @@ def playbook_stats(
         )
         .where(ObjectionAnswer.deleted.is_(False))
         .group_by(ObjectionAnswer.id, ObjectionAnswer.type, ObjectionAnswer.title)
-        .order_by(used.desc(), ObjectionAnswer.title)
     )
     if objection_type is not None:
         query = query.where(ObjectionAnswer.type == ObjectionType.parse(objection_type))
     with store.read() as session:
-        return [
+        found = [
             AnswerStats(
                 answer_id=str(answer_id),
                 type=ObjectionType(kind),
@@ -123,3 +171,4 @@ def playbook_stats(
             )
             for answer_id, kind, title, times_used, resolved, partly, lost in session.execute(query)
         ]
+    return rank_answers(found)

@@ -1,11 +1,13 @@
 """The objection playbook: answers per objection type, with how often each one worked.
 
 The eight types are listed on the left with the dealer's typical words
-(DOMAIN.md §2.9). For the chosen type the answers are listed by success rate,
+(DOMAIN.md §2.9). For the chosen type the answers are listed best first,
 computed from the recorded outcomes of the objections that used them
 (:func:`fieldrep.storage.services.playbook.playbook_stats`: uses, resolved,
-partly resolved, lost), then by how often they were used. An answer is added or
-edited below the list; refused values are shown at their fields.
+partly resolved, lost) and ranked by the lower bound of the 95% Wilson interval
+of success (:func:`fieldrep.storage.services.playbook.ranking_key`), so 45 of 50
+ranks above 1 of 1. Each row says "worked n of m" with the rate. An answer is
+added or edited below the list; refused values are shown at their fields.
 """
 
 from __future__ import annotations
@@ -73,15 +75,11 @@ class Playbook:
     entries: Mapping[str, tuple[PlaybookEntry, ...]]  # by objection type code
 
 
-def success_order(entry: PlaybookEntry) -> tuple[int, Decimal, int, str]:
-    """Best first: answers with a rate by rate, then by uses; never-used ones last."""
-    rate = entry.success_rate
-    return (
-        0 if rate is not None else 1,
-        -(rate if rate is not None else Decimal(0)),
-        -entry.stats.times_used,
-        entry.stats.title,
-    )
+def success_order(entry: PlaybookEntry) -> tuple[int, float, float, int, str]:
+    """Best first by the service's ranking (Wilson lower bound); never-used ones last."""
+    from fieldrep.storage.services.playbook import ranking_key
+
+    return ranking_key(entry.stats)
 
 
 def load_playbook(store: Store) -> Playbook:
@@ -105,6 +103,25 @@ def _rate_text(entry: PlaybookEntry) -> str:
     return "—" if rate is None else f"{rate * 100:.0f}%"
 
 
+def _worked_text(entry: PlaybookEntry) -> str:
+    """“worked 45 of 50 (90%)”; a dash for an answer never used."""
+    if entry.stats.times_used == 0:
+        return _("not used yet")
+    return _("worked {resolved} of {used} ({rate})").format(
+        resolved=entry.stats.times_resolved, used=entry.stats.times_used, rate=_rate_text(entry)
+    )
+
+
+def _worked_tooltip(entry: PlaybookEntry) -> str:
+    floor = entry.stats.confidence_floor
+    if floor is None:
+        return _("Ranked last until the answer has been used.")
+    return _(
+        "Ranked by how sure the record makes us: with 95% confidence this answer "
+        "resolves at least {floor:.0f}% of these objections."
+    ).format(floor=floor * 100)
+
+
 COLUMNS = (
     RowColumn(
         N_("Answer"),
@@ -116,13 +133,11 @@ COLUMNS = (
         N_("Technique"),
         lambda e: e.answer["response_pattern"].label if e.answer["response_pattern"] else "",
     ),
-    RowColumn(N_("Used"), lambda e: str(e.stats.times_used), align_right=True),
-    RowColumn(N_("Resolved"), lambda e: str(e.stats.times_resolved), align_right=True),
     RowColumn(
         N_("Partly resolved"), lambda e: str(e.stats.times_partly_resolved), align_right=True
     ),
     RowColumn(N_("Lost"), lambda e: str(e.stats.times_lost), align_right=True),
-    RowColumn(N_("Success rate"), _rate_text, align_right=True),
+    RowColumn(N_("Success"), _worked_text, align_right=True, tooltip=_worked_tooltip),
 )
 
 
