@@ -11,12 +11,14 @@ from sqlalchemy import select
 from fieldrep.storage.enums import (
     FollowUpDirection,
     FollowUpSource,
+    FollowUpStatus,
     ObjectionOutcome,
     PlanItemStatus,
     RecordStatus,
 )
 from fieldrep.storage.errors import NotFound, ValidationError
 from fieldrep.storage.models import (
+    AppUser,
     Base,
     ContactRecord,
     ContactRecordParticipant,
@@ -29,8 +31,13 @@ from fieldrep.storage.services.contacts import add_contact
 from fieldrep.storage.services.core import Record, Store
 from fieldrep.storage.services.visits import (
     AgreedItem,
+    FollowUpChange,
+    ItemValidationError,
+    ObjectionChange,
     ObjectionDraft,
+    VisitAmendment,
     VisitDraft,
+    amend_visit,
     create_plan,
     finalise_record,
     plan_visit,
@@ -236,3 +243,198 @@ def test_finalise_record(store: Store, make_dealer: MakeDealer) -> None:
         {"successes": "约好了培训", "shortcomings": "无", "lessons": "先约时间"},
     )
     assert final["status"] == RecordStatus.FINAL
+
+
+# ---------------------------------------------------------------- amending a saved record
+
+
+def colleague(store: Store) -> str:
+    return core.create(
+        store, AppUser, {"username": "zhangwei", "display_name": "张伟", "role": "rep"}
+    ).id
+
+
+def final_visit(store: Store, dealer: Record) -> Record:
+    return record_visit(store, full_draft(dealer, finalise=True)).record
+
+
+def test_a_final_record_gets_another_objection_with_a_colleague_as_owner(
+    store: Store, make_dealer: MakeDealer
+) -> None:
+    record = final_visit(store, make_dealer())
+    owner = colleague(store)
+    result = amend_visit(
+        store,
+        record.id,
+        VisitAmendment(
+            new_objections=(
+                ObjectionDraft(
+                    type="reward",
+                    verbatim="你们的年终奖励太少",
+                    follow_up_title="申请年终返利政策说明",
+                    follow_up_due_on=TODAY + timedelta(days=5),
+                    follow_up_owner_user_id=owner,
+                ),
+            ),
+            new_follow_ups=(AgreedItem("补寄样品", due_on=TODAY + timedelta(days=2)),),
+        ),
+    )
+    [objection] = result.objections
+    assert objection["contact_record_id"] == record.id
+    assert objection["raised_on"] == record["contact_at"].astimezone().date()
+    by_title = {row["title"]: row for row in result.follow_ups}
+    assert by_title["申请年终返利政策说明"]["owner_user_id"] == owner
+    assert by_title["申请年终返利政策说明"]["source_id"] == objection.id
+    assert objection["follow_up_id"] == by_title["申请年终返利政策说明"].id
+    extra = by_title["补寄样品"]
+    assert (extra["source_type"], extra["source_id"]) == (FollowUpSource.VISIT_AGREEMENT, record.id)
+    assert extra["owner_user_id"] == REP and extra["verify_by"] is not None
+    assert core.fetch(store, ContactRecord, record.id)["status"] == RecordStatus.FINAL
+
+
+def test_an_objection_outcome_changes_but_its_wording_is_write_once(
+    store: Store, make_dealer: MakeDealer
+) -> None:
+    record = final_visit(store, make_dealer())
+    with store.read() as session:
+        objection_id = session.scalars(
+            select(Objection.id).where(
+                Objection.contact_record_id == record.id, Objection.type == "authority"
+            )
+        ).one()
+    amend_visit(
+        store,
+        record.id,
+        VisitAmendment(
+            objection_changes=(
+                ObjectionChange(
+                    objection_id,
+                    {"outcome": "resolved", "answer_given": "约了老板下周见面"},
+                    follow_up=AgreedItem("约老板见面", owner_user_id=REP),
+                ),
+            )
+        ),
+    )
+    saved = core.fetch(store, Objection, objection_id)
+    assert saved["outcome"] == ObjectionOutcome.RESOLVED
+    assert saved["answer_given"] == "约了老板下周见面"
+    assert core.fetch(store, FollowUp, saved["follow_up_id"])["title"] == "约老板见面"
+    with pytest.raises(ItemValidationError) as caught:
+        amend_visit(
+            store,
+            record.id,
+            VisitAmendment(
+                objection_changes=(ObjectionChange(objection_id, {"verbatim": "改过的话"}),)
+            ),
+        )
+    assert caught.value.fields == ["verbatim"] and caught.value.item == objection_id
+    assert core.fetch(store, Objection, objection_id)["verbatim"] == "我们老板不在"
+
+
+def test_a_final_record_text_is_frozen(store: Store, make_dealer: MakeDealer) -> None:
+    record = final_visit(store, make_dealer())
+    with pytest.raises(ValidationError) as caught:
+        amend_visit(store, record.id, VisitAmendment(record_values={"lessons": "改写"}))
+    assert caught.value.fields == ["lessons"]
+
+
+def test_follow_ups_of_the_record_are_handed_over_moved_and_closed(
+    store: Store, make_dealer: MakeDealer
+) -> None:
+    record = final_visit(store, make_dealer())
+    owner = colleague(store)
+    with store.read() as session:
+        follow_up = session.scalars(
+            select(FollowUp).where(
+                FollowUp.source_id == record.id, FollowUp.direction == FollowUpDirection.WE_OWE
+            )
+        ).first()
+        assert follow_up is not None
+    new_due = TODAY + timedelta(days=10)
+    amend_visit(
+        store,
+        record.id,
+        VisitAmendment(
+            follow_up_changes=(FollowUpChange(follow_up.id, owner_user_id=owner, due_on=new_due),)
+        ),
+    )
+    moved = core.fetch(store, FollowUp, follow_up.id)
+    assert (moved["owner_user_id"], moved["due_on"]) == (owner, new_due)
+    # Closing what we owe needs the result and the dealer told (invariant 3).
+    with pytest.raises(ItemValidationError) as caught:
+        amend_visit(
+            store,
+            record.id,
+            VisitAmendment(follow_up_changes=(FollowUpChange(follow_up.id, status="done"),)),
+        )
+    assert set(caught.value.fields) == {"result", "result_notified_at"}
+    assert caught.value.item == follow_up.id
+    amend_visit(
+        store,
+        record.id,
+        VisitAmendment(
+            follow_up_changes=(
+                FollowUpChange(
+                    follow_up.id, status="done", result="资料已寄出", result_notified=True
+                ),
+            )
+        ),
+    )
+    done = core.fetch(store, FollowUp, follow_up.id)
+    assert done["status"] == FollowUpStatus.DONE and done["completed_at"] is not None
+
+
+@pytest.mark.parametrize(
+    ("amendment", "field", "item"),
+    [
+        (
+            VisitAmendment(new_follow_ups=(AgreedItem("太早", due_on=TODAY - timedelta(days=1)),)),
+            "due_on",
+            "new-follow-up-0",
+        ),
+        (
+            VisitAmendment(new_follow_ups=(AgreedItem("谁", owner_user_id="nobody"),)),
+            "owner_user_id",
+            "new-follow-up-0",
+        ),
+        (
+            VisitAmendment(
+                new_objections=(
+                    ObjectionDraft(type="price", verbatim="贵"),
+                    ObjectionDraft(type="price", verbatim=" "),
+                )
+            ),
+            "verbatim",
+            "new-objection-1",
+        ),
+    ],
+)
+def test_amending_is_all_or_nothing_and_names_the_item(
+    store: Store,
+    count: Count,
+    make_dealer: MakeDealer,
+    amendment: VisitAmendment,
+    field: str,
+    item: str,
+) -> None:
+    record = final_visit(store, make_dealer())
+    before = counts(count)
+    with pytest.raises(ItemValidationError) as caught:
+        amend_visit(store, record.id, amendment)
+    assert field in caught.value.fields and caught.value.item == item
+    assert counts(count) == before
+
+
+def test_a_follow_up_of_another_record_is_refused(store: Store, make_dealer: MakeDealer) -> None:
+    dealer = make_dealer()
+    first, second = final_visit(store, dealer), final_visit(store, dealer)
+    with store.read() as session:
+        other = session.scalars(select(FollowUp.id).where(FollowUp.source_id == second.id)).first()
+    assert other is not None
+    with pytest.raises(ItemValidationError) as caught:
+        amend_visit(
+            store,
+            first.id,
+            VisitAmendment(follow_up_changes=(FollowUpChange(other, status="in_progress"),)),
+        )
+    assert caught.value.fields == ["source_id"]

@@ -158,22 +158,45 @@ def change_follow_up_status(
     Closing (done) an item the company owes needs the result and the time the
     dealer was told (invariant 3); both may be given here.
     """
-    new_status = FollowUpStatus.parse(status)
     with store.write() as session:
         row = get_live(session, FollowUp, follow_up_id)
-        values: dict[str, Any] = {"status": new_status}
-        if result is not None:
-            values["result"] = result
-        if result_notified_at is not None:
-            values["result_notified_at"] = result_notified_at
-        if new_status == FollowUpStatus.DONE:
-            values["completed_at"] = utcnow()
-        elif row.completed_at is not None:
-            values["completed_at"] = None
-        update_row(session, store, row, values)
-        description = note or _(new_status.english)
-        _insert_step(session, store, row, description, store.today(), done=True)
+        set_status(
+            session,
+            store,
+            row,
+            status,
+            note=note,
+            result=result,
+            result_notified_at=result_notified_at,
+        )
         return snapshot(row)
+
+
+def set_status(
+    session: Session,
+    store: Store,
+    row: FollowUp,
+    status: FollowUpStatus | str,
+    *,
+    note: str | None = None,
+    result: str | None = None,
+    result_notified_at: datetime | None = None,
+) -> FollowUp:
+    """:func:`change_follow_up_status` inside the caller's transaction."""
+    new_status = FollowUpStatus.parse(status)
+    values: dict[str, Any] = {"status": new_status}
+    if result is not None:
+        values["result"] = result
+    if result_notified_at is not None:
+        values["result_notified_at"] = result_notified_at
+    if new_status == FollowUpStatus.DONE:
+        values["completed_at"] = utcnow()
+    elif row.completed_at is not None:
+        values["completed_at"] = None
+    update_row(session, store, row, values)
+    description = note or _(new_status.english)
+    _insert_step(session, store, row, description, store.today(), done=True)
+    return row
 
 
 def notify_result(store: Store, follow_up_id: str, *, at: datetime | None = None) -> Record:

@@ -8,7 +8,8 @@ rolls the whole visit back.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -21,6 +22,7 @@ from fieldrep.storage.enums import (
     ContactMethod,
     FollowUpDirection,
     FollowUpSource,
+    FollowUpStatus,
     NextStep,
     ObjectionOutcome,
     ObjectionType,
@@ -30,13 +32,15 @@ from fieldrep.storage.enums import (
     ResponsePattern,
     VisitType,
 )
-from fieldrep.storage.errors import ValidationError
-from fieldrep.storage.fields import problem
+from fieldrep.storage.errors import FieldProblem, ValidationError
+from fieldrep.storage.fields import field_label, problem
 from fieldrep.storage.models import (
+    AppUser,
     Contact,
     ContactRecord,
     ContactRecordParticipant,
     Dealer,
+    FollowUp,
     Objection,
     VisitPlan,
     VisitPlanItem,
@@ -50,10 +54,27 @@ from fieldrep.storage.services.core import (
     snapshot,
     update_row,
 )
-from fieldrep.storage.services.followups import FollowUpDraft, insert_follow_up
+from fieldrep.storage.services.followups import FollowUpDraft, insert_follow_up, set_status
+from fieldrep.storage.services.rules import REASON_NOT_BEFORE
 from fieldrep.storage.types import utcnow
 
 REASON_OTHER_DEALER = N_("belongs to another dealer")
+REASON_OTHER_RECORD = N_("belongs to another visit record")
+REASON_WRITE_ONCE = N_("is kept as first recorded and cannot be changed")
+REASON_RECORD_FINAL = N_("cannot be changed: the visit record is finalised")
+REASON_UNKNOWN_OWNER = N_("is not a known colleague")
+
+# What of a saved objection may still change: how it was handled. Its wording
+# (type, the dealer's words, who raised it, when, on which record) is write-once
+# (fieldrep.sync.protocol.WRITE_ONCE_FIELDS): the server refuses a later edit.
+OBJECTION_HANDLING_FIELDS = (
+    "real_concern",
+    "response_pattern",
+    "answer_given",
+    "playbook_answer_id",
+    "evidence_used",
+    "outcome",
+)
 
 
 @dataclass(frozen=True)
@@ -92,6 +113,7 @@ class ObjectionDraft:
     raised_by_contact_id: str | None = None
     follow_up_title: str | None = None
     follow_up_due_on: date | None = None
+    follow_up_owner_user_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -134,6 +156,76 @@ class VisitResult:
     objections: tuple[Record, ...]
     follow_ups: tuple[Record, ...]
     plan_item: Record | None
+
+
+@dataclass(frozen=True)
+class ObjectionChange:
+    """How a saved objection was handled since: new answer, technique, outcome...
+
+    ``values`` may hold only :data:`OBJECTION_HANDLING_FIELDS`; ``follow_up``
+    adds the objection's follow-up when it has none yet.
+    """
+
+    objection_id: str
+    values: Mapping[str, Any] = field(default_factory=dict)
+    follow_up: AgreedItem | None = None
+
+
+@dataclass(frozen=True)
+class FollowUpChange:
+    """A follow-up of the record handed over, moved or progressed.
+
+    ``status`` is logged on the follow-up's timeline; closing an item the
+    company owes needs ``result`` and ``result_notified`` (invariant 3).
+    """
+
+    follow_up_id: str
+    owner_user_id: str | None = None
+    due_on: date | None = None
+    status: FollowUpStatus | str | None = None
+    result: str | None = None
+    result_notified: bool = False
+
+
+@dataclass(frozen=True)
+class VisitAmendment:
+    """What is added to or changed on a saved visit record, written in one transaction.
+
+    A finalised record's own fields are frozen (``record_values`` must then be
+    empty), but objections and follow-ups can still be added and progressed.
+    """
+
+    record_values: Mapping[str, Any] = field(default_factory=dict)
+    finalise: bool = False
+    objection_changes: Sequence[ObjectionChange] = ()
+    new_objections: Sequence[ObjectionDraft] = ()
+    follow_up_changes: Sequence[FollowUpChange] = ()
+    new_follow_ups: Sequence[AgreedItem] = ()
+
+
+class ItemValidationError(ValidationError):
+    """A refused value of one objection or follow-up of a record, saying which one.
+
+    ``item`` is the objection's or follow-up's id, or ``new-objection-<n>`` /
+    ``new-follow-up-<n>`` for the n-th (from 0) new one, so a form can show the
+    message at that row.
+    """
+
+    def __init__(self, problems: list[FieldProblem], entity: str, item: str) -> None:
+        super().__init__(problems, entity)
+        self.item = item
+
+
+def due_date_problem(visit_day: date, due_on: date | None) -> FieldProblem | None:
+    """A follow-up of a visit cannot be due before the visit took place."""
+    if due_on is None or due_on >= visit_day:
+        return None
+    return problem(
+        FollowUp,
+        "due_on",
+        REASON_NOT_BEFORE,
+        other_label=field_label(ContactRecord, "contact_at"),
+    )
 
 
 # ---------------------------------------------------------------- plans
@@ -370,6 +462,206 @@ def update_record(store: Store, record_id: str, values: Mapping[str, Any]) -> Re
         return snapshot(update_row(session, store, record, cleaned))
 
 
+def amend_visit(store: Store, record_id: str, amendment: VisitAmendment) -> VisitResult:
+    """Add objections and follow-ups to a saved record and progress the existing ones.
+
+    Everything is written in one transaction or nothing is. A refused objection
+    or follow-up raises :class:`ItemValidationError` naming it. New follow-ups
+    (source ``visit_agreement``) and new objections' follow-ups are owned by a
+    known colleague and due no earlier than the visit day.
+    """
+    record_values = clean_values(
+        ContactRecord,
+        amendment.record_values,
+        managed=("dealer_id", "status", "finalised_at", "new_agreements", "new_plans"),
+    )
+    with store.write() as session:
+        record = get_live(session, ContactRecord, record_id)
+        dealer = get_live(session, Dealer, record.dealer_id)
+        visit_day = record.contact_at.astimezone().date()
+        if record.status == RecordStatus.FINAL and (record_values or amendment.finalise):
+            names = list(record_values) or ["status"]
+            raise ValidationError(
+                [problem(ContactRecord, name, REASON_RECORD_FINAL) for name in names],
+                "contact_record",
+            )
+        if amendment.finalise:
+            record_values["status"] = RecordStatus.FINAL
+            record_values["finalised_at"] = utcnow()
+        if record_values:
+            update_row(session, store, record, record_values)
+
+        objections: list[Objection] = []
+        follow_ups: list[FollowUp] = []
+        for change in amendment.objection_changes:
+            with _about(change.objection_id):
+                objection, follow_up = _change_objection(session, store, record, change, visit_day)
+                objections.append(objection)
+                if follow_up is not None:
+                    follow_ups.append(follow_up)
+        for index, draft in enumerate(amendment.new_objections):
+            with _about(f"new-objection-{index}"):
+                _check_new_follow_up(
+                    session, store, visit_day, draft.follow_up_due_on, draft.follow_up_owner_user_id
+                )
+                objection, follow_up = _add_objection(
+                    session, store, record, dealer, draft, record.contact_at
+                )
+                objections.append(objection)
+                if follow_up is not None:
+                    follow_ups.append(follow_up)
+        sources = {record.id, *_objection_ids(session, record.id)}
+        for follow_up_change in amendment.follow_up_changes:
+            with _about(follow_up_change.follow_up_id):
+                follow_ups.append(
+                    _change_follow_up(session, store, sources, follow_up_change, visit_day)
+                )
+        for index, item in enumerate(amendment.new_follow_ups):
+            with _about(f"new-follow-up-{index}"):
+                _check_new_follow_up(session, store, visit_day, item.due_on, item.owner_user_id)
+                follow_ups.append(
+                    insert_follow_up(
+                        session,
+                        store,
+                        _follow_up_draft(item),
+                        dealer_id=dealer.id,
+                        source_type=FollowUpSource.VISIT_AGREEMENT,
+                        source_id=record.id,
+                        territory_id=record.territory_id,
+                    )
+                )
+        return VisitResult(
+            record=snapshot(record),
+            participants=(),
+            objections=tuple(snapshot(row) for row in objections),
+            follow_ups=tuple(snapshot(row) for row in follow_ups),
+            plan_item=None,
+        )
+
+
+@contextmanager
+def _about(item: str) -> Iterator[None]:
+    """Name the objection or follow-up a refused value belongs to."""
+    try:
+        yield
+    except ItemValidationError:
+        raise
+    except ValidationError as error:
+        raise ItemValidationError(error.problems, error.entity, item) from error
+
+
+def _follow_up_draft(item: AgreedItem) -> FollowUpDraft:
+    return FollowUpDraft(
+        title=item.title,
+        due_on=item.due_on,
+        owner_user_id=item.owner_user_id,
+        direction=item.direction,
+        verify_by=item.verify_by,
+        details=item.details,
+    )
+
+
+def _objection_ids(session: Session, record_id: str) -> list[str]:
+    return list(
+        session.scalars(
+            select(Objection.id).where(
+                Objection.contact_record_id == record_id, Objection.deleted.is_(False)
+            )
+        )
+    )
+
+
+def _check_new_follow_up(
+    session: Session, store: Store, visit_day: date, due_on: date | None, owner: str | None
+) -> None:
+    problems = [found for found in [due_date_problem(visit_day, due_on)] if found]
+    if owner and not _known_user(session, store, owner):
+        problems.append(problem(FollowUp, "owner_user_id", REASON_UNKNOWN_OWNER))
+    if problems:
+        raise ValidationError(problems, "follow_up")
+
+
+def _known_user(session: Session, store: Store, user_id: str) -> bool:
+    if user_id == store.user.user_id:
+        return True
+    row = session.get(AppUser, user_id)
+    return row is not None and not row.deleted
+
+
+def _change_objection(
+    session: Session,
+    store: Store,
+    record: ContactRecord,
+    change: ObjectionChange,
+    visit_day: date,
+) -> tuple[Objection, FollowUp | None]:
+    wording = [name for name in change.values if name not in OBJECTION_HANDLING_FIELDS]
+    if wording:
+        raise ValidationError(
+            [problem(Objection, name, REASON_WRITE_ONCE) for name in wording], "objection"
+        )
+    objection = get_live(session, Objection, change.objection_id)
+    if objection.contact_record_id != record.id:
+        raise ValidationError(
+            [problem(Objection, "contact_record_id", REASON_OTHER_RECORD)], "objection"
+        )
+    values = clean_values(Objection, change.values)
+    if values:
+        update_row(session, store, objection, values)
+    follow_up = None
+    if change.follow_up is not None and not objection.follow_up_id:
+        item = change.follow_up
+        _check_new_follow_up(session, store, visit_day, item.due_on, item.owner_user_id)
+        follow_up = insert_follow_up(
+            session,
+            store,
+            _follow_up_draft(item),
+            dealer_id=objection.dealer_id,
+            source_type=FollowUpSource.OBJECTION,
+            source_id=objection.id,
+            territory_id=objection.territory_id,
+        )
+        update_row(session, store, objection, {"follow_up_id": follow_up.id})
+    return objection, follow_up
+
+
+def _change_follow_up(
+    session: Session,
+    store: Store,
+    sources: set[str],
+    change: FollowUpChange,
+    visit_day: date,
+) -> FollowUp:
+    row = get_live(session, FollowUp, change.follow_up_id)
+    if row.source_id not in sources:
+        raise ValidationError([problem(FollowUp, "source_id", REASON_OTHER_RECORD)], "follow_up")
+    values: dict[str, Any] = {}
+    if change.owner_user_id and change.owner_user_id != row.owner_user_id:
+        if not _known_user(session, store, change.owner_user_id):
+            raise ValidationError(
+                [problem(FollowUp, "owner_user_id", REASON_UNKNOWN_OWNER)], "follow_up"
+            )
+        values["owner_user_id"] = change.owner_user_id
+    if change.due_on is not None and change.due_on != row.due_on:
+        found = due_date_problem(visit_day, change.due_on)
+        if found is not None:
+            raise ValidationError([found], "follow_up")
+        values["due_on"] = change.due_on
+    if values:
+        update_row(session, store, row, clean_values(FollowUp, values))
+    status = FollowUpStatus.parse(change.status) if change.status else None
+    if status is not None and status != row.status:
+        set_status(
+            session,
+            store,
+            row,
+            status,
+            result=change.result.strip() if change.result and change.result.strip() else None,
+            result_notified_at=utcnow() if change.result_notified else None,
+        )
+    return row
+
+
 def _joined(items: Sequence[AgreedItem]) -> str | None:
     return "\n".join(item.title.strip() for item in items) or None
 
@@ -455,7 +747,11 @@ def _add_objection(
         follow_up = insert_follow_up(
             session,
             store,
-            FollowUpDraft(title=draft.follow_up_title, due_on=draft.follow_up_due_on),
+            FollowUpDraft(
+                title=draft.follow_up_title,
+                due_on=draft.follow_up_due_on,
+                owner_user_id=draft.follow_up_owner_user_id,
+            ),
             dealer_id=dealer.id,
             source_type=FollowUpSource.OBJECTION,
             source_id=objection.id,
