@@ -11,7 +11,7 @@ import uuid
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -42,13 +42,18 @@ from fieldrep.sync.values import to_local, to_wire
 __all__ = [
     "ConflictView",
     "DigestEntry",
+    "RefusedField",
+    "RejectedView",
     "SyncSummary",
     "digest",
     "digest_entries",
+    "dismiss_rejected",
     "export_outbox",
     "list_conflicts",
+    "list_rejected",
     "login",
     "pending_count",
+    "rejected_count",
     "resolve_conflict",
     "run_sync",
     "user_context",
@@ -323,6 +328,131 @@ def _queue_resolution(
                 "c": utcnow().isoformat(),
             },
         )
+
+
+# -- refused changes
+
+
+@dataclass(frozen=True)
+class RefusedField:
+    """One field of a refused change: my value and the value my copy shows now."""
+
+    field: str
+    label: str
+    mine: Any  # wire value of what I had typed
+    now: Any  # wire value the local row holds now (the server's, restored on refusal)
+
+
+@dataclass(frozen=True)
+class RejectedView:
+    """A change the server refused, kept in the outbox until the rep dismisses it."""
+
+    op_id: str
+    table: str
+    row_id: str
+    record_label: str
+    kind: str  # "upsert" or "delete"
+    created: bool  # the change made a new record
+    fields: tuple[RefusedField, ...]
+    reason: str
+    created_at: datetime | None  # when I made the change
+
+
+# Fields a refused change carries that say nothing to the rep.
+_UNSHOWN_FIELDS = frozenset(
+    {"id", "row_version", "created_at", "updated_at", "updated_by", "deleted", "deleted_at"}
+)
+
+
+def list_rejected(engine: Engine) -> list[RejectedView]:
+    """Changes the server refused (SYNC.md: nothing is silently dropped), oldest first."""
+    with engine.connect() as connection:
+        ops = local.all_ops(connection, "rejected")
+        return [_rejected_view(connection, op) for op in ops]
+
+
+def _rejected_view(connection: Connection, op: local.OutboxOp) -> RejectedView:
+    names = [name for name in op.fields if name not in _UNSHOWN_FIELDS]
+    current = _current_values(connection, op.table, op.row_id, names)
+    if op.table == CONFLICT_TABLE:
+        record = _("Conflict decision")
+        shown: list[RefusedField] = []
+    else:
+        record = _record_label(connection, op.table, op.row_id)
+        shown = [
+            RefusedField(
+                field=name,
+                label=_label(op.table, name),
+                mine=to_wire(op.table, name, op.fields[name]),
+                now=to_wire(op.table, name, current[name]) if name in current else None,
+            )
+            for name in names
+        ]
+    return RejectedView(
+        op_id=op.op_id,
+        table=op.table,
+        row_id=op.row_id,
+        record_label=record,
+        kind=op.kind,
+        created=op.created,
+        fields=tuple(shown),
+        reason=_readable_reason(op.reason or _("Refused by the server."), shown),
+        created_at=_local_moment(op.created_at),
+    )
+
+
+def _readable_reason(reason: str, fields: Sequence[RefusedField]) -> str:
+    """The server's reason with a leading column name put as the rep knows the field.
+
+    The engine words a field's refusal from the server's answer, which names the
+    column (``abc_class: only a manager ...``); the rep knows it as "Visit class".
+    """
+    for refused in fields:
+        for separator in (":", "："):
+            prefix = refused.field + separator
+            if reason.startswith(prefix):
+                return refused.label + separator + reason[len(prefix) :]
+    return reason
+
+
+def _current_values(
+    connection: Connection, table: str, row_id: str, names: Sequence[str]
+) -> dict[str, Any]:
+    """The local row's values of ``names`` (empty when the row or table is unknown)."""
+    if table not in TABLES or not names:
+        return {}
+    known = [name for name in names if name in TABLES[table].fields]
+    if not known:
+        return {}
+    columns = ", ".join(f'"{name}"' for name in known)
+    row = connection.execute(
+        text(f'SELECT {columns} FROM "{table}" WHERE id = :i'), {"i": row_id}
+    ).first()
+    return {} if row is None else dict(zip(known, row, strict=True))
+
+
+def _local_moment(stored: str) -> datetime | None:
+    try:
+        moment = datetime.fromisoformat(stored.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def dismiss_rejected(engine: Engine, op_ids: Sequence[str]) -> int:
+    """The rep has seen these refused changes: remove them; returns how many went.
+
+    The local row already holds the server's value (the engine restored it when the
+    server refused), so nothing else changes.
+    """
+    with engine.begin() as connection:
+        return local.drop_rejected(connection, op_ids)
+
+
+def rejected_count(engine: Engine) -> int:
+    """How many refused changes wait to be seen."""
+    with engine.connect() as connection:
+        return local.rejected_count(connection)
 
 
 # -- digest

@@ -275,6 +275,33 @@ def pending_count(connection: Connection) -> int:
     )
 
 
+def rejected_count(connection: Connection) -> int:
+    """How many refused changes are still kept for the rep to see."""
+    return int(
+        connection.exec_driver_sql(
+            "SELECT count(*) FROM outbox WHERE state = 'rejected'"
+        ).scalar_one()
+    )
+
+
+def drop_rejected(connection: Connection, op_ids: Iterable[str]) -> int:
+    """The rep has seen these refused changes: they leave the outbox. Returns how many.
+
+    Only ops in state ``rejected`` go; a pending op with the same id is never touched.
+    """
+    ids = list(op_ids)
+    if not ids:
+        return 0
+    return int(
+        connection.execute(
+            text("DELETE FROM outbox WHERE state = 'rejected' AND op_id IN :ids").bindparams(
+                bindparam("ids", expanding=True)
+            ),
+            {"ids": ids},
+        ).rowcount
+    )
+
+
 def all_ops(connection: Connection, state: str | None = None) -> list[OutboxOp]:
     """Every op in outbox order (optionally only those in ``state``)."""
     where = "" if state is None else "WHERE state = :s"

@@ -1,0 +1,121 @@
+"""Refused changes against the real server app: listed with the reason, then dismissed.
+
+SYNC.md: a refused op "stays visible, nothing is silently dropped". The rep sees
+it in the conflict inbox (:func:`fieldrep.sync.api.list_rejected`) and dismisses
+it once seen (:func:`fieldrep.sync.api.dismiss_rejected`); the local row already
+shows the server's value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from synce2e import Device, World, make_world, server_rows
+from synctest_keyring import MemoryKeyring
+
+from fieldrep.i18n import language
+from fieldrep.storage.enums import AbcClass
+from fieldrep.storage.models import Dealer
+from fieldrep.storage.services import core
+from fieldrep.sync import api
+
+
+@pytest.fixture
+def world(tmp_path: Path, home: Path, memory_keyring: MemoryKeyring) -> Iterator[World]:
+    world = make_world(tmp_path)
+    yield world
+    world.transport.shutdown()
+    world.database.dispose()
+
+
+@pytest.fixture
+def alice(world: World, tmp_path: Path) -> Iterator[Device]:
+    device = Device(world, tmp_path, "alice")
+    yield device
+    device.close()
+
+
+def synced_dealer(device: Device) -> str:
+    """A dealer of class B that is on the server (a rep may give the first class)."""
+    record = core.create(device.store, Dealer, {"name": "杭州恒达", "abc_class": AbcClass.B})
+    summary = device.sync()
+    assert summary.rejected == []
+    return record.id
+
+
+def local_class(device: Device, dealer_id: str) -> str:
+    with device.engine.connect() as connection:
+        value = connection.exec_driver_sql(
+            "SELECT abc_class FROM dealer WHERE id = ?", (dealer_id,)
+        ).scalar_one()
+    return str(value)
+
+
+def test_a_refused_field_is_listed_with_my_value_the_server_value_and_the_reason(
+    world: World, alice: Device
+) -> None:
+    dealer_id = synced_dealer(alice)
+    core.update(alice.store, Dealer, dealer_id, {"abc_class": AbcClass.A, "city": "宁波"})
+    with language("en"):  # the reason is worded in the language of the sync
+        summary = alice.sync()
+    assert len(summary.rejected) == 1
+
+    with language("en"):
+        [refused] = api.list_rejected(alice.engine)
+    assert (refused.table, refused.row_id, refused.record_label) == (
+        "dealer",
+        dealer_id,
+        "杭州恒达",
+    )
+    [field] = refused.fields
+    assert (field.field, field.label, field.mine, field.now) == (
+        "abc_class",
+        "Visit class",
+        "A",
+        "B",
+    )
+    assert refused.reason == "Visit class: only a manager can change this."
+    assert refused.created_at is not None
+    # The other field of the same edit went through; the refused one shows the server's.
+    server = server_rows(world)[("dealer", dealer_id)]
+    assert (server["city"], server["abc_class"]) == ("宁波", "B")
+    assert local_class(alice, dealer_id) == "B"
+    assert api.rejected_count(alice.engine) == 1
+    assert api.pending_count(alice.engine) == 0, "a refused change is never resent"
+
+    assert api.dismiss_rejected(alice.engine, [refused.op_id]) == 1
+    assert api.list_rejected(alice.engine) == []
+    assert api.rejected_count(alice.engine) == 0
+    assert local_class(alice, dealer_id) == "B"
+    again = alice.sync()
+    assert (again.pushed, again.rejected) == (0, [])
+    assert server_rows(world)[("dealer", dealer_id)]["abc_class"] == "B"
+
+
+def test_a_wholly_refused_edit_is_listed_and_dismissing_leaves_pending_edits_alone(
+    world: World, alice: Device
+) -> None:
+    dealer_id = synced_dealer(alice)
+    core.update(alice.store, Dealer, dealer_id, {"abc_class": AbcClass.C})
+    alice.sync()
+    [refused] = api.list_rejected(alice.engine)
+    assert [(f.field, f.mine, f.now) for f in refused.fields] == [("abc_class", "C", "B")]
+    assert refused.reason.startswith(refused.fields[0].label), "the field as the rep knows it"
+    assert local_class(alice, dealer_id) == "B"
+
+    core.update(alice.store, Dealer, dealer_id, {"city": "温州"})  # a new, pending edit
+    with alice.engine.connect() as connection:
+        pending_id = connection.exec_driver_sql(
+            "SELECT op_id FROM outbox WHERE state = 'pending'"
+        ).scalar_one()
+    assert api.dismiss_rejected(alice.engine, [str(pending_id)]) == 0
+    assert api.pending_count(alice.engine) == 1
+    assert api.dismiss_rejected(alice.engine, [refused.op_id, str(pending_id)]) == 1
+    assert api.pending_count(alice.engine) == 1
+    assert api.dismiss_rejected(alice.engine, []) == 0
+    alice.sync()
+    server = server_rows(world)[("dealer", dealer_id)]
+    assert (server["city"], server["abc_class"]) == ("温州", "B")
+    assert api.list_rejected(alice.engine) == []
