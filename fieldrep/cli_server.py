@@ -92,6 +92,16 @@ def register(subparsers: Any) -> None:
     _db_option(epoch)
     epoch.set_defaults(func=cmd_reset_epoch)
 
+    unlock = commands.add_parser(
+        "unlock", help=_("Let a user sign in again after too many failed sign-ins")
+    )
+    unlock.add_argument("name", help=_("User name"))
+    unlock.add_argument(
+        "--address", help=_("Also clear the failures counted for this client address")
+    )
+    _db_option(unlock)
+    unlock.set_defaults(func=cmd_unlock)
+
     prune = commands.add_parser(
         "prune-log", help=_("Forget old change-log entries; older devices resync")
     )
@@ -252,6 +262,19 @@ def cmd_reset_epoch(args: argparse.Namespace) -> int:
     finally:
         database.dispose()
     print(_("New epoch {epoch}: every device will resync.").format(epoch=epoch))
+    return 0
+
+
+def cmd_unlock(args: argparse.Namespace) -> int:
+    database = _database(args)
+    try:
+        cleared = admin.unlock_sign_in(database, args.name, args.address)
+    finally:
+        database.dispose()
+    if cleared == 0:
+        print(_("{name} had no failed sign-ins to clear.").format(name=args.name))
+    else:
+        print(_("{name} can sign in again.").format(name=args.name))
     return 0
 
 

@@ -17,6 +17,7 @@ from fieldrep import cli_server
 from fieldrep.i18n import language
 from fieldrep.server.core.config import Settings, sqlite_url
 from fieldrep.server.core.db import open_server_database
+from fieldrep.server.core.errors import ApiError
 from fieldrep.server.core.security import Passwords
 from fieldrep.server.models import ServerRow, User
 from fieldrep.server.services import admin
@@ -104,7 +105,7 @@ def test_devices_and_revoke(db: str) -> None:
     try:
         settings = Settings(database_url=database.url, secret="s" * 40)
         auth = AuthService(database, settings, Passwords(1, 8, 1))
-        tokens = auth.login(LoginRequest(username="alice", password="alice-password"))
+        tokens = auth.login(LoginRequest(username="alice", password="alice-password"), "127.0.0.1")
     finally:
         database.dispose()
     code, out, _ = run(["devices", "--db", db])
@@ -112,6 +113,32 @@ def test_devices_and_revoke(db: str) -> None:
     assert run(["revoke", tokens.device_id[:13], "--db", db])[0] == 0
     assert "revoked" in run(["devices", "--db", db])[1]
     assert run(["revoke", "no-such-device", "--db", db])[0] == cli_server.EXIT_REFUSED
+
+
+def test_unlock_lets_a_locked_user_sign_in_again(db: str) -> None:
+    run(["add-user", "alice", "--role", "rep", "--password-stdin", "--db", db], "alice-password\n")
+    database = open_server_database(sqlite_url(Path(db)))
+    try:
+        settings = Settings(database_url=database.url, secret="s" * 40, login_max_failures=2)
+        auth = AuthService(database, settings, Passwords(1, 8, 1))
+        wrong = LoginRequest(username="alice", password="wrong-password")
+        right = LoginRequest(username="alice", password="alice-password")
+        statuses = []
+        for request in (wrong, wrong, right):
+            try:
+                auth.login(request, "127.0.0.1")
+                statuses.append(200)
+            except ApiError as error:
+                statuses.append(error.status_code)
+        assert statuses == [401, 429, 429]
+        code, out, _ = run(["unlock", "alice", "--db", db])
+        assert code == 0 and "alice can sign in again" in out
+        assert auth.login(right, "127.0.0.1").user.username == "alice"
+    finally:
+        database.dispose()
+    code, out, _ = run(["unlock", "alice", "--address", "127.0.0.1", "--db", db])
+    assert code == 0 and "alice can sign in again" in out  # the address key was left
+    assert "no failed sign-ins" in run(["unlock", "alice", "--db", db])[1]
 
 
 def test_reset_epoch_and_prune(db: str) -> None:

@@ -188,3 +188,24 @@ class AuditEntry(Base):
     change_no: Mapped[int] = mapped_column(BigInteger)
     op_id: Mapped[str | None] = mapped_column(Id)
     changes: Mapped[dict[str, Any]] = mapped_column(JsonValue)
+
+
+class LoginThrottle(Base):
+    """Failed sign-ins of one user name from one address (the address alone: ``user_key`` '').
+
+    Kept in the database so that every API worker sees the same counts. The user
+    name is kept as its SHA-256 (a mistyped password often lands in the name
+    field). ``failures`` counts within the window that began at
+    ``window_started_at``; reaching the limit locks the key until ``locked_until``
+    and counts one more of ``lockouts``, which doubles the next lock.
+    """
+
+    __tablename__ = "login_throttle"
+
+    user_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    address: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(default=0)
+    window_started_at: Mapped[str] = mapped_column(Instant)
+    last_failure_at: Mapped[str] = mapped_column(Instant, index=True)
+    locked_until: Mapped[str | None] = mapped_column(Instant)
+    lockouts: Mapped[int] = mapped_column(default=0)

@@ -13,6 +13,7 @@ server app in-process and inject faults.
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -99,6 +100,19 @@ class NotSignedIn(SignedOut):
     template = N_(
         "This database is not signed in to a server. Run: fieldrep login --server URL --user NAME"
     )
+
+
+class TooManyAttempts(Refused):
+    """HTTP 429 on sign-in: too many failed sign-ins; ``retry_after`` seconds to wait."""
+
+    template = N_("Too many failed sign-ins: sign-in is paused. Try again in {minutes} min.")
+
+    def __init__(self, detail: str = "", code: str = "", retry_after: int = 60) -> None:
+        super().__init__(detail, code)
+        self.retry_after = retry_after
+
+    def user_message(self) -> str:
+        return _(self.template).format(minutes=max(1, math.ceil(self.retry_after / 60)))
 
 
 class ResyncNeeded(SyncError):
@@ -230,6 +244,8 @@ class SyncClient:
                 )
             except httpx.TransportError as error:
                 raise _Retryable(f"{type(error).__name__}: {error}") from error
+            if response.status_code == 429 and _error_code(response) == Reason.TOO_MANY_ATTEMPTS:
+                return response  # a sign-in lock: retrying at once only meets it again
             if response.status_code in (429, 502, 503, 504) or response.status_code >= 500:
                 raise _Retryable(f"HTTP {response.status_code}")
             return response
@@ -261,6 +277,8 @@ class SyncClient:
             raise UnsupportedClient(detail, code)
         if status == 410:
             raise ResyncNeeded(detail, code)
+        if status == 429:
+            raise TooManyAttempts(detail, code, _retry_after(response))
         if status == 401:
             if code == Reason.INVALID_CREDENTIALS:
                 raise Refused(detail, code)
@@ -286,6 +304,14 @@ def _error_code(response: httpx.Response) -> str:
     if isinstance(data, dict):
         return str(data.get("code", ""))
     return ""
+
+
+def _retry_after(response: httpx.Response) -> int:
+    """The Retry-After header in seconds (a minute when missing or not a number)."""
+    try:
+        return max(1, int(response.headers.get("Retry-After", "60")))
+    except ValueError:
+        return 60
 
 
 def _error_text(response: httpx.Response) -> str:

@@ -1153,6 +1153,7 @@ class Reason(StrEnum):
     VALIDATION_ERROR = "validation_error"
     BAD_REQUEST = "bad_request"
     SERVER_BUSY = "server_busy"
+    TOO_MANY_ATTEMPTS = "too_many_attempts"
     INTERNAL_ERROR = "internal_error"
 
 
@@ -1199,6 +1200,9 @@ REASON_MESSAGES: Final[dict[Reason, str]] = {
     Reason.VALIDATION_ERROR: N_("The request is not valid."),
     Reason.BAD_REQUEST: N_("The request is not valid."),
     Reason.SERVER_BUSY: N_("The server is busy; please try again."),
+    Reason.TOO_MANY_ATTEMPTS: N_(
+        "Too many failed sign-ins: sign-in is paused for a while. Try again later."
+    ),
     Reason.INTERNAL_ERROR: N_("The server had an internal error."),
 }
 

@@ -46,6 +46,15 @@ class Settings(BaseModel):
     argon2_parallelism: int = Field(default=4, ge=1)
     #: How many change numbers each stream keeps in its log when pruned.
     log_retention_changes: int = Field(default=1_000_000, ge=1)
+    #: Minutes between the running server's own log prunings (0: only `prune-log`).
+    log_prune_interval_minutes: float = Field(default=60.0, ge=0)
+    # Failed sign-ins: this many within the window lock a user name on one address
+    # (the address alone at the second limit); each lock doubles the one before.
+    login_max_failures: int = Field(default=5, ge=1)
+    login_max_failures_per_address: int = Field(default=50, ge=1)
+    login_failure_window_minutes: int = Field(default=15, ge=1)
+    login_lockout_seconds: int = Field(default=60, ge=1)
+    login_lockout_max_seconds: int = Field(default=3600, ge=1)
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:

@@ -16,6 +16,7 @@ from fieldrep.sync.protocol import format_datetime
 
 ISSUER = "fieldrep-server"
 ALGORITHM = "HS256"
+ARGON2_PREFIX = "$argon2"
 
 
 def new_id() -> str:
@@ -46,13 +47,20 @@ class Passwords:
         return self._hasher.hash(password)
 
     def verify(self, password_hash: str | None, password: str) -> bool:
-        """Whether ``password`` matches; a missing user still pays for one verification."""
+        """Whether ``password`` matches.
+
+        A missing user, or one whose hash is no argon2 hash (an account without a
+        usable password), still pays for one verification against a dummy hash, so
+        the answer takes as long as for a real user.
+        """
+        usable = password_hash is not None and password_hash.startswith(ARGON2_PREFIX)
         try:
-            return self._hasher.verify(password_hash or self._dummy, password) and (
-                password_hash is not None
+            matched = self._hasher.verify(
+                password_hash if usable and password_hash else self._dummy, password
             )
         except (VerificationError, InvalidHashError):
             return False
+        return matched and usable
 
     def needs_rehash(self, password_hash: str) -> bool:
         return self._hasher.check_needs_rehash(password_hash)

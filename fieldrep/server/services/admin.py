@@ -25,6 +25,7 @@ from fieldrep.server.models import (
     Territory,
     User,
 )
+from fieldrep.server.services import throttle
 from fieldrep.server.services.auth import revoke_device
 from fieldrep.server.services.rowstore import (
     EPOCH_KEY,
@@ -249,6 +250,14 @@ def reset_epoch(database: Database) -> str:
         return epoch
 
     return database.write(work)
+
+
+def unlock_sign_in(database: Database, username: str, address: str | None = None) -> int:
+    """Clear the failed sign-ins of ``username`` (and of ``address`` as a whole).
+
+    Returns how many throttle keys were cleared (0: nothing was locked or counted).
+    """
+    return database.write(lambda session: throttle.unlock(session, username, address))
 
 
 def prune_change_log(database: Database, keep: int) -> int:

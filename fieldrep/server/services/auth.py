@@ -8,6 +8,7 @@ unused successor is revoked; the second revokes every token of the device.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -30,6 +31,7 @@ from fieldrep.server.core.security import (
     utcnow,
 )
 from fieldrep.server.models import Device, RefreshToken, User
+from fieldrep.server.services import throttle
 from fieldrep.server.services.pull import user_info
 from fieldrep.server.services.rowstore import SECRET_KEY, current_epoch, get_meta
 from fieldrep.server.services.scope import Caller, caller_for
@@ -48,6 +50,16 @@ def unauthorised(reason: Reason) -> ApiError:
     return ApiError(401, reason, headers=_UNAUTHORISED)
 
 
+def too_many_attempts(seconds: int) -> ApiError:
+    """429 for a locked sign-in key: Retry-After says when to try again."""
+    return ApiError(
+        429,
+        Reason.TOO_MANY_ATTEMPTS,
+        details={"retry_after": seconds},
+        headers={"Retry-After": str(seconds)},
+    )
+
+
 @dataclass
 class AuthService:
     """Everything about identities, bound to one database and its settings."""
@@ -55,6 +67,8 @@ class AuthService:
     database: Database
     settings: Settings
     passwords: Passwords
+    #: Now, for the login throttle (tests move it on).
+    clock: Callable[[], datetime] = utcnow
     _secret: str | None = None
 
     def secret(self) -> str:
@@ -71,16 +85,48 @@ class AuthService:
 
     # ------------------------------------------------------------------ sign-in
 
-    def login(self, request: LoginRequest) -> TokenResponse:
-        """Check the password and give the device a fresh token pair."""
+    def login(self, request: LoginRequest, address: str) -> TokenResponse:
+        """Check the password and give the device a fresh token pair.
+
+        Throttled per user name and client address (:mod:`.throttle`): a locked key
+        gets 429 before the password is looked at. The password is checked outside
+        the write transaction (argon2 is slow; SQLite has one writer), against a
+        dummy hash when the user is unknown or has no usable password, so the
+        answer takes as long whether or not the user exists.
+        """
+        now = self.clock()
+        with self.database.read() as session:
+            wait = throttle.locked_for(session, request.username, address, now)
+            user = session.scalars(select(User).where(User.username == request.username)).first()
+        if wait is not None:
+            raise too_many_attempts(wait)
+        valid = self.passwords.verify(user.password_hash if user else None, request.password)
+        if user is None or not valid or not user.active:
+            policy = throttle.ThrottlePolicy.from_settings(self.settings)
+            wait = self.database.write(
+                lambda session: throttle.record_failure(
+                    session, policy, request.username, address, self.clock()
+                )
+            )
+            if wait is not None:
+                raise too_many_attempts(wait)
+            raise unauthorised(Reason.INVALID_CREDENTIALS)
+        checked_hash = user.password_hash
+        new_hash = (
+            self.passwords.hash(request.password)
+            if self.passwords.needs_rehash(checked_hash)
+            else None
+        )
+        user_id = user.id
 
         def work(session: Session) -> TokenResponse:
-            user = session.scalars(select(User).where(User.username == request.username)).first()
-            valid = self.passwords.verify(user.password_hash if user else None, request.password)
-            if user is None or not valid or not user.active:
+            user = session.get(User, user_id)
+            if user is None or not user.active or user.password_hash != checked_hash:
+                # Changed while the password was checked: as if it had not matched.
                 raise unauthorised(Reason.INVALID_CREDENTIALS)
-            if self.passwords.needs_rehash(user.password_hash):
-                user.password_hash = self.passwords.hash(request.password)
+            throttle.clear(session, request.username, address)
+            if new_hash is not None:
+                user.password_hash = new_hash
             device = session.get(Device, request.device_id) if request.device_id else None
             if device is not None and device.user_id == user.id and device.revoked_at is not None:
                 raise unauthorised(Reason.DEVICE_REVOKED)
