@@ -165,13 +165,19 @@ class SyncStatusBar(QStatusBar):
                 self.last_sync_label.setText(
                     _("Last sync: {time}").format(time=format_moment(state.last_sync, self._today))
                 )
-            self.conflicts_button.setText(
-                ngettext("{count} conflict", "{count} conflicts", state.conflicts).format(
-                    count=state.conflicts
-                )
+            conflicts = ngettext("{count} conflict", "{count} conflicts", state.conflicts).format(
+                count=state.conflicts
             )
+            if state.rejected:
+                refused = ngettext(
+                    "{count} refused change", "{count} refused changes", state.rejected
+                ).format(count=state.rejected)
+                conflicts = _("{conflicts} · {refused}").format(
+                    conflicts=conflicts, refused=refused
+                )
+            self.conflicts_button.setText(conflicts)
             self.conflicts_button.setStyleSheet(
-                "color: #c62828; font-weight: bold;" if state.conflicts else ""
+                "color: #c62828; font-weight: bold;" if state.conflicts or state.rejected else ""
             )
         self.sync_button.setText(_("Syncing…") if self.syncing else _("Sync now"))
         self.sync_button.setEnabled(not self.syncing)

@@ -36,6 +36,7 @@ class SyncState:
     last_sync: datetime | None
     server_url: str | None
     username: str | None
+    rejected: int = 0  # changes the server refused, kept until the rep dismisses them
 
     @property
     def configured(self) -> bool:
@@ -65,7 +66,7 @@ class SignInOutcome:
 
 
 def read_sync_state(engine: Engine) -> SyncState:
-    """Pending changes, open conflicts, last sync and the server this database uses."""
+    """Pending changes, open conflicts, refused changes, last sync and the server in use."""
     from fieldrep.sync import api, local
 
     with engine.connect() as connection:
@@ -84,6 +85,7 @@ def read_sync_state(engine: Engine) -> SyncState:
         last_sync=last_sync,
         server_url=server,
         username=user,
+        rejected=api.rejected_count(engine),
     )
 
 

@@ -14,7 +14,7 @@ from syncrows import conflict, pull, updated
 from fieldrep.storage.models import AppUser, Dealer
 from fieldrep.sync import api, local
 from fieldrep.ui.mainwindow import MainWindow
-from fieldrep.ui.views.conflicts import ConflictsView
+from fieldrep.ui.views.conflicts import ConflictsView, RejectedPanel
 
 CITY_CONFLICT = "0190a000-0000-7000-8000-00000000c101"
 COUNT_CONFLICT = "0190a000-0000-7000-8000-00000000c102"
@@ -202,6 +202,138 @@ def test_conflicts_screenshots(
         view.select_conflict(COUNT_CONFLICT)
         QApplication.processEvents()
         save_screenshot(main_window, f"conflicts_inbox_{lang}")
+        problems = check_texts(main_window, lang)
+        assert not problems, problems
+    finally:
+        apply_language(qapp, "zh_CN")
+
+
+MANAGER_ONLY = "服务器拒绝：只有经理可以修改。"
+
+
+def refuse(engine: Engine, dealer_id: str, field: str, mine: object, reason: str) -> str:
+    """A refused change of one field, kept in the outbox as the sync engine keeps one."""
+    with engine.begin() as connection:
+        local.keep_refused(
+            connection,
+            local.OutboxOp(
+                seq=0,
+                op_id="",
+                table="dealer",
+                row_id=dealer_id,
+                kind="upsert",
+                created=False,
+                fields={field: mine},
+                base={},
+                base_version=1,
+                batch_id=None,
+                state="pending",
+                reason=None,
+                created_at="2026-11-24T08:15:00+00:00",
+            ),
+            field,
+            reason,
+        )
+        newest = connection.execute(
+            text("SELECT op_id FROM outbox WHERE state = 'rejected' ORDER BY seq DESC LIMIT 1")
+        ).scalar_one()
+        return str(newest)
+
+
+@pytest.fixture
+def refused(demo_engine: Engine, demo: object) -> tuple[str, str]:
+    """A refused change of a dealer's employee count (the row keeps the server's)."""
+    summary = demo.summary  # type: ignore[attr-defined]
+    with demo_engine.connect() as connection:
+        dealer_id, count = connection.execute(
+            select(Dealer.id, Dealer.employee_count)
+            .where(Dealer.our_contact_user_id == summary.rep_user_id)
+            .order_by(Dealer.name)
+            .limit(1)
+        ).one()
+    assert count != 99
+    return refuse(demo_engine, dealer_id, "employee_count", 99, MANAGER_ONLY), dealer_id
+
+
+def open_refused(qtbot: QtBot, window: MainWindow) -> ConflictsView:
+    window.show_view("conflicts")
+    view = window.views["conflicts"]
+    assert isinstance(view, ConflictsView)
+    qtbot.waitUntil(lambda: not view.loading and view.rejected != [])
+    return view
+
+
+def test_refused_changes_are_listed_and_counted_in_the_status_bar(
+    qtbot: QtBot, main_window: MainWindow, refused: tuple[str, str], demo_engine: Engine
+) -> None:
+    op_id, dealer_id = refused
+    main_window.refresh_sync_state()
+    status = main_window.status
+    qtbot.waitUntil(lambda: status.state is not None and status.state.rejected == 1)
+    assert status.conflicts_button.text() == "0 个冲突 · 1 条被拒绝的更改"
+    view = open_refused(qtbot, main_window)
+    panel = view.rejected_panel
+    # With no conflict, the refused changes' tab comes forward by itself.
+    assert view.tabs.currentWidget() is panel
+    assert view.tabs.tabText(1) == "被拒绝的更改（1）"
+    item = panel.list.topLevelItem(0)
+    assert item is not None
+    now = dealer_value(demo_engine, dealer_id, "employee_count")
+    assert [item.text(c) for c in (1, 2, 3, 5)] == ["员工人数", "99", str(now), MANAGER_ONLY]
+    assert item.text(4).startswith("2026-11-24")
+    assert panel.selected_ids() == [op_id]
+
+
+def test_copy_my_value_and_dismiss(
+    qtbot: QtBot, main_window: MainWindow, refused: tuple[str, str], demo_engine: Engine
+) -> None:
+    op_id, dealer_id = refused
+    before = dealer_value(demo_engine, dealer_id, "employee_count")
+    view = open_refused(qtbot, main_window)
+    panel = view.rejected_panel
+    qtbot.mouseClick(panel.copy_button, Qt.MouseButton.LeftButton)
+    assert QApplication.clipboard().text() == "99"
+    with qtbot.waitSignal(view.dismissed, timeout=10_000) as signal:
+        qtbot.mouseClick(panel.dismiss_button, Qt.MouseButton.LeftButton)
+    assert signal.args == [[op_id]]
+    qtbot.waitUntil(lambda: not view.loading and view.rejected == [])
+    assert panel.stack.currentWidget() is panel.empty
+    assert api.rejected_count(demo_engine) == 0
+    assert dealer_value(demo_engine, dealer_id, "employee_count") == before, "row untouched"
+    status = main_window.status
+    qtbot.waitUntil(lambda: status.state is not None and status.state.rejected == 0)
+    assert "拒绝" not in status.conflicts_button.text()
+    qtbot.waitUntil(lambda: not view.services.workers.busy)
+
+
+@pytest.mark.parametrize("lang", ["zh_CN", "en"])
+def test_refused_changes_screenshots(
+    qtbot: QtBot,
+    qapp: QApplication,
+    main_window: MainWindow,
+    refused: tuple[str, str],
+    demo_engine: Engine,
+    lang: str,
+) -> None:
+    from shots import check_texts, save_screenshot
+
+    from fieldrep.ui.language import apply_language
+
+    with demo_engine.connect() as connection:
+        second = connection.execute(
+            select(Dealer.id).order_by(Dealer.name.desc()).limit(1)
+        ).scalar_one()
+    refuse(demo_engine, second, "abc_class", "A", MANAGER_ONLY)
+    apply_language(qapp, lang)
+    try:
+        main_window.resize(1280, 800)
+        main_window.refresh_sync_state()
+        view = open_refused(qtbot, main_window)
+        qtbot.waitUntil(lambda: len(view.rejected) == 2)
+        assert isinstance(view.rejected_panel, RejectedPanel)
+        qtbot.waitUntil(lambda: "2" in main_window.status.conflicts_button.text())
+        QApplication.processEvents()
+        save_screenshot(main_window, f"conflicts_refused_{lang}")
         problems = check_texts(main_window, lang)
         assert not problems, problems
     finally:

@@ -8,6 +8,13 @@ type it (:func:`fieldrep.storage.fields.parse_field_value`, through the shared
 :class:`~fieldrep.ui.forms.FieldEditor`). A resolution is an ordinary change
 that syncs (:func:`fieldrep.sync.api.resolve_conflict`), run on the database
 worker.
+
+A second tab lists the changes the server refused (a rep changing a field only
+a manager may change, an edit of a finalised record): SYNC.md keeps them
+visible, never silently dropped (:func:`fieldrep.sync.api.list_rejected`). My
+copy already shows the server's value again; the rep copies their value (to
+ask a manager) and dismisses the line once seen
+(:func:`fieldrep.sync.api.dismiss_rejected`).
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QColor, QGuiApplication
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFrame,
@@ -28,6 +36,7 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSplitter,
     QStackedWidget,
+    QTabWidget,
     QTreeWidget,
     QTreeWidgetItem,
     QVBoxLayout,
@@ -43,12 +52,13 @@ from fieldrep.ui.uisettings import UiSettings
 from fieldrep.ui.views.base import View
 
 if TYPE_CHECKING:
-    from fieldrep.sync.api import ConflictView
+    from fieldrep.sync.api import ConflictView, RejectedView
     from fieldrep.ui.services import AppServices
 
 log = logging.getLogger("fieldrep.ui")
 
 CONFLICT_ROLE = int(Qt.ItemDataRole.UserRole) + 20
+REJECTED_ROLE = int(Qt.ItemDataRole.UserRole) + 21
 SPLITTER = "conflicts_main"
 MINE_COLOUR = "#1565c0"
 THEIRS_COLOUR = "#6a1b9a"
@@ -121,6 +131,180 @@ def load_conflicts(engine: Any) -> list[ConflictView]:
     from fieldrep.sync.api import list_conflicts
 
     return list_conflicts(engine)
+
+
+def load_inbox(engine: Any) -> tuple[list[ConflictView], list[RejectedView]]:
+    """The open conflicts and the refused changes, oldest first (database worker)."""
+    from fieldrep.sync.api import list_conflicts, list_rejected
+
+    return list_conflicts(engine), list_rejected(engine)
+
+
+def refused_values(change: RejectedView, which: str) -> str:
+    """My values (``mine``) or the values my copy shows now (``now``) of a refused change.
+
+    One field shows its value alone; several are "field: value" joined with "; ".
+    """
+    if change.kind == "delete":
+        return _("(deleted)") if which == "mine" else _("(kept)")
+    parts = []
+    for field in change.fields:
+        wire = field.mine if which == "mine" else field.now
+        text = shown_value(conflict_value(change.table, field.field, wire))
+        parts.append(text if len(change.fields) == 1 else f"{field.label}: {text}")
+    return "; ".join(parts)
+
+
+def refused_fields(change: RejectedView) -> str:
+    """The fields of a refused change, as the rep knows them."""
+    if change.kind == "delete":
+        return _("Deleting the record")
+    if change.created and len(change.fields) > 1:
+        return _("New record")
+    return ", ".join(field.label for field in change.fields)
+
+
+class RejectedPanel(QWidget):
+    """The changes the server refused: what I wanted, what my copy shows now, and why."""
+
+    dismiss_requested = Signal(list)  # op ids
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("rejected_panel")
+        self.changes: list[RejectedView] = []
+        self.intro = QLabel()
+        self.intro.setObjectName("rejected_intro")
+        self.intro.setWordWrap(True)
+        self.list = QTreeWidget()
+        self.list.setObjectName("rejected_list")
+        self.list.setRootIsDecorated(False)
+        self.list.setAlternatingRowColors(True)
+        self.list.setWordWrap(True)
+        self.list.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.list.setColumnCount(6)
+        header = self.list.header()
+        header.setStretchLastSection(True)
+        for column in range(5):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        self.list.itemSelectionChanged.connect(self._selection_changed)
+        self.empty = QLabel()
+        self.empty.setObjectName("rejected_empty")
+        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty.setWordWrap(True)
+        self.empty.setStyleSheet("color: palette(mid);")
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.list)
+        self.stack.addWidget(self.empty)
+        self.copy_button = QPushButton()
+        self.copy_button.setObjectName("rejected_copy")
+        self.copy_button.clicked.connect(self.copy_mine)
+        self.dismiss_button = QPushButton()
+        self.dismiss_button.setObjectName("rejected_dismiss")
+        self.dismiss_button.clicked.connect(self.dismiss_selected)
+        self.note = QLabel()
+        self.note.setObjectName("rejected_note")
+        self.note.setStyleSheet("color: palette(mid);")
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.note, 1)
+        buttons.addWidget(self.copy_button)
+        buttons.addWidget(self.dismiss_button)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.intro)
+        layout.addWidget(self.stack, 1)
+        layout.addLayout(buttons)
+        self.retranslate()
+
+    def retranslate(self) -> None:
+        self.intro.setText(
+            _(
+                "The server refused these changes, for example a field only a manager may "
+                "change. Your copy shows the server's value again. Copy your value to ask "
+                "someone who may change it, and dismiss a line once you have seen it."
+            )
+        )
+        self.list.setHeaderLabels(
+            [_("Record"), _("Field"), _("My value"), _("Now"), _("When"), _("Reason")]
+        )
+        self.empty.setText(_("No refused changes. The server took everything you sent."))
+        self.copy_button.setText(_("Copy my value"))
+        self.copy_button.setToolTip(_("Copy the value you had entered to the clipboard"))
+        self.dismiss_button.setText(_("Dismiss"))
+        self.dismiss_button.setToolTip(
+            _("I have seen it: remove the line (your copy already shows the server's value)")
+        )
+        self.show_changes(self.changes)
+
+    def show_changes(self, changes: list[RejectedView]) -> None:
+        self.changes = changes
+        selected = set(self.selected_ids())
+        blocked = self.list.blockSignals(True)
+        self.list.clear()
+        for change in changes:
+            item = QTreeWidgetItem(
+                [
+                    change.record_label,
+                    refused_fields(change),
+                    refused_values(change, "mine"),
+                    refused_values(change, "now"),
+                    _moment(change.created_at),
+                    change.reason,
+                ]
+            )
+            item.setData(0, REJECTED_ROLE, change.op_id)
+            item.setToolTip(5, change.reason)
+            item.setForeground(2, QColor(MINE_COLOUR))
+            self.list.addTopLevelItem(item)
+            item.setSelected(change.op_id in selected)
+        self.list.blockSignals(blocked)
+        if changes and not self.list.selectedItems():
+            first = self.list.topLevelItem(0)
+            if first is not None:
+                self.list.setCurrentItem(first)
+        self.stack.setCurrentWidget(self.list if changes else self.empty)
+        self._selection_changed()
+
+    def selected_ids(self) -> list[str]:
+        return [str(item.data(0, REJECTED_ROLE)) for item in self.list.selectedItems()]
+
+    def select(self, op_id: str) -> bool:
+        for row in range(self.list.topLevelItemCount()):
+            item = self.list.topLevelItem(row)
+            if item is not None and item.data(0, REJECTED_ROLE) == op_id:
+                self.list.setCurrentItem(item)
+                return True
+        return False
+
+    def _selection_changed(self) -> None:
+        chosen = self.selected_ids()
+        self.dismiss_button.setEnabled(bool(chosen))
+        mine = [c for c in self.changes if c.op_id in chosen and c.kind != "delete" and c.fields]
+        self.copy_button.setEnabled(bool(mine))
+
+    def copy_mine(self) -> None:
+        """Put my values of the selected changes on the clipboard, one line each."""
+        chosen = set(self.selected_ids())
+        lines = [
+            _("{record}, {field}: {value}").format(
+                record=change.record_label,
+                field=refused_fields(change),
+                value=refused_values(change, "mine"),
+            )
+            if len(chosen) > 1
+            else refused_values(change, "mine")
+            for change in self.changes
+            if change.op_id in chosen and change.kind != "delete" and change.fields
+        ]
+        if lines:
+            QGuiApplication.clipboard().setText("\n".join(lines))
+            self.note.setText(_("Copied."))
+
+    def dismiss_selected(self) -> None:
+        chosen = self.selected_ids()
+        if chosen:
+            self.dismiss_button.setEnabled(False)
+            self.note.setText("")
+            emit(self.dismiss_requested, chosen)
 
 
 class ConflictDetail(QWidget):
@@ -315,13 +499,17 @@ class ConflictsView(View):
 
     loaded = Signal()
     resolved = Signal(str, str)  # conflict id, choice
+    dismissed = Signal(list)  # op ids of refused changes the rep has seen
 
     def __init__(self, services: AppServices, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.services = services
         self.conflicts: list[ConflictView] = []
+        self.rejected: list[RejectedView] = []
         self.loading = False
         self._select_after: str | None = None
+        # On opening, the refused changes' tab comes forward when there is nothing else.
+        self._open_rejected_if_alone = True
 
         self.title = QLabel()
         self.title.setObjectName("conflicts_title")
@@ -367,13 +555,23 @@ class ConflictsView(View):
         line = QFrame()
         line.setFrameShape(QFrame.Shape.HLine)
         line.setFrameShadow(QFrame.Shadow.Sunken)
+        conflicts_page = QWidget()
+        conflicts_layout = QVBoxLayout(conflicts_page)
+        conflicts_layout.addWidget(self.intro)
+        conflicts_layout.addWidget(line)
+        conflicts_layout.addWidget(self.splitter, 1)
+
+        self.rejected_panel = RejectedPanel()
+        self.rejected_panel.dismiss_requested.connect(self.dismiss)
+        self.tabs = QTabWidget()
+        self.tabs.setObjectName("conflicts_tabs")
+        self.tabs.addTab(conflicts_page, "")
+        self.tabs.addTab(self.rejected_panel, "")
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 8, 8, 4)
         layout.addWidget(self.title)
-        layout.addWidget(self.intro)
-        layout.addWidget(line)
-        layout.addWidget(self.splitter, 1)
+        layout.addWidget(self.tabs, 1)
         self.retranslate()
         self.refresh()
 
@@ -388,8 +586,9 @@ class ConflictsView(View):
         self.list.setHeaderLabels([_("Record"), _("Field"), _("Mine"), _("Theirs"), _("When")])
         self.empty.setText(_("No conflicts. Everything you changed reached the server as it was."))
         self.detail.retranslate()
+        self.rejected_panel.retranslate()
         self._show()
-        if self.conflicts and self.isVisible():
+        if (self.conflicts or self.rejected) and self.isVisible():
             self.refresh()  # field labels come translated from the worker
 
     def save_state(self, settings: UiSettings) -> None:
@@ -401,6 +600,9 @@ class ConflictsView(View):
             self.splitter.restoreState(state)
 
     def activate(self, argument: str = "") -> None:
+        if argument == "rejected":
+            self.tabs.setCurrentWidget(self.rejected_panel)
+        self._open_rejected_if_alone = argument != "conflicts"
         self.refresh()
 
     # -- data
@@ -410,19 +612,25 @@ class ConflictsView(View):
             return
         self.loading = True
         engine = self.services.store.engine
-        self.services.workers.run_db(
-            self, lambda: load_conflicts(engine), self._loaded, self._failed
-        )
+        self.services.workers.run_db(self, lambda: load_inbox(engine), self._loaded, self._failed)
 
-    def _loaded(self, conflicts: list[ConflictView]) -> None:
+    def _loaded(self, inbox: tuple[list[ConflictView], list[RejectedView]]) -> None:
         self.loading = False
-        self.conflicts = conflicts
+        self.conflicts, self.rejected = inbox
+        self.rejected_panel.show_changes(self.rejected)
+        if self._open_rejected_if_alone and self.rejected and not self.conflicts:
+            self.tabs.setCurrentWidget(self.rejected_panel)
+        self._open_rejected_if_alone = False
         self._show()
         # The status bar's count may be older than the inbox (a sync just ran).
         window = self.window()
         state = getattr(getattr(window, "status", None), "state", None)
         refresh_state = getattr(window, "refresh_sync_state", None)
-        if state is not None and state.conflicts != len(conflicts) and callable(refresh_state):
+        stale = state is not None and (
+            state.conflicts != len(self.conflicts)
+            or getattr(state, "rejected", 0) != len(self.rejected)
+        )
+        if stale and callable(refresh_state):
             refresh_state()
         emit(self.loaded)
 
@@ -439,6 +647,8 @@ class ConflictsView(View):
             if count
             else _("Conflicts")
         )
+        self.tabs.setTabText(0, _("Conflicts ({count})").format(count=count))
+        self.tabs.setTabText(1, _("Refused changes ({count})").format(count=len(self.rejected)))
         current = self.detail.conflict.id if self.detail.conflict is not None else None
         wanted = self._select_after or current
         blocked = self.list.blockSignals(True)
@@ -528,10 +738,40 @@ class ConflictsView(View):
             self, lambda: resolve_conflict(store, conflict_id, choice, value), done, refused
         )
 
+    # -- refused changes
+
+    def dismiss(self, op_ids: list[str]) -> None:
+        """Remove refused changes the rep has seen, on the database worker; then reload."""
+        from fieldrep.sync.api import dismiss_rejected
+
+        engine = self.services.store.engine
+
+        def done(_count: int) -> None:
+            emit(self.dismissed, op_ids)
+            self.refresh()
+            window = self.window()
+            refresh_state = getattr(window, "refresh_sync_state", None)
+            if callable(refresh_state):
+                refresh_state()
+
+        def failed(error: BaseException) -> None:
+            self.rejected_panel.show_changes(self.rejected)
+            self.services.workers.show_failure(self, error)
+
+        self.services.workers.run_db(self, lambda: dismiss_rejected(engine, op_ids), done, failed)
+
 
 def create_view(services: AppServices, parent: QWidget | None) -> View:
     """Registry entry: the conflict inbox."""
     return ConflictsView(services, parent)
 
 
-__all__ = ["ConflictDetail", "ConflictsView", "conflict_value", "create_view", "shown_value"]
+__all__ = [
+    "ConflictDetail",
+    "ConflictsView",
+    "RejectedPanel",
+    "conflict_value",
+    "create_view",
+    "load_inbox",
+    "shown_value",
+]
