@@ -8,6 +8,7 @@ the Chinese reason at the field. Closing the window keeps the draft.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -25,12 +26,14 @@ from uitest import all_texts
 from fieldrep.storage.enums import (
     ContactMethod,
     FollowUpSource,
+    FollowUpStatus,
     ObjectionOutcome,
     ObjectionType,
     PlanItemStatus,
     RecordStatus,
 )
 from fieldrep.storage.models import (
+    AppUser,
     ContactRecord,
     ContactRecordParticipant,
     Dealer,
@@ -44,7 +47,11 @@ from fieldrep.ui import drafts
 from fieldrep.ui.language import apply_language
 from fieldrep.ui.mainwindow import MainWindow
 from fieldrep.ui.views.today import TodayView
-from fieldrep.ui.views.visit_record import VisitRecordWindow, resolve_target
+from fieldrep.ui.views.visit_record import (
+    ObjectionEditor,
+    VisitRecordWindow,
+    resolve_target,
+)
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "screenshots"
 # Latin words a Chinese screen may show: the product name, key names, the A/B/C
@@ -249,7 +256,8 @@ def test_a_saved_record_opens_for_editing_and_finalising(
         w for w in main_window.findChildren(VisitRecordWindow) if w.target.record_id == record.id
     )
     assert window.binding.editors["content"].text() == "第一次记录。"
-    assert not window.add_objection_button.isVisibleTo(window)
+    assert window.add_objection_button.isVisibleTo(window), "objections can still be added"
+    assert window.finalise_button.isVisibleTo(window)
     for name, text in (("successes", "有"), ("shortcomings", "无"), ("lessons", "多听")):
         type_into(qtbot, window, name, text)
     with qtbot.waitSignal(window.saved, timeout=10000):
@@ -382,3 +390,228 @@ def test_an_ad_hoc_visit_picks_its_dealer_first(
     assert window.subheading.text() == "计划外拜访"
     window.autosaver.discard()
     window.close()
+
+
+# ---------------------------------------------------------------- a saved record, amended
+
+
+def final_record_with_objection(store: Store) -> str:
+    """A finalised visit record of the demo rep with at least one objection."""
+    with store.read() as session:
+        record_id = session.scalars(
+            select(ContactRecord.id)
+            .join(Objection, Objection.contact_record_id == ContactRecord.id)
+            .where(
+                ContactRecord.status == RecordStatus.FINAL,
+                ContactRecord.rep_user_id == store.user.user_id,
+            )
+            .order_by(ContactRecord.contact_at.desc())
+            .limit(1)
+        ).first()
+    assert record_id, "the demo has finalised records with objections"
+    return record_id
+
+
+def colleague_of(store: Store) -> tuple[str, str]:
+    """Another person of the rep's territory (id, display name)."""
+    with store.read() as session:
+        row = session.execute(
+            select(AppUser.id, AppUser.display_name)
+            .where(
+                AppUser.territory_id == store.user.territory_id,
+                AppUser.id != store.user.user_id,
+            )
+            .order_by(AppUser.display_name)
+            .limit(1)
+        ).one()
+    return str(row[0]), str(row[1])
+
+
+def outbox_rows(store: Store, table: str) -> dict[str, dict[str, object]]:
+    """The pending outbox ops of a table by row id (what the next sync pushes)."""
+    with store.engine.connect() as connection:
+        rows = connection.exec_driver_sql(
+            "SELECT row_id, created, fields FROM outbox WHERE table_name = ?", (table,)
+        ).all()
+    return {str(row[0]): {"created": row[1], **json.loads(row[2])} for row in rows}
+
+
+def open_saved(qtbot: QtBot, main_window: MainWindow, record_id: str) -> VisitRecordWindow:
+    main_window.open_record("visit", record_id)
+    qtbot.waitUntil(
+        lambda: any(
+            w.target.record_id == record_id and w.context is not None
+            for w in main_window.findChildren(VisitRecordWindow)
+        )
+    )
+    return next(
+        w for w in main_window.findChildren(VisitRecordWindow) if w.target.record_id == record_id
+    )
+
+
+def choose(qtbot: QtBot, combo: QWidget, data: str) -> None:
+    """Pick an item of a combo box with the keyboard (focus, arrows) as a rep would."""
+    from PySide6.QtWidgets import QComboBox
+
+    assert isinstance(combo, QComboBox)
+    combo.setFocus()
+    target = combo.findData(data)
+    assert target >= 0, data
+    key = Qt.Key.Key_Down if target > combo.currentIndex() else Qt.Key.Key_Up
+    while combo.currentIndex() != target:
+        qtbot.keyClick(combo, key)
+
+
+def test_a_final_record_gets_an_objection_with_a_follow_up_owned_by_a_colleague(
+    qtbot: QtBot, main_window: MainWindow, demo_store: Store
+) -> None:
+    record_id = final_record_with_objection(demo_store)
+    owner_id, owner_name = colleague_of(demo_store)
+    window = open_saved(qtbot, main_window, record_id)
+    assert window.frozen_note.isVisibleTo(window), "a final record says why its text is frozen"
+    content = window.binding.editors["content"].editor
+    assert isinstance(content, QPlainTextEdit) and content.isReadOnly()
+    assert not window.finalise_button.isVisibleTo(window)
+    saved = list(window.saved_objection_editors.values())
+    assert saved and all(not e.type.isEnabled() and e.verbatim.isReadOnly() for e in saved)
+    assert "不能" in saved[0].verbatim.toolTip(), "the tooltip says why the words are read-only"
+    with demo_store.read() as session:
+        words = session.get(Objection, next(iter(window.saved_objection_editors)))
+        assert words is not None and saved[0].verbatim.text() == words.verbatim
+    assert window.add_objection_button.isVisibleTo(window)
+
+    qtbot.mouseClick(window.add_objection_button, Qt.MouseButton.LeftButton)
+    editor = window.objections[-1]
+    assert isinstance(editor, ObjectionEditor)
+    choose(qtbot, editor.type, ObjectionType.REWARD.code)
+    commit_text(editor.verbatim, "你们的年终奖励比别家少")
+    commit_text(editor.follow_up, "申请年终奖励政策说明")
+    assert editor.follow_up_owner.currentData() == demo_store.user.user_id, "me by default"
+    choose(qtbot, editor.follow_up_owner, owner_id)
+    assert editor.follow_up_owner.currentText() == owner_name
+    with qtbot.waitSignal(window.saved, timeout=10000):
+        qtbot.mouseClick(window.save_button, Qt.MouseButton.LeftButton)
+
+    with demo_store.read() as session:
+        objection = session.scalars(
+            select(Objection).where(
+                Objection.contact_record_id == record_id,
+                Objection.verbatim == "你们的年终奖励比别家少",
+            )
+        ).one()
+        assert objection.type == ObjectionType.REWARD
+        follow_up = session.get(FollowUp, objection.follow_up_id)
+        assert follow_up is not None and follow_up.title == "申请年终奖励政策说明"
+        assert follow_up.owner_user_id == owner_id
+        assert follow_up.source_type == FollowUpSource.OBJECTION
+        record = session.get(ContactRecord, record_id)
+        assert record is not None and record.status == RecordStatus.FINAL
+    # Both rows wait in the outbox as creations; the frozen record itself does not.
+    objections = outbox_rows(demo_store, "objection")
+    assert objections[objection.id]["created"] == 1
+    assert objections[objection.id]["verbatim"] == "你们的年终奖励比别家少"
+    assert outbox_rows(demo_store, "follow_up")[follow_up.id]["owner_user_id"] == owner_id
+    assert record_id not in outbox_rows(demo_store, "contact_record")
+    assert not drafts.read_drafts()
+
+
+def test_an_objection_outcome_changes_on_a_saved_record(
+    qtbot: QtBot, main_window: MainWindow, demo_store: Store
+) -> None:
+    record_id = final_record_with_objection(demo_store)
+    window = open_saved(qtbot, main_window, record_id)
+    objection_id, editor = next(iter(window.saved_objection_editors.items()))
+    with demo_store.read() as session:
+        before = session.get(Objection, objection_id)
+        assert before is not None
+        wording = (before.type, before.verbatim)
+        new_outcome = (
+            ObjectionOutcome.PARTIALLY
+            if before.outcome != ObjectionOutcome.PARTIALLY
+            else ObjectionOutcome.RESOLVED
+        )
+    choose(qtbot, editor.outcome, new_outcome.code)
+    commit_text(editor.real_concern, "担心旺季断货")
+    with qtbot.waitSignal(window.saved, timeout=10000):
+        qtbot.keyClick(window, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+    with demo_store.read() as session:
+        after = session.get(Objection, objection_id)
+        assert after is not None
+        assert after.outcome == new_outcome
+        assert after.real_concern is not None and after.real_concern.endswith("担心旺季断货")
+        assert (after.type, after.verbatim) == wording
+    pushed = outbox_rows(demo_store, "objection")[objection_id]
+    assert pushed["outcome"] == new_outcome.code
+    assert "verbatim" not in pushed and "type" not in pushed, "only the handling is pushed"
+
+
+def test_a_follow_up_due_before_the_visit_is_refused_at_its_row(
+    qtbot: QtBot, main_window: MainWindow, demo_store: Store
+) -> None:
+    record_id = final_record_with_objection(demo_store)
+    window = open_saved(qtbot, main_window, record_id)
+    assert window.context is not None and window.context.record is not None
+    visit_day = window.visit_day()
+    qtbot.mouseClick(window.record_follow_ups.add_button, Qt.MouseButton.LeftButton)
+    row = window.record_follow_ups.new_rows[-1]
+    assert row.title.hasFocus(), "the new follow-up is ready to type into"
+    commit_text(row.title, "补寄样品")
+    row.due.setDate(row.due.date().addDays(-(row.due.date().toPython() - visit_day).days - 1))
+    before = outbox_rows(demo_store, "follow_up")
+    qtbot.mouseClick(window.save_button, Qt.MouseButton.LeftButton)
+    assert row.error.text() == "截止日期：不能早于联系时间", row.error.text()
+    qtbot.waitUntil(lambda: row.error.isVisible())  # the new row is laid out on a later pass
+    assert window.isVisible(), "nothing saved, the record stays open"
+    assert outbox_rows(demo_store, "follow_up") == before
+    # A valid date clears the message and saves; moving a saved follow-up works the same way.
+    row.due.setDate(row.due.date().addDays(3))
+    assert not row.error.text()
+    saved_row = next(iter(window.record_follow_ups.saved_rows.values()), None)
+    if saved_row is not None:
+        choose(qtbot, saved_row.status, FollowUpStatus.IN_PROGRESS.code)
+    with qtbot.waitSignal(window.saved, timeout=10000):
+        qtbot.mouseClick(window.save_button, Qt.MouseButton.LeftButton)
+    with demo_store.read() as session:
+        added = session.scalars(
+            select(FollowUp).where(FollowUp.source_id == record_id, FollowUp.title == "补寄样品")
+        ).one()
+        assert added.due_on == visit_day + timedelta(days=2)
+        if saved_row is not None:
+            moved = session.get(FollowUp, saved_row.row.id)
+            assert moved is not None and moved.status == FollowUpStatus.IN_PROGRESS
+
+
+@pytest.mark.parametrize("lang", ["zh_CN", "en"])
+def test_screenshots_of_a_saved_record(
+    qtbot: QtBot, main_window: MainWindow, demo_store: Store, lang: str
+) -> None:
+    SCREENSHOTS.mkdir(exist_ok=True)
+    record_id = final_record_with_objection(demo_store)
+    owner_id, _name = colleague_of(demo_store)
+    with ui_language(lang):
+        window = open_saved(qtbot, main_window, record_id)
+        window.retranslate()
+        editor = window.add_objection()
+        editor.type.setCurrentIndex(editor.type.findData(ObjectionType.PROMOTION.code))
+        editor.verbatim.setText("促销活动太少")
+        editor.follow_up.setText("申请季度促销支持")
+        select = editor.follow_up_owner
+        select.setCurrentIndex(select.findData(owner_id))
+        row = window.record_follow_ups.add_new()
+        row.title.setText("补寄样品")
+        window.resize(1000, 1500)
+        editors = [*window.saved_objection_editors.values(), editor]
+        # Widgets added to a shown layout appear, then lay out, on later passes.
+        qtbot.waitUntil(
+            lambda: (
+                row.isVisible()
+                and all(e.isVisible() and e.height() >= e.sizeHint().height() for e in editors)
+            )
+        )
+        window.scroll_area.ensureWidgetVisible(window.objections_intro)
+        assert window.grab().save(str(SCREENSHOTS / f"visit_record_saved_{lang}.png"))
+        if lang == "zh_CN":
+            assert not english_words(window)
+        window.autosaver.discard()
+        window.close()
+        qtbot.waitUntil(lambda: not main_window.findChildren(VisitRecordWindow))

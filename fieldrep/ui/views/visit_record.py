@@ -22,6 +22,7 @@ is deleted only once the record is saved.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -31,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QFrame,
     QGridLayout,
@@ -55,13 +57,14 @@ from fieldrep.storage.enums import (
     OBJECTION_EXAMPLES,
     ContactMethod,
     FollowUpDirection,
+    FollowUpStatus,
     ObjectionOutcome,
     ObjectionType,
     RecordStatus,
     ResponsePattern,
     VisitType,
 )
-from fieldrep.storage.errors import ValidationError
+from fieldrep.storage.errors import FieldProblem, ValidationError
 from fieldrep.storage.fields import REASON_REQUIRED, field_label, problem
 from fieldrep.storage.models import (
     AppUser,
@@ -89,7 +92,16 @@ from fieldrep.ui.forms import (
 from fieldrep.ui.qtcompat import emit
 
 if TYPE_CHECKING:
-    from fieldrep.storage.services.visits import AgreedItem, ObjectionDraft, VisitDraft, VisitResult
+    from fieldrep.storage.services.visits import (
+        AgreedItem,
+        FollowUpChange,
+        ItemValidationError,
+        ObjectionChange,
+        ObjectionDraft,
+        VisitAmendment,
+        VisitDraft,
+        VisitResult,
+    )
     from fieldrep.ui.services import AppServices
 
 log = logging.getLogger("fieldrep.ui")
@@ -126,6 +138,24 @@ RECORD_FIELDS = (
 
 AGREEMENT = "agreement"
 PLAN = "plan"
+
+WORDING_FROZEN = N_(
+    "An objection's type and the dealer's words are kept as first recorded: "
+    "they cannot be changed once saved. Its handling and outcome can."
+)
+RECORD_FROZEN = N_(
+    "This visit record is finalised, so its text can no longer change. "
+    "Objections and follow-ups can still be added and updated."
+)
+
+
+def owner_combo(users: Sequence[tuple[str, str]], owner: str) -> QComboBox:
+    """Who owns a follow-up: the territory's people (typing a name's start selects it)."""
+    combo = QComboBox()
+    for user_id, name in users:
+        combo.addItem(name, user_id)
+    select_data(combo, owner)
+    return combo
 
 
 # ---------------------------------------------------------------- data (worker side)
@@ -251,6 +281,17 @@ def load_visit_context(store: Store, target: VisitTarget) -> VisitContext:
                     .where(or_(*(FollowUp.source_id == source for source in sources)))
                     .order_by(FollowUp.due_on)
                 )
+            )
+        # Owners from elsewhere (a manager, a colleague since moved) keep their name.
+        known = {user_id for user_id, _name in users}
+        missing = {row["owner_user_id"] for row in follow_ups} - known - {store.user.user_id}
+        if missing:
+            users = (
+                *users,
+                *(
+                    (row.id, row.display_name)
+                    for row in session.scalars(live(AppUser).where(AppUser.id.in_(missing)))
+                ),
             )
     if store.user.user_id not in {user_id for user_id, _name in users}:
         users = ((store.user.user_id, store.user.display_name or store.user.user_id), *users)
@@ -472,6 +513,351 @@ class AgreedItems(QWidget):
             row.retranslate()
 
 
+# ---------------------------------------------------------------- follow-ups of a saved record
+
+
+class SavedFollowUpRow(QFrame):
+    """A follow-up of a saved visit: hand it over, move its due date, progress or close it."""
+
+    changed = Signal()
+
+    def __init__(
+        self, row: Record, users: Sequence[tuple[str, str]], parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("saved_follow_up")
+        self.row = row
+        self.title = QLabel(row["title"])
+        self.title.setWordWrap(True)
+        self.title.setObjectName("saved_follow_up_title")
+        self.origin = QLabel()
+        self.origin.setStyleSheet("color: palette(mid);")
+        self.owner = owner_combo(users, row["owner_user_id"])
+        self.owner.setObjectName("saved_follow_up_owner")
+        self.due = date_edit(row["due_on"])
+        self.due.setObjectName("saved_follow_up_due")
+        self.status = enum_combo(FollowUpStatus)
+        self.status.setObjectName("saved_follow_up_status")
+        select_data(self.status, row["status"].code)
+        self.result = QLineEdit(row["result"] or "")
+        self.result.setObjectName("saved_follow_up_result")
+        self.told = QCheckBox()
+        self.told.setObjectName("saved_follow_up_told")
+        self.told.setChecked(row["result_notified_at"] is not None)
+        self.told.setEnabled(row["result_notified_at"] is None)
+        self.error = FieldError("saved_follow_up")
+        top = QHBoxLayout()
+        top.addWidget(self.origin)
+        top.addWidget(self.title, 1)
+        top.addWidget(self.owner)
+        top.addWidget(self.due)
+        top.addWidget(self.status)
+        closing = QHBoxLayout()
+        closing.addWidget(self.result, 1)
+        closing.addWidget(self.told)
+        self.closing = QWidget()
+        self.closing.setLayout(closing)
+        closing.setContentsMargins(0, 0, 0, 0)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(2)
+        layout.addLayout(top)
+        layout.addWidget(self.closing)
+        layout.addWidget(self.error)
+        self.original = self.state()
+        self.owner.currentIndexChanged.connect(lambda _i: self._edited())
+        self.due.dateChanged.connect(lambda _d: self._edited())
+        self.status.currentIndexChanged.connect(lambda _i: self._edited())
+        self.result.textEdited.connect(lambda _t: self._edited())
+        self.told.toggled.connect(lambda _c: self._edited())
+        self._show_closing()
+        self.retranslate()
+
+    def _edited(self) -> None:
+        self.error.show_error("")
+        self._show_closing()
+        emit(self.changed)
+
+    def _show_closing(self) -> None:
+        self.closing.setVisible(self.status.currentData() == FollowUpStatus.DONE.code)
+
+    def retranslate(self) -> None:
+        self.origin.setText(self.row["source_type"].label)
+        retranslate_enum_combo(self.status, FollowUpStatus)
+        self.owner.setToolTip(_(field_label(FollowUp, "owner_user_id")))
+        self.due.setToolTip(_(field_label(FollowUp, "due_on")))
+        self.status.setToolTip(_(field_label(FollowUp, "status")))
+        self.result.setPlaceholderText(_(field_label(FollowUp, "result")))
+        self.told.setText(_("Dealer told of the result"))
+
+    def state(self) -> dict[str, str]:
+        return {
+            "owner": str(self.owner.currentData() or ""),
+            "due": qdate_to_date(self.due.date()).isoformat(),
+            "status": str(self.status.currentData() or ""),
+            "result": self.result.text(),
+            "told": "1" if self.told.isChecked() else "",
+        }
+
+    def restore(self, state: Mapping[str, Any]) -> None:
+        select_data(self.owner, state.get("owner"))
+        with contextlib.suppress(ValueError):
+            self.due.setDate(date_edit(date.fromisoformat(str(state.get("due")))).date())
+        select_data(self.status, state.get("status"))
+        self.result.setText(str(state.get("result") or ""))
+        if self.told.isEnabled():
+            self.told.setChecked(bool(state.get("told")))
+        self._show_closing()
+
+    def check(self, visit_day: date) -> bool:
+        from fieldrep.storage.services.visits import due_date_problem
+
+        now = self.state()
+        found = None
+        if now["due"] != self.original["due"]:
+            found = due_date_problem(visit_day, qdate_to_date(self.due.date()))
+        self.error.show_error(found.message() if found else "")
+        return found is None
+
+    def change(self) -> FollowUpChange | None:
+        """What the rep changed (None: nothing)."""
+        from fieldrep.storage.services.visits import FollowUpChange
+
+        now, before = self.state(), self.original
+        if now == before:
+            return None
+        return FollowUpChange(
+            self.row.id,
+            owner_user_id=now["owner"] if now["owner"] != before["owner"] else None,
+            due_on=qdate_to_date(self.due.date()) if now["due"] != before["due"] else None,
+            status=FollowUpStatus(now["status"]) if now["status"] != before["status"] else None,
+            result=now["result"] if now["result"] != before["result"] else None,
+            result_notified=bool(now["told"]) and not before["told"],
+        )
+
+
+class NewFollowUpRow(QFrame):
+    """A follow-up added to a saved visit: what, who, by when, who owes whom."""
+
+    changed = Signal()
+    remove_requested = Signal(object)
+
+    def __init__(
+        self,
+        users: Sequence[tuple[str, str]],
+        me: str,
+        due: date,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("new_follow_up")
+        self.title = QLineEdit()
+        self.title.setObjectName("new_follow_up_title")
+        self.owner = owner_combo(users, me)
+        self.owner.setObjectName("new_follow_up_owner")
+        self.due = date_edit(due)
+        self.due.setObjectName("new_follow_up_due")
+        self.direction = enum_combo(FollowUpDirection)
+        self.direction.setObjectName("new_follow_up_direction")
+        self.remove = QPushButton()
+        self.remove.setObjectName("new_follow_up_remove")
+        self.remove.clicked.connect(lambda: emit(self.remove_requested, self))
+        self.error = FieldError("new_follow_up")
+        top = QHBoxLayout()
+        top.addWidget(self.title, 1)
+        top.addWidget(self.owner)
+        top.addWidget(self.due)
+        top.addWidget(self.direction)
+        top.addWidget(self.remove)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(2)
+        layout.addLayout(top)
+        layout.addWidget(self.error)
+        self.title.textEdited.connect(lambda _t: self._edited())
+        self.owner.currentIndexChanged.connect(lambda _i: self._edited())
+        self.due.dateChanged.connect(lambda _d: self._edited())
+        self.direction.currentIndexChanged.connect(lambda _i: self._edited())
+        self.retranslate()
+
+    def _edited(self) -> None:
+        self.error.show_error("")
+        emit(self.changed)
+
+    def retranslate(self) -> None:
+        self.title.setPlaceholderText(_("What will be done"))
+        self.owner.setToolTip(_(field_label(FollowUp, "owner_user_id")))
+        self.due.setToolTip(_(field_label(FollowUp, "due_on")))
+        retranslate_enum_combo(self.direction, FollowUpDirection)
+        self.direction.setToolTip(_(field_label(FollowUp, "direction")))
+        self.remove.setText(_("Remove"))
+
+    def state(self) -> dict[str, str]:
+        return {
+            "title": self.title.text(),
+            "owner": str(self.owner.currentData() or ""),
+            "due": qdate_to_date(self.due.date()).isoformat(),
+            "direction": str(self.direction.currentData() or ""),
+        }
+
+    def restore(self, state: Mapping[str, Any]) -> None:
+        self.title.setText(str(state.get("title") or ""))
+        select_data(self.owner, state.get("owner"))
+        with contextlib.suppress(ValueError):
+            self.due.setDate(date_edit(date.fromisoformat(str(state.get("due")))).date())
+        select_data(self.direction, state.get("direction") or FollowUpDirection.WE_OWE.code)
+
+    def check(self, visit_day: date) -> bool:
+        from fieldrep.storage.services.visits import due_date_problem
+
+        found: FieldProblem | None
+        if not self.title.text().strip():
+            found = problem(FollowUp, "title", REASON_REQUIRED)
+        else:
+            found = due_date_problem(visit_day, qdate_to_date(self.due.date()))
+        self.error.show_error(found.message() if found else "")
+        return found is None
+
+    def item(self) -> AgreedItem:
+        from fieldrep.storage.services.visits import AgreedItem
+
+        return AgreedItem(
+            self.title.text().strip(),
+            due_on=qdate_to_date(self.due.date()),
+            owner_user_id=str(self.owner.currentData() or "") or None,
+            direction=FollowUpDirection(str(self.direction.currentData())),
+        )
+
+
+class RecordFollowUps(QWidget):
+    """The follow-ups of a saved visit, each editable, and new ones to add."""
+
+    changed = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("record_follow_ups")
+        self.users: tuple[tuple[str, str], ...] = ()
+        self.me = ""
+        self.default_due = date.today()
+        self.saved_rows: dict[str, SavedFollowUpRow] = {}
+        self.new_rows: list[NewFollowUpRow] = []
+        self.heading = QLabel()
+        self.heading.setWordWrap(True)
+        self.empty = QLabel()
+        self.empty.setStyleSheet("color: palette(mid);")
+        self.rows_layout = QVBoxLayout()
+        self.rows_layout.setSpacing(6)
+        self.new_layout = QVBoxLayout()
+        self.new_layout.setSpacing(6)
+        self.add_button = QPushButton()
+        self.add_button.setObjectName("add_follow_up")
+        self.add_button.clicked.connect(lambda: self.add_new(focus=True))
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.heading)
+        layout.addLayout(self.rows_layout)
+        layout.addWidget(self.empty)
+        layout.addLayout(self.new_layout)
+        layout.addWidget(self.add_button, 0, Qt.AlignmentFlag.AlignLeft)
+        self.retranslate()
+
+    def configure(self, context: VisitContext) -> None:
+        self.users = context.users
+        self.me = context.me
+        self.default_due = context.today + timedelta(days=DEFAULT_DUE_DAYS)
+        for row in context.saved_follow_ups:
+            widget = SavedFollowUpRow(row, context.users, self)
+            widget.changed.connect(self.changed.emit)
+            self.saved_rows[row.id] = widget
+            self.rows_layout.addWidget(widget)
+        self.empty.setVisible(not self.saved_rows)
+
+    def add_new(
+        self, *, state: Mapping[str, Any] | None = None, focus: bool = False
+    ) -> NewFollowUpRow:
+        row = NewFollowUpRow(self.users, self.me, self.default_due, self)
+        if state is not None:
+            row.restore(state)
+        row.changed.connect(self.changed.emit)
+        row.remove_requested.connect(self.remove_new)
+        self.new_rows.append(row)
+        self.new_layout.addWidget(row)
+        if focus:
+            row.title.setFocus()
+        emit(self.changed)
+        return row
+
+    def remove_new(self, row: NewFollowUpRow) -> None:
+        if row in self.new_rows:
+            self.new_rows.remove(row)
+            self.new_layout.removeWidget(row)
+            row.deleteLater()
+            emit(self.changed)
+
+    def state(self) -> dict[str, Any]:
+        return {
+            "saved": {key: row.state() for key, row in self.saved_rows.items()},
+            "new": [row.state() for row in self.new_rows],
+        }
+
+    def restore(self, state: Mapping[str, Any]) -> None:
+        saved = state.get("saved")
+        if isinstance(saved, Mapping):
+            for key, row_state in saved.items():
+                row = self.saved_rows.get(str(key))
+                if row is not None and isinstance(row_state, Mapping):
+                    row.restore(row_state)
+        for row_state in state.get("new") or ():
+            if isinstance(row_state, Mapping):
+                self.add_new(state=row_state)
+
+    def _all_rows(self) -> list[SavedFollowUpRow | NewFollowUpRow]:
+        return [*self.saved_rows.values(), *self.new_rows]
+
+    def check(self, visit_day: date) -> bool:
+        results = [row.check(visit_day) for row in self._all_rows()]
+        return all(results)
+
+    def changes(self) -> tuple[FollowUpChange, ...]:
+        return tuple(
+            change for row in self.saved_rows.values() if (change := row.change()) is not None
+        )
+
+    def new_items(self) -> tuple[AgreedItem, ...]:
+        return tuple(row.item() for row in self.new_rows)
+
+    def row_for(self, item: str) -> SavedFollowUpRow | NewFollowUpRow | None:
+        """The row a refused value belongs to (see ItemValidationError.item)."""
+        if item in self.saved_rows:
+            return self.saved_rows[item]
+        prefix = "new-follow-up-"
+        if item.startswith(prefix) and item[len(prefix) :].isdigit():
+            index = int(item[len(prefix) :])
+            if index < len(self.new_rows):
+                return self.new_rows[index]
+        return None
+
+    def clear_errors(self) -> None:
+        for row in self._all_rows():
+            row.error.show_error("")
+
+    def first_error(self) -> QWidget | None:
+        return next(
+            (row for row in self._all_rows() if row.error.text()),
+            None,
+        )
+
+    def retranslate(self) -> None:
+        self.heading.setText(
+            _("Follow-ups of this visit: hand one over, move its due date or mark its progress.")
+        )
+        self.empty.setText(_("No follow-ups came from this visit."))
+        self.add_button.setText(_("Add a follow-up"))
+        for row in self._all_rows():
+            row.retranslate()
+
+
 # ---------------------------------------------------------------- objections
 
 
@@ -487,9 +873,16 @@ class ObjectionEditor(QFrame):
         today: date,
         contacts: Sequence[PersonChoice] = (),
         parent: QWidget | None = None,
+        *,
+        users: Sequence[tuple[str, str]] = (),
+        me: str = "",
     ) -> None:
         super().__init__(parent)
         self.setObjectName("objection_editor")
+        # The saved objection this editor shows (None: a new one, written in full).
+        self.saved: Record | None = None
+        self.saved_state: dict[str, str] = {}
+        self.has_follow_up = False
         self.setFrameShape(QFrame.Shape.StyledPanel)
         # Never squeezed below its natural height: the form scrolls instead.
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
@@ -521,8 +914,13 @@ class ObjectionEditor(QFrame):
         self.outcome.setObjectName("objection_outcome")
         self.follow_up = QLineEdit()
         self.follow_up.setObjectName("objection_follow_up")
+        # Created in tab order: what will be done, who does it, by when.
+        self.follow_up_owner = owner_combo(users, me)
+        self.follow_up_owner.setObjectName("objection_follow_up_owner")
         self.follow_up_due = date_edit(today + timedelta(days=DEFAULT_DUE_DAYS))
         self.follow_up_due.setObjectName("objection_follow_up_due")
+        self.follow_up_error = FieldError("objection_follow_up")
+        self.other_error = FieldError("objection_other")
         self.remove = QPushButton()
         self.remove.setObjectName("objection_remove")
         self.remove.clicked.connect(lambda: emit(self.remove_requested, self))
@@ -558,8 +956,13 @@ class ObjectionEditor(QFrame):
             label.setContentsMargins(0, 4, 0, 0)
             grid.addWidget(label, row, 0)
             if name == "follow_up":
-                grid.addWidget(self.follow_up, row, 1)
-                grid.addWidget(self.follow_up_due, row, 2)
+                follow_up_row = QHBoxLayout()
+                follow_up_row.addWidget(self.follow_up, 1)
+                follow_up_row.addWidget(self.follow_up_owner)
+                follow_up_row.addWidget(self.follow_up_due)
+                grid.addLayout(follow_up_row, row, 1, 1, 2)
+                row += 1
+                grid.addWidget(self.follow_up_error, row, 1, 1, 2)
             else:
                 grid.addWidget(widgets[name], row, 1, 1, 2)
             row += 1
@@ -567,6 +970,8 @@ class ObjectionEditor(QFrame):
                 # The error line sits right under the dealer's words.
                 grid.addWidget(self.verbatim_error, row, 1, 1, 2)
                 row += 1
+        grid.addWidget(self.other_error, row, 1, 1, 2)
+        row += 1
         grid.addWidget(self.remove, row, 2, Qt.AlignmentFlag.AlignRight)
         grid.setColumnStretch(1, 1)
 
@@ -579,6 +984,8 @@ class ObjectionEditor(QFrame):
         for combo in (self.pattern, self.outcome, self.raised_by):
             combo.currentIndexChanged.connect(lambda _i: self._edited())
         self.follow_up_due.dateChanged.connect(lambda _d: self._edited())
+        self.follow_up_due.dateChanged.connect(lambda _d: self.follow_up_error.show_error(""))
+        self.follow_up_owner.currentIndexChanged.connect(lambda _i: self._edited())
         self._fill_answers()
         self.retranslate()
 
@@ -652,7 +1059,17 @@ class ObjectionEditor(QFrame):
         self.real_concern.setPlaceholderText(_("What really worries them?"))
         self.follow_up.setPlaceholderText(_("What will be done, if the objection stays open"))
         self.remove.setText(_("Remove this objection"))
+        self.follow_up_owner.setToolTip(_(field_label(FollowUp, "owner_user_id")))
+        self.follow_up_due.setToolTip(_(field_label(FollowUp, "due_on")))
         self._update_hints()
+        if self.saved is not None:
+            wording = _(WORDING_FROZEN)
+            for widget in (self.type, self.verbatim, self.raised_by):
+                widget.setToolTip(wording)
+            if self.has_follow_up:
+                self.follow_up.setToolTip(
+                    _("Change this follow-up under Follow-ups of this visit.")
+                )
 
     def state(self) -> dict[str, str]:
         return {
@@ -665,17 +1082,19 @@ class ObjectionEditor(QFrame):
             "pattern": str(self.pattern.currentData() or ""),
             "outcome": str(self.outcome.currentData() or ""),
             "follow_up": self.follow_up.text(),
+            "follow_up_owner": str(self.follow_up_owner.currentData() or ""),
             "follow_up_due": qdate_to_date(self.follow_up_due.date()).isoformat(),
         }
 
     def restore(self, state: Mapping[str, Any]) -> None:
         self._loading = True
         try:
-            select_data(self.type, state.get("type"))
-            self._fill_answers()
-            self._update_hints()
-            self.verbatim.setText(str(state.get("verbatim") or ""))
-            select_data(self.raised_by, state.get("raised_by") or "")
+            if self.saved is None:  # a saved objection's wording is write-once
+                select_data(self.type, state.get("type"))
+                self._fill_answers()
+                self._update_hints()
+                self.verbatim.setText(str(state.get("verbatim") or ""))
+                select_data(self.raised_by, state.get("raised_by") or "")
             self.real_concern.setText(str(state.get("real_concern") or ""))
             select_data(self.answer, state.get("answer_id") or "")
             self.answer_text.setPlainText(str(state.get("answer_text") or ""))
@@ -683,7 +1102,10 @@ class ObjectionEditor(QFrame):
             self._picked_text = picked.text if picked else ""
             select_data(self.pattern, state.get("pattern") or "")
             select_data(self.outcome, state.get("outcome") or ObjectionOutcome.OPEN.code)
-            self.follow_up.setText(str(state.get("follow_up") or ""))
+            if not self.has_follow_up:
+                self.follow_up.setText(str(state.get("follow_up") or ""))
+            if state.get("follow_up_owner"):
+                select_data(self.follow_up_owner, state.get("follow_up_owner"))
             try:
                 due = date.fromisoformat(str(state.get("follow_up_due")))
                 self.follow_up_due.setDate(date_edit(due).date())
@@ -699,6 +1121,97 @@ class ObjectionEditor(QFrame):
             return True
         self.verbatim_error.show_error(problem(Objection, "verbatim", REASON_REQUIRED).message())
         return False
+
+    def check_follow_up(self, visit_day: date) -> bool:
+        """A follow-up typed here cannot be due before the visit (shown under it)."""
+        from fieldrep.storage.services.visits import due_date_problem
+
+        found = None
+        if self.follow_up.text().strip() and not self.has_follow_up:
+            found = due_date_problem(visit_day, qdate_to_date(self.follow_up_due.date()))
+        self.follow_up_error.show_error(found.message() if found else "")
+        return found is None
+
+    def show_item_error(self, error: ValidationError) -> None:
+        """Put a refused value of this objection at its place in the editor."""
+        if error.entity == "follow_up":
+            self.follow_up_error.show_error(error.message())
+        elif error.fields == ["verbatim"]:
+            self.verbatim_error.show_error(error.message())
+        else:
+            self.other_error.show_error(error.message())
+
+    def clear_errors(self) -> None:
+        for line in (self.verbatim_error, self.follow_up_error, self.other_error):
+            line.show_error("")
+
+    def has_error(self) -> bool:
+        return any(
+            line.text() for line in (self.verbatim_error, self.follow_up_error, self.other_error)
+        )
+
+    def set_saved(self, row: Record, follow_up_title: str | None) -> None:
+        """Show a saved objection: its wording read-only, its handling editable."""
+        self._loading = True
+        try:
+            select_data(self.type, row["type"].code)
+            self._fill_answers()
+            self._update_hints()
+            self.verbatim.setText(row["verbatim"] or "")
+            select_data(self.raised_by, row["raised_by_contact_id"] or "")
+        finally:
+            self._loading = False
+        self.saved = row  # before restore(): the wording stays as loaded above
+        self.restore(
+            {
+                "real_concern": row["real_concern"] or "",
+                "answer_id": row["playbook_answer_id"] or "",
+                "answer_text": row["answer_given"] or "",
+                "pattern": row["response_pattern"].code if row["response_pattern"] else "",
+                "outcome": row["outcome"].code,
+            }
+        )
+        self.has_follow_up = bool(row["follow_up_id"])
+        self.type.setEnabled(False)
+        self.verbatim.setReadOnly(True)
+        self.raised_by.setEnabled(False)
+        self.remove.hide()
+        if self.has_follow_up:
+            self.follow_up.setText(follow_up_title or "")
+            self.follow_up.setReadOnly(True)
+            self.follow_up_owner.hide()
+            self.follow_up_due.hide()
+        self.saved_state = self.state()
+        self.retranslate()
+
+    def change(self) -> ObjectionChange | None:
+        """What changed in a saved objection's handling (None: nothing)."""
+        from fieldrep.storage.services.visits import AgreedItem, ObjectionChange
+
+        assert self.saved is not None
+        now, before = self.state(), self.saved_state
+        values: dict[str, Any] = {}
+        if now["real_concern"].strip() != before["real_concern"].strip():
+            values["real_concern"] = now["real_concern"].strip() or None
+        if now["answer_text"].strip() != before["answer_text"].strip():
+            values["answer_given"] = now["answer_text"].strip() or None
+        if now["answer_id"] != before["answer_id"]:
+            values["playbook_answer_id"] = now["answer_id"] or None
+        if now["pattern"] != before["pattern"]:
+            values["response_pattern"] = ResponsePattern(now["pattern"]) if now["pattern"] else None
+        if now["outcome"] != before["outcome"]:
+            values["outcome"] = ObjectionOutcome(now["outcome"])
+        follow_up = None
+        title = self.follow_up.text().strip()
+        if title and not self.has_follow_up:
+            follow_up = AgreedItem(
+                title,
+                due_on=qdate_to_date(self.follow_up_due.date()),
+                owner_user_id=str(self.follow_up_owner.currentData() or "") or None,
+            )
+        if not values and follow_up is None:
+            return None
+        return ObjectionChange(self.saved.id, values, follow_up)
 
     def draft(self) -> ObjectionDraft:
         from fieldrep.storage.services.visits import ObjectionDraft
@@ -717,6 +1230,9 @@ class ObjectionEditor(QFrame):
             raised_by_contact_id=str(self.raised_by.currentData() or "") or None,
             follow_up_title=follow_up or None,
             follow_up_due_on=qdate_to_date(self.follow_up_due.date()) if follow_up else None,
+            follow_up_owner_user_id=(
+                str(self.follow_up_owner.currentData() or "") or None if follow_up else None
+            ),
         )
 
 
@@ -835,6 +1351,8 @@ class VisitRecordWindow(QWidget):
         self.autosaver.saved.connect(self._show_draft_time)
         self.binding = FormBinding(ContactRecord)
         self.objections: list[ObjectionEditor] = []
+        # A saved record's objections, by id: their handling can still change.
+        self.saved_objection_editors: dict[str, ObjectionEditor] = {}
         self.busy = False
         self._applying = False
         self._section_titles: list[tuple[QGroupBox, str]] = []
@@ -853,6 +1371,11 @@ class VisitRecordWindow(QWidget):
         self.draft_label.setObjectName("visit_draft_state")
         self.draft_label.setStyleSheet("color: palette(mid);")
         self.error_summary = FieldError("visit_summary")
+        self.frozen_note = QLabel()
+        self.frozen_note.setObjectName("visit_frozen_note")
+        self.frozen_note.setWordWrap(True)
+        self.frozen_note.setStyleSheet("color: palette(mid);")
+        self.frozen_note.hide()
         self.picker = DealerPicker(services)
         self.picker.picked.connect(self.choose_dealer)
 
@@ -894,10 +1417,14 @@ class VisitRecordWindow(QWidget):
         self.saved_follow_ups.setWordWrap(True)
         self.saved_follow_ups.setObjectName("visit_saved_follow_ups")
         self.saved_follow_ups.hide()
+        self.record_follow_ups = RecordFollowUps()
+        self.record_follow_ups.changed.connect(self.touch)
+        self.record_follow_ups.hide()
         agreed_layout = QVBoxLayout(agreed_box)
         agreed_layout.addWidget(self.agreed_grid)
         agreed_layout.addWidget(self.agreed)
         agreed_layout.addWidget(self.saved_follow_ups)
+        agreed_layout.addWidget(self.record_follow_ups)
 
         objections_box = _section(self._section_titles, N_("Objections"))
         self.objections_intro = QLabel()
@@ -962,6 +1489,7 @@ class VisitRecordWindow(QWidget):
         layout.addWidget(self.heading)
         layout.addWidget(self.subheading)
         layout.addWidget(self.picker)
+        layout.addWidget(self.frozen_note)
         layout.addWidget(self.error_summary)
         layout.addWidget(self.scroll_area, 1)
         layout.addLayout(buttons)
@@ -1009,6 +1537,7 @@ class VisitRecordWindow(QWidget):
             self.participants.setVisible(bool(context.contacts))
             if context.record is not None:
                 self.binding.load(context.record.values)
+                self._show_saved_record(context)
             else:
                 self._load_defaults(context)
             self._lines_changed(touch=False)
@@ -1042,17 +1571,48 @@ class VisitRecordWindow(QWidget):
         for name in ("contact_at", "contact_method", "visit_type"):
             self.binding.editors[name].original = ""
 
+    def _show_saved_record(self, context: VisitContext) -> None:
+        """A saved record's objections and follow-ups as editors; a final record's text frozen."""
+        assert context.record is not None
+        titles = {row.id: row["title"] for row in context.saved_follow_ups}
+        for row in context.saved_objections:
+            editor = self._objection_editor(context)
+            editor.set_saved(row, titles.get(row["follow_up_id"] or ""))
+            self.saved_objection_editors[row.id] = editor
+            self.objections_layout.addWidget(editor)
+        self.record_follow_ups.configure(context)
+        if self.is_final():
+            for field_editor in self.binding.editors.values():
+                _freeze(field_editor.editor)
+            self.participants.setEnabled(False)
+
+    def is_final(self) -> bool:
+        record = self.context.record if self.context else None
+        return record is not None and record["status"] == RecordStatus.FINAL
+
+    def visit_day(self) -> date:
+        """The day of the visit: follow-ups cannot be due before it."""
+        assert self.context is not None
+        record = self.context.record
+        if record is not None:
+            return record["contact_at"].astimezone().date()  # type: ignore[no-any-return]
+        return self.context.today
+
     def _show_saved_items(self, context: VisitContext) -> None:
         existing = context.record is not None
-        self.add_objection_button.setVisible(not existing)
         self.agreed.setVisible(not existing)
         self.discard_button.setVisible(not existing or self.keeper.pending is not None)
         for name in AGREED_FIELDS:
             editor = self.binding.editors[name].editor
             if isinstance(editor, QPlainTextEdit):
                 editor.setReadOnly(existing)
-        self.saved_objections.setVisible(existing)
-        self.saved_follow_ups.setVisible(existing)
+        # The saved objections and follow-ups are editors now, not summary lines.
+        self.saved_objections.hide()
+        self.saved_follow_ups.hide()
+        self.record_follow_ups.setVisible(existing)
+        final = self.is_final()
+        self.finalise_button.setVisible(not final)
+        self.frozen_note.setVisible(final)
 
     def _set_form_enabled(self, enabled: bool) -> None:
         self.body.setEnabled(enabled)
@@ -1090,6 +1650,10 @@ class VisitRecordWindow(QWidget):
             "participant_ids": self.participant_ids(),
             "agreed_items": self.agreed.state(),
             "objections": [editor.state() for editor in self.objections],
+            "saved_objections": {
+                key: editor.state() for key, editor in self.saved_objection_editors.items()
+            },
+            "record_follow_ups": self.record_follow_ups.state(),
         }
 
     def apply_draft(self, payload: Mapping[str, Any]) -> None:
@@ -1113,6 +1677,15 @@ class VisitRecordWindow(QWidget):
         for state in payload.get("objections") or ():
             if isinstance(state, Mapping):
                 self.add_objection(state=state)
+        saved = payload.get("saved_objections")
+        if isinstance(saved, Mapping):
+            for key, state in saved.items():
+                saved_editor = self.saved_objection_editors.get(str(key))
+                if saved_editor is not None and isinstance(state, Mapping):
+                    saved_editor.restore(state)
+        follow_ups = payload.get("record_follow_ups")
+        if isinstance(follow_ups, Mapping):
+            self.record_follow_ups.restore(follow_ups)
         # The restored text is the draft now, kept until the record is saved.
         self.keeper.stage(self.collect_draft())
         self.discard_button.setVisible(True)
@@ -1154,15 +1727,9 @@ class VisitRecordWindow(QWidget):
     def add_objection(
         self, *, state: Mapping[str, Any] | None = None, focus: bool = False
     ) -> ObjectionEditor:
-        context = self.context
-        editor = ObjectionEditor(
-            context.answers if context else {},
-            context.today if context else date.today(),
-            context.contacts if context else (),
-        )
+        editor = self._objection_editor(self.context)
         if state is not None:
             editor.restore(state)
-        editor.changed.connect(self.touch)
         editor.remove_requested.connect(self.remove_objection)
         self.objections.append(editor)
         self.objections_layout.addWidget(editor)
@@ -1170,6 +1737,17 @@ class VisitRecordWindow(QWidget):
             editor.verbatim.setFocus()
             QTimer.singleShot(0, lambda: self.scroll_area.ensureWidgetVisible(editor))
         self.touch()
+        return editor
+
+    def _objection_editor(self, context: VisitContext | None) -> ObjectionEditor:
+        editor = ObjectionEditor(
+            context.answers if context else {},
+            context.today if context else date.today(),
+            context.contacts if context else (),
+            users=context.users if context else (),
+            me=context.me if context else "",
+        )
+        editor.changed.connect(self.touch)
         return editor
 
     def remove_objection(self, editor: ObjectionEditor) -> None:
@@ -1195,9 +1773,7 @@ class VisitRecordWindow(QWidget):
         assert self.context is not None
         names = [name for name in RECORD_FIELDS if name not in AGREED_FIELDS]
         values = self.binding.values_of(names)
-        bad_objections = [editor for editor in self.objections if not editor.check()]
-        if bad_objections:
-            raise ValidationError([problem(Objection, "verbatim", REASON_REQUIRED)], "objection")
+        self._check_objections()
         return VisitDraft(
             dealer_id=self.context.dealer_id,
             contact_at=values.pop("contact_at"),
@@ -1212,6 +1788,44 @@ class VisitRecordWindow(QWidget):
             **values,
         )
 
+    def _check_objections(self) -> None:
+        """Every new objection has its words; no follow-up is due before the visit."""
+        visit_day = self.visit_day()
+        worded = [editor.check() for editor in self.objections]
+        dated = [
+            editor.check_follow_up(visit_day)
+            for editor in (*self.saved_objection_editors.values(), *self.objections)
+        ]
+        if not all(worded):
+            raise ValidationError([problem(Objection, "verbatim", REASON_REQUIRED)], "objection")
+        if not all(dated):
+            raise _ShownAlready
+
+    def build_amendment(self, finalise: bool) -> VisitAmendment:
+        """What was added to or changed on the saved record (refused text is shown and raised)."""
+        from fieldrep.storage.services.visits import VisitAmendment
+
+        self._check_objections()
+        if not self.record_follow_ups.check(self.visit_day()):
+            raise _ShownAlready
+        changes: dict[str, Any] = {}
+        if not self.is_final():
+            names = [n for n in self.binding.changed_names() if n not in AGREED_FIELDS]
+            changes = self.binding.values_of(names)
+        objection_changes: list[ObjectionChange] = [
+            change
+            for editor in self.saved_objection_editors.values()
+            if (change := editor.change()) is not None
+        ]
+        return VisitAmendment(
+            record_values=changes,
+            finalise=finalise and not self.is_final(),
+            objection_changes=tuple(objection_changes),
+            new_objections=tuple(editor.draft() for editor in self.objections),
+            follow_up_changes=self.record_follow_ups.changes(),
+            new_follow_ups=self.record_follow_ups.new_items(),
+        )
+
     def save(self, *, finalise: bool) -> None:
         """Save the visit (and finalise it when asked) on the database worker."""
         if self.busy or self.context is None:
@@ -1223,10 +1837,12 @@ class VisitRecordWindow(QWidget):
             if record is None:
                 draft = self.build_visit_draft(finalise)
             else:
-                names = [n for n in self.binding.changed_names() if n not in AGREED_FIELDS]
-                changes = self.binding.values_of(names)
+                amendment = self.build_amendment(finalise)
         except ValidationError as error:
             self.show_validation(error)
+            return
+        except _ShownAlready:
+            self._scroll_to_first_error()
             return
         self._set_busy(True)
         if record is None:
@@ -1234,13 +1850,10 @@ class VisitRecordWindow(QWidget):
 
             work: Any = lambda: record_visit(store, draft)  # noqa: E731
         else:
-            from fieldrep.storage.services.visits import finalise_record, update_record
+            from fieldrep.storage.services.visits import amend_visit
 
             record_id = record.id
-            if finalise:
-                work = lambda: finalise_record(store, record_id, changes)  # noqa: E731
-            else:
-                work = lambda: update_record(store, record_id, changes)  # noqa: E731
+            work = lambda: amend_visit(store, record_id, amendment)  # noqa: E731
         self.services.workers.run_db(self, work, self._saved, self._save_failed)
 
     def _printouts(self) -> list[tuple[str, str]]:
@@ -1288,12 +1901,17 @@ class VisitRecordWindow(QWidget):
         self.binding.clear_errors()
         self.error_summary.show_error("")
         self.agreed.error.show_error("")
-        for editor in self.objections:
-            editor.verbatim_error.show_error("")
+        for editor in (*self.saved_objection_editors.values(), *self.objections):
+            editor.clear_errors()
+        self.record_follow_ups.clear_errors()
 
     def show_validation(self, error: ValidationError) -> None:
         """Put each problem at its field; what fits nowhere goes to the line at the top."""
-        if error.entity in ("contact_record", ""):
+        from fieldrep.storage.services.visits import ItemValidationError
+
+        if isinstance(error, ItemValidationError) and self._show_item_error(error):
+            unplaced: list[str] = []
+        elif error.entity in ("contact_record", ""):
             unplaced = self.binding.show_error(error)
         elif error.entity == "objection":
             unplaced = []
@@ -1308,21 +1926,40 @@ class VisitRecordWindow(QWidget):
             unplaced = [p.message() for p in error.problems]
         if unplaced:
             self.error_summary.show_error("\n".join(unplaced))
+        self._scroll_to_first_error()
+        self.error_summary.setVisible(bool(self.error_summary.text()))
+
+    def _show_item_error(self, error: ItemValidationError) -> bool:
+        """Show a refused objection or follow-up at its row (False: no such row here)."""
+        objection = self.saved_objection_editors.get(error.item)
+        prefix = "new-objection-"
+        if objection is None and error.item.startswith(prefix):
+            index = int(error.item[len(prefix) :])
+            objection = self.objections[index] if index < len(self.objections) else None
+        if objection is not None:
+            objection.show_item_error(error)
+            return True
+        row = self.record_follow_ups.row_for(error.item)
+        if row is not None:
+            row.error.show_error(error.message())
+            return True
+        return False
+
+    def _scroll_to_first_error(self) -> None:
         first = self._first_error_widget()
         if first is not None:
             self.scroll_area.ensureWidgetVisible(first)
-        self.error_summary.setVisible(bool(self.error_summary.text()))
 
     def _first_error_widget(self) -> QWidget | None:
         for editor in self.binding.editors.values():
             if editor.error.text():
                 return editor
-        for objection in self.objections:
-            if objection.verbatim_error.text():
+        for objection in (*self.saved_objection_editors.values(), *self.objections):
+            if objection.has_error():
                 return objection
         if self.agreed.error.text():
             return self.agreed
-        return None
+        return self.record_follow_ups.first_error()
 
     # -- language
 
@@ -1369,8 +2006,13 @@ class VisitRecordWindow(QWidget):
             )
         )
         self.add_objection_button.setText(_("Add an objection"))
-        for editor in self.objections:
+        for editor in (*self.saved_objection_editors.values(), *self.objections):
             editor.retranslate()
+        self.record_follow_ups.retranslate()
+        self.frozen_note.setText(_(RECORD_FROZEN))
+        if self.is_final():
+            for field_editor in self.binding.editors.values():
+                field_editor.editor.setToolTip(_(RECORD_FROZEN))
         self.discard_button.setText(_("Discard draft"))
         existing = context is not None and context.record is not None
         self.save_button.setText(_("Save changes") if existing else _("Save"))
@@ -1417,6 +2059,18 @@ class VisitRecordWindow(QWidget):
         self.saved_follow_ups.setText(
             "\n".join(follow_ups) if follow_ups else _("No follow-ups came from this visit.")
         )
+
+
+class _ShownAlready(Exception):
+    """Refused input whose messages are already shown at their rows."""
+
+
+def _freeze(widget: QWidget) -> None:
+    """Read-only but still readable and selectable (a finalised record's text)."""
+    if isinstance(widget, (QPlainTextEdit, QLineEdit)):
+        widget.setReadOnly(True)
+    else:
+        widget.setEnabled(False)
 
 
 # ---------------------------------------------------------------- opening
