@@ -24,8 +24,9 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -75,6 +76,16 @@ from fieldrep.storage.errors import ValidationError
 from fieldrep.storage.fields import PROFILE_CARD_SECTIONS, field_label
 from fieldrep.storage.models import ClassHistory, Contact, Dealer, VisitPlanItem
 from fieldrep.ui.chart import MonthPoint, SalesChart
+from fieldrep.ui.child_editors import (
+    CHILD_SPECS,
+    ChildTable,
+    CreditReviewDialog,
+    CreditScale,
+    SectionTable,
+    load_children,
+    load_credit_scale,
+    may_write,
+)
 from fieldrep.ui.common import format_day, format_money
 from fieldrep.ui.forms import (
     FieldError,
@@ -305,6 +316,8 @@ class CardData:
     warnings: tuple[DealerWarning, ...]
     months: tuple[MonthPoint, ...]
     today: date
+    # The editable child lists (agreements, products, ...) as Records, by spec key.
+    children: Mapping[str, tuple[Record, ...]] = dataclass_field(default_factory=dict)
 
 
 def monthly_figures(store: Store, dealer_id: str, months: int = CHART_MONTHS) -> list[MonthPoint]:
@@ -354,6 +367,7 @@ def load_card(store: Store, dealer_id: str) -> CardData:
         warnings=tuple(dealer_warnings(store, dealer_id)),
         months=tuple(monthly_figures(store, dealer_id)),
         today=store.today(),
+        children=load_children(store, dealer_id),
     )
 
 
@@ -555,88 +569,6 @@ SALES_COLUMNS = (
     ),
     RowColumn(N_("Confirmed by the dealer"), lambda s: _("yes") if s.confirmed else _("no")),
 )
-AGREEMENT_COLUMNS = (
-    RowColumn(field_label("Agreement", "title"), lambda a: a.title),
-    RowColumn(field_label("Agreement", "signed_on"), lambda a: format_day(a.signed_on)),
-    RowColumn(field_label("Agreement", "valid_to"), lambda a: format_day(a.valid_to)),
-    RowColumn(
-        field_label("Agreement", "is_exclusive"),
-        lambda a: _("yes") if a.is_exclusive else _("no"),
-    ),
-    RowColumn(field_label("Agreement", "terms"), lambda a: a.terms or "", stretch=True),
-)
-PRODUCT_COLUMNS = (
-    RowColumn(field_label("CarriedProduct", "brand"), lambda p: p.brand),
-    RowColumn(field_label("CarriedProduct", "variety"), lambda p: p.variety or "", stretch=True),
-    RowColumn(field_label("CarriedProduct", "spec"), lambda p: p.spec or ""),
-    RowColumn(
-        field_label("CarriedProduct", "is_ours"),
-        lambda p: _("yes") if p.is_ours else _("no"),
-    ),
-)
-PRICE_COLUMNS = (
-    RowColumn(field_label("RetailPriceChange", "changed_on"), lambda p: format_day(p.changed_on)),
-    RowColumn(field_label("RetailPriceChange", "product"), lambda p: p.product, stretch=True),
-    RowColumn(
-        field_label("RetailPriceChange", "old_price"),
-        lambda p: format_money(p.old_price),
-        align_right=True,
-    ),
-    RowColumn(
-        field_label("RetailPriceChange", "new_price"),
-        lambda p: format_money(p.new_price),
-        align_right=True,
-    ),
-)
-COMPLAINT_COLUMNS = (
-    RowColumn(
-        field_label("Complaint", "received_at"),
-        lambda c: format_day(c.received_at.astimezone().date()),
-    ),
-    RowColumn(field_label("Complaint", "category"), lambda c: c.category.label),
-    RowColumn(
-        field_label("Complaint", "description"),
-        lambda c: c.description,
-        tooltip=lambda c: c.description,
-        stretch=True,
-    ),
-    RowColumn(field_label("Complaint", "status"), lambda c: c.status.label),
-    RowColumn(field_label("Complaint", "result"), lambda c: c.result or "", width=160),
-)
-AFTER_SALES_COLUMNS = (
-    RowColumn(field_label("AfterSalesEvent", "occurred_on"), lambda e: format_day(e.occurred_on)),
-    RowColumn(field_label("AfterSalesEvent", "description"), lambda e: e.description, stretch=True),
-    RowColumn(field_label("AfterSalesEvent", "handling"), lambda e: e.handling or "", width=200),
-)
-GRADE_COLUMNS = (
-    RowColumn(N_("Period"), lambda g: f"{g.period_type.label} {g.period_start:%Y-%m}"),
-    RowColumn(
-        field_label("RelationshipGrade", "familiarity"),
-        lambda g: str(g.familiarity),
-        align_right=True,
-    ),
-    RowColumn(
-        field_label("RelationshipGrade", "closeness"),
-        lambda g: str(g.closeness),
-        align_right=True,
-    ),
-    RowColumn(
-        field_label("RelationshipGrade", "sales_support"),
-        lambda g: str(g.sales_support),
-        align_right=True,
-    ),
-    RowColumn(
-        field_label("RelationshipGrade", "complaint_level"),
-        lambda g: str(g.complaint_level),
-        align_right=True,
-    ),
-    RowColumn(
-        field_label("RelationshipGrade", "receivable_level"),
-        lambda g: str(g.receivable_level),
-        align_right=True,
-    ),
-    RowColumn(field_label("RelationshipGrade", "overall_grade"), lambda g: g.overall_grade),
-)
 HISTORY_COLUMNS = (
     RowColumn(field_label("ClassHistory", "changed_on"), lambda h: format_day(h.changed_on)),
     RowColumn(field_label("ClassHistory", "scheme"), lambda h: h.scheme.label),
@@ -671,28 +603,6 @@ STAKEHOLDER_COLUMNS = (
     RowColumn(field_label("Contact", "mobile"), lambda c: c["mobile"] or c["phone"] or ""),
     RowColumn(field_label("Contact", "hobbies"), lambda c: c["hobbies"] or "", stretch=True),
 )
-
-
-class SectionTable(Panel):
-    """A read-only list inside a profile section (agreements, products, ...)."""
-
-    def __init__(
-        self, name: str, columns: Sequence[RowColumn], parent: QWidget | None = None
-    ) -> None:
-        super().__init__(name, columns, N_("Nothing recorded yet."), parent)
-        self.title.hide()
-        layout = self.layout()
-        if layout is not None:
-            layout.setContentsMargins(0, 0, 0, 0)
-        self.table.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
-
-    def set_rows(self, rows: Sequence[Any]) -> None:
-        super().set_rows(rows)
-        visible = min(max(len(rows), 1), 6)
-        row_height = self.table.verticalHeader().defaultSectionSize()
-        header = self.table.horizontalHeader().sizeHint().height()
-        height = header + row_height * visible + 6 if rows else self.fontMetrics().height() * 2
-        self.setFixedHeight(height)
 
 
 class CreditBox(QFrame):
@@ -765,6 +675,7 @@ class DealerCardWindow(QWidget):
     saved = Signal(object)  # the dealer Record after an edit
     contact_saved = Signal(object)
     visit_planned = Signal(object)
+    credit_reviewed = Signal(object)  # the new CreditAssessment Record
 
     def __init__(
         self, services: AppServices, dealer_id: str, parent: QWidget | None = None
@@ -847,22 +758,36 @@ class DealerCardWindow(QWidget):
             kind = FieldKind.REFERENCE if name in USER_REFERENCES + CONTACT_REFERENCES else None
             editor = self.binding.make(name, long=name in LONG_DEALER_FIELDS, kind=kind)
             editor.changed.connect(self._profile_edited)
+        # Editable lists (fieldrep.ui.child_editors); sales figures, stakeholders and
+        # the class history are shown only: figures are confirmed in the visit record,
+        # people are edited under Key people, and the history is written by the services.
+        self.child_tables: dict[str, ChildTable] = {
+            key: ChildTable(self.services, spec) for key, spec in CHILD_SPECS.items()
+        }
+        for child_table in self.child_tables.values():
+            child_table.changed.connect(self._child_changed)
         self.tables: dict[str, SectionTable] = {
-            "agreements": SectionTable("card_agreements", AGREEMENT_COLUMNS),
-            "products": SectionTable("card_products", PRODUCT_COLUMNS),
-            "prices": SectionTable("card_prices", PRICE_COLUMNS),
+            **self.child_tables,
             "sales": SectionTable("card_sales", SALES_COLUMNS),
-            "complaints": SectionTable("card_complaints", COMPLAINT_COLUMNS),
-            "after_sales": SectionTable("card_after_sales", AFTER_SALES_COLUMNS),
-            "grades": SectionTable("card_grades", GRADE_COLUMNS),
             "stakeholders": SectionTable("card_stakeholders", STAKEHOLDER_COLUMNS),
             "history": SectionTable("card_history", HISTORY_COLUMNS),
         }
+        self.tables["stakeholders"].table.row_activated.connect(self._open_stakeholder)
         self.credit_summary = QLabel()
         self.credit_summary.setObjectName("card_credit_summary")
+        self.credit_review_buttons = (QPushButton(), QPushButton())
+        for position, button in enumerate(self.credit_review_buttons):
+            button.setObjectName(f"card_new_credit_review_{position}")
+            button.setAutoDefault(False)
+            button.clicked.connect(self.new_credit_review)
+        credit_row = QWidget()
+        credit_layout = QHBoxLayout(credit_row)
+        credit_layout.setContentsMargins(0, 0, 0, 0)
+        credit_layout.addWidget(self.credit_summary, 1)
+        credit_layout.addWidget(self.credit_review_buttons[0])
         extras: dict[int, list[QWidget]] = {
             2: [self.tables["agreements"]],
-            5: [self.credit_summary],
+            5: [credit_row],
             6: [self.tables["products"]],
             9: [self.tables["prices"]],
             10: [self.tables["sales"]],
@@ -1005,7 +930,10 @@ class DealerCardWindow(QWidget):
         layout = QVBoxLayout(page)
         layout.addWidget(self.chart_title)
         layout.addWidget(self.chart, 2)
-        layout.addWidget(self.credit_title)
+        credit_heading = QHBoxLayout()
+        credit_heading.addWidget(self.credit_title, 1)
+        credit_heading.addWidget(self.credit_review_buttons[1])
+        layout.addLayout(credit_heading)
         layout.addWidget(self.credit_box)
         layout.addWidget(self.credit_history)
         layout.addStretch(0)
@@ -1031,13 +959,9 @@ class DealerCardWindow(QWidget):
         self.contact_binding.editors["reports_to_id"].set_choices(contacts)
         self.binding.load(data.dealer.values)
         card = data.card
-        self.tables["agreements"].set_rows(card.agreements)
-        self.tables["products"].set_rows(card.products)
-        self.tables["prices"].set_rows(card.price_changes)
+        for key, child_table in self.child_tables.items():
+            child_table.set_dealer(data.dealer, data.children.get(key, ()))
         self.tables["sales"].set_rows(card.sales)
-        self.tables["complaints"].set_rows(card.complaints)
-        self.tables["after_sales"].set_rows(card.after_sales)
-        self.tables["grades"].set_rows(card.grades)
         self.tables["stakeholders"].set_rows(data.contacts)
         self.tables["history"].set_rows(card.class_history)
         self.timeline.set_rows(data.timeline)
@@ -1293,6 +1217,60 @@ class DealerCardWindow(QWidget):
             return
         self.services.workers.show_failure(self, error)
 
+    # -- child lists and credit reviews
+
+    def _child_changed(self, key: str) -> None:
+        self.message.setStyleSheet("")
+        self.message.setText(_("Saved; the change goes out with the next sync."))
+        self.refresh()
+        _refresh_main_views(self.parentWidget())
+
+    def _open_stakeholder(self, contact: Record) -> None:
+        """People are edited under Key people: open the person there."""
+        self.tabs.setCurrentIndex(1)
+        self._select_contact(contact.id)
+
+    def may_review_credit(self) -> bool:
+        """Credit reviews are a manager-only table (fieldrep.sync.protocol)."""
+        return may_write(self.services.store.user.role, "credit_assessment")
+
+    def new_credit_review(self) -> None:
+        """Open the 5C review dialog, or say why this user may not record one."""
+        data = self.data
+        if data is None or self.busy:
+            return
+        if not self.may_review_credit():
+            self.message.setStyleSheet(f"color: {WARNING_COLOUR};")
+            self.message.setText(
+                _(
+                    "Only an area manager can record a 5C credit review. Tell your manager "
+                    "what you learned; the review shows here after the next sync."
+                )
+            )
+            return
+        store, territory_id = self.services.store, str(data.dealer["territory_id"])
+        self.services.workers.run_db(
+            self, lambda: load_credit_scale(store, territory_id), self._open_credit_review
+        )
+
+    def _open_credit_review(self, scale: CreditScale) -> None:
+        if self.data is None:
+            return
+        dialog = CreditReviewDialog(self.services, self.data.dealer, scale, self)
+        dialog.saved.connect(self._credit_reviewed)
+        dialog.open()
+
+    def _credit_reviewed(self, assessment: Record) -> None:
+        self.message.setStyleSheet("")
+        self.message.setText(
+            _("5C credit review saved: grade {grade}, {risk}.").format(
+                grade=assessment["overall_grade"], risk=assessment["risk_level"].label
+            )
+        )
+        emit(self.credit_reviewed, assessment)
+        self.refresh()
+        _refresh_main_views(self.parentWidget())
+
     # -- actions
 
     def plan_visit(self) -> None:
@@ -1412,6 +1390,14 @@ class DealerCardWindow(QWidget):
         self.chart_title.setText(_("Revenue and collections by month"))
         self.chart.update()
         self.credit_title.setText(_("Latest 5C credit assessment"))
+        allowed = self.may_review_credit()
+        for button in self.credit_review_buttons:
+            button.setText(_("New 5C credit review…"))
+            button.setToolTip(
+                _("Score the five Cs; grade and risk are computed as you score")
+                if allowed
+                else _("Only an area manager can record a 5C credit review")
+            )
         self.credit_box.retranslate()
         self.credit_history.retranslate()
         if data is not None:
