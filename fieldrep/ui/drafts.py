@@ -12,7 +12,9 @@ background write never overwrites a newer one, and a discarded draft stays
 discarded. The draft is deleted only after the record was saved.
 
 On the next start :func:`offer_saved_drafts` lists the drafts left behind and
-offers each one back (restore or discard).
+offers each one back (restore or discard); File > Unsaved visit drafts…
+(:func:`show_drafts_dialog`) lists them at any time, and a status-bar button
+(:class:`DraftsHint`) says how many there are.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QListWidget,
     QListWidgetItem,
+    QMessageBox,
     QPushButton,
     QVBoxLayout,
     QWidget,
@@ -148,6 +151,23 @@ class SavedDraft:
     @property
     def summary(self) -> str:
         return str(self.payload.get("summary") or "")
+
+    @property
+    def dealer_name(self) -> str:
+        return str(self.payload.get("dealer_name") or "")
+
+    @property
+    def typed_characters(self) -> int | None:
+        """How much the rep typed (written by the visit record), if the draft says."""
+        value = self.payload.get("typed_characters")
+        return value if isinstance(value, int) else None
+
+    @property
+    def size_bytes(self) -> int:
+        try:
+            return self.path.stat().st_size
+        except OSError:
+            return 0
 
 
 def _saved_at(payload: Mapping[str, Any], path: Path) -> datetime:
@@ -310,14 +330,22 @@ class DraftAutosaver(QObject):
 
 
 class DraftsDialog(QDialog):
-    """At start: the drafts left behind, each to restore or discard."""
+    """The unsaved drafts (dealer, when last typed, how much), each to open or discard.
+
+    Offered at start with the drafts left behind (``at_start``), or opened from
+    File > Unsaved visit drafts… at any time. Discarding asks first.
+    """
 
     restore_requested = Signal(object)  # SavedDraft
+    discarded = Signal(str)  # draft id
 
-    def __init__(self, drafts: list[SavedDraft], parent: QWidget | None = None) -> None:
+    def __init__(
+        self, drafts: list[SavedDraft], parent: QWidget | None = None, *, at_start: bool = True
+    ) -> None:
         super().__init__(parent)
         self.setObjectName("drafts_dialog")
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.at_start = at_start
         self.drafts = {draft.draft_id: draft for draft in drafts}
         self.heading = QLabel()
         self.heading.setWordWrap(True)
@@ -357,38 +385,50 @@ class DraftsDialog(QDialog):
         super().changeEvent(event)
 
     def retranslate(self) -> None:
-        self.setWindowTitle(_("Unsaved visit records"))
-        self.heading.setText(
-            ngettext(
-                "A visit record was not saved when FieldRep last closed. "
-                "Restore it to go on writing, or discard it.",
-                "{count} visit records were not saved when FieldRep last closed. "
-                "Restore them to go on writing, or discard them.",
-                len(self.drafts),
-            ).format(count=len(self.drafts))
-        )
-        self.restore_button.setText(_("Restore"))
-        self.discard_button.setText(_("Discard"))
+        count = len(self.drafts)
+        if self.at_start:
+            self.setWindowTitle(_("Unsaved visit records"))
+            self.heading.setText(
+                ngettext(
+                    "A visit record was not saved when FieldRep last closed. "
+                    "Restore it to go on writing, or discard it.",
+                    "{count} visit records were not saved when FieldRep last closed. "
+                    "Restore them to go on writing, or discard them.",
+                    count,
+                ).format(count=count)
+            )
+            self.restore_button.setText(_("Restore"))
+        else:
+            self.setWindowTitle(_("Unsaved visit drafts"))
+            self.heading.setText(
+                ngettext(
+                    "{count} visit record is not saved yet. Open it to go on writing, "
+                    "or discard it.",
+                    "{count} visit records are not saved yet. Open one to go on writing, "
+                    "or discard it.",
+                    count,
+                ).format(count=count)
+                if count
+                else _("There are no unsaved visit drafts.")
+            )
+            self.restore_button.setText(_("Open draft"))
+        self.restore_button.setEnabled(bool(count))
+        self.discard_button.setEnabled(bool(count))
+        self.discard_button.setText(_("Discard…"))
         for row in range(self.list.count()):
             item = self.list.item(row)
-            draft = self.drafts[str(item.data(DRAFT_ID_ROLE))]
-            local = draft.saved_at.astimezone().strftime("%Y-%m-%d %H:%M")
-            text = _("{title} (last typed {time})").format(
-                title=draft.title or _("Visit record"), time=local
-            )
-            if draft.summary:
-                text += "\n" + draft.summary
-            item.setText(text)
+            item.setText(describe_draft(self.drafts[str(item.data(DRAFT_ID_ROLE))]))
 
     def current_draft(self) -> SavedDraft | None:
         item = self.list.currentItem()
         return None if item is None else self.drafts.get(str(item.data(DRAFT_ID_ROLE)))
 
-    def _remove_current(self) -> None:
-        row = self.list.currentRow()
-        item = self.list.takeItem(row)
-        if item is not None:
-            self.drafts.pop(str(item.data(DRAFT_ID_ROLE)), None)
+    def _remove(self, draft_id: str) -> None:
+        for row in range(self.list.count()):
+            if self.list.item(row).data(DRAFT_ID_ROLE) == draft_id:
+                self.list.takeItem(row)
+                break
+        self.drafts.pop(draft_id, None)
         if not self.drafts:
             self.accept()
         else:
@@ -398,44 +438,160 @@ class DraftsDialog(QDialog):
         draft = self.current_draft()
         if draft is None:
             return
-        self._remove_current()
+        self._remove(draft.draft_id)
         emit(self.restore_requested, draft)
 
     def discard_current(self) -> None:
+        """Ask, then delete the selected draft for good."""
         draft = self.current_draft()
         if draft is None:
             return
-        discard_draft(draft.draft_id)
-        self._remove_current()
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            _("Discard the draft"),
+            _("Throw away the unsaved visit record “{title}”? This cannot be undone.").format(
+                title=draft.dealer_name or draft.title or _("Visit record")
+            ),
+            QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel,
+            self,
+        )
+        box.setObjectName("discard_draft_confirm")
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        draft_id = draft.draft_id
+
+        def answered(button: int) -> None:
+            if button == QMessageBox.StandardButton.Discard:
+                discard_draft(draft_id)
+                self._remove(draft_id)
+                emit(self.discarded, draft_id)
+
+        box.finished.connect(answered)
+        box.open()
+
+
+def describe_draft(draft: SavedDraft) -> str:
+    """The dealer, when it was last typed, how much was typed, and its first words."""
+    local = draft.saved_at.astimezone().strftime("%Y-%m-%d %H:%M")
+    typed = draft.typed_characters
+    if typed is not None:
+        size = ngettext("{count} character typed", "{count} characters typed", typed).format(
+            count=typed
+        )
+    else:
+        size = _("{size} KB").format(size=max(1, round(draft.size_bytes / 1024)))
+    text = _("{title} (last typed {time})").format(
+        title=draft.dealer_name or draft.title or _("Visit record"), time=local
+    )
+    text += "  ·  " + size
+    if draft.summary:
+        text += "\n" + draft.summary
+    return text
 
 
 def offer_saved_drafts(services: AppServices, window: QMainWindow) -> None:
-    """Look for drafts left behind (on the I/O pool) and offer them back in a dialog."""
+    """Look for drafts left behind (on the I/O pool) and offer them back in a dialog.
+
+    Also puts the drafts button in the status bar, shown while drafts exist.
+    """
+    hint = install_drafts_hint(services, window)
 
     def found(drafts: list[SavedDraft]) -> None:
+        hint.show_count(len(drafts))
         if not drafts:
             return
         log.info("%d unsaved draft(s) found", len(drafts))
-        from fieldrep.ui.views.visit_record import open_draft
-
-        dialog = DraftsDialog(drafts, window)
-        dialog.restore_requested.connect(lambda draft: open_draft(services, window, draft))
-        dialog.open()
+        _open_dialog(services, window, drafts, at_start=True)
 
     services.workers.run_io(window, read_drafts, found)
+
+
+def show_drafts_dialog(services: AppServices, window: QMainWindow) -> None:
+    """File > Unsaved visit drafts…: list every draft (read on the I/O pool)."""
+    services.workers.run_io(
+        window, read_drafts, lambda drafts: _open_dialog(services, window, drafts, at_start=False)
+    )
+
+
+def _open_dialog(
+    services: AppServices, window: QMainWindow, drafts: list[SavedDraft], *, at_start: bool
+) -> None:
+    from fieldrep.ui.views.visit_record import open_draft
+
+    dialog = DraftsDialog(drafts, window, at_start=at_start)
+    dialog.restore_requested.connect(lambda draft: open_draft(services, window, draft))
+    dialog.finished.connect(lambda _result: refresh_drafts_hint(window))
+    dialog.open()
+
+
+class DraftsHint(QPushButton):
+    """A quiet status-bar button, "2 unsaved drafts", that opens the drafts list."""
+
+    def __init__(self, services: AppServices, window: QMainWindow) -> None:
+        super().__init__(window)
+        self.setObjectName("drafts_hint")
+        self.setFlat(True)
+        self.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.services = services
+        self.count = 0
+        self.clicked.connect(lambda: show_drafts_dialog(services, window))
+        self.hide()
+
+    def refresh(self) -> None:
+        """Count the drafts on the I/O pool."""
+        self.services.workers.run_io(self, read_drafts, lambda found: self.show_count(len(found)))
+
+    def show_count(self, count: int) -> None:
+        self.count = count
+        self.retranslate()
+        self.setVisible(count > 0)
+
+    def retranslate(self) -> None:
+        self.setText(
+            ngettext("{count} unsaved draft", "{count} unsaved drafts", self.count).format(
+                count=self.count
+            )
+        )
+        self.setToolTip(_("Visit records typed but not saved yet: click to see them."))
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.LanguageChange:
+            self.retranslate()
+        super().changeEvent(event)
+
+
+def install_drafts_hint(services: AppServices, window: QMainWindow) -> DraftsHint:
+    """The window's drafts button (made and put in the status bar once)."""
+    hint = window.findChild(DraftsHint)
+    if hint is None:
+        hint = DraftsHint(services, window)
+        window.statusBar().addPermanentWidget(hint)
+    return hint
+
+
+def refresh_drafts_hint(window: QWidget | None) -> None:
+    """Recount the drafts after one was saved, discarded or opened (no-op without the hint)."""
+    hint = window.findChild(DraftsHint) if window is not None else None
+    if hint is not None:
+        hint.refresh()
 
 
 __all__ = [
     "DraftAutosaver",
     "DraftKeeper",
     "DraftsDialog",
+    "DraftsHint",
     "SavedDraft",
+    "describe_draft",
     "discard_draft",
     "draft_path",
     "drafts_dir",
+    "install_drafts_hint",
     "offer_saved_drafts",
     "read_draft",
     "read_drafts",
+    "refresh_drafts_hint",
+    "show_drafts_dialog",
     "write_draft_file",
     "write_if_newer",
 ]

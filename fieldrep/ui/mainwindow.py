@@ -171,6 +171,7 @@ class MainWindow(QMainWindow):
             "shortcuts": self._action("shortcuts", self.show_shortcuts),
             "quit": self._action("quit", self.close),
             "about": self._action("about", self.show_about),
+            "drafts": self._action("drafts", self.show_drafts),
         }
         for name, sequence in SHORTCUT_KEYS.items():
             self.actions_by_name[name].setShortcut(QKeySequence(sequence))
@@ -185,7 +186,7 @@ class MainWindow(QMainWindow):
         bar = self.menuBar()
         self.file_menu = QMenu(self)
         self.file_menu.setObjectName("menu_file")
-        for name in ("sync", "settings"):
+        for name in ("sync", "settings", "drafts"):
             self.file_menu.addAction(self.actions_by_name[name])
         self.file_menu.addSeparator()
         self.file_menu.addAction(self.actions_by_name["quit"])
@@ -230,6 +231,7 @@ class MainWindow(QMainWindow):
                 text += "…"
             self.actions_by_name[name].setText(text)
         self.actions_by_name["about"].setText(_("About FieldRep") + "…")
+        self.actions_by_name["drafts"].setText(_("Unsaved visit drafts") + "…")
         self.file_menu.setTitle(_("&File"))
         self.view_menu.setTitle(_("&View"))
         self.dealer_menu.setTitle(_("&Dealers"))
@@ -367,6 +369,14 @@ class MainWindow(QMainWindow):
         dialog.open()
 
     # -- commands
+
+    def show_drafts(self) -> None:
+        """File > Unsaved visit drafts…: the visit records typed but not saved."""
+        if self.services is None:
+            return
+        from fieldrep.ui.drafts import show_drafts_dialog
+
+        show_drafts_dialog(self.services, self)
 
     def find_dealer(self) -> None:
         self.show_view("dealers")

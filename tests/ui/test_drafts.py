@@ -12,15 +12,21 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 from sqlalchemy import select
-from test_visit_record import english_words
+from test_visit_record import english_words, ui_language
 from uidemo import Demo
 from uitest import make_window
 
-from fieldrep.storage.models import ContactRecord, Dealer
+from fieldrep.storage.models import ContactRecord, Dealer, VisitPlanItem
 from fieldrep.storage.queries import todays_plan
 from fieldrep.storage.services.core import Store
 from fieldrep.ui import drafts
-from fieldrep.ui.drafts import DraftsDialog, read_drafts, write_draft_file, write_if_newer
+from fieldrep.ui.drafts import (
+    DraftsDialog,
+    DraftsHint,
+    read_drafts,
+    write_draft_file,
+    write_if_newer,
+)
 from fieldrep.ui.language import apply_language
 from fieldrep.ui.mainwindow import MainWindow
 from fieldrep.ui.ops import Workers
@@ -192,3 +198,145 @@ def test_the_same_planned_visit_reopens_with_its_draft(
     assert again.binding.editors["content"].text() == "第一段"
     again.autosaver.discard()
     again.close()
+
+
+# ---------------------------------------------------------------- File > Unsaved visit drafts…
+
+
+def crash_mid_record(
+    qtbot: QtBot, workers: Workers, ui_settings: UiSettings, store: Store, demo: Demo
+) -> tuple[str, Path]:
+    """Type into a planned visit, then lose the window (a crash or a closed lid)."""
+    item_id = todays_plan(store)[0].item_id
+    first = MainWindow(workers, ui_settings, demo.path)  # destroyed below: not registered
+    first.show()
+    first.attach_store(store)
+    first.open_record("plan_item", item_id)
+    qtbot.waitUntil(lambda: bool(first.findChildren(VisitRecordWindow)))
+    record = first.findChildren(VisitRecordWindow)[0]
+    qtbot.waitUntil(lambda: record.context is not None)
+    record.binding.editors["content"].editor.insertPlainText("谈了下季度备货")  # type: ignore[attr-defined]
+    path = drafts.draft_path(record.keeper.draft_id)
+    first.deleteLater()
+    qtbot.waitUntil(lambda: not shiboken6.isValid(record))
+    assert path.exists()
+    qtbot.waitUntil(lambda: not workers.busy)
+    return item_id, path
+
+
+def menu_dialog(qtbot: QtBot, window: MainWindow) -> DraftsDialog:
+    """Close the start-up offer, then open the list from File > Unsaved visit drafts…."""
+    qtbot.waitUntil(lambda: window.findChild(DraftsDialog) is not None)
+    offered = window.findChild(DraftsDialog)
+    assert offered is not None and offered.at_start
+    offered.reject()
+    qtbot.waitUntil(lambda: window.findChild(DraftsDialog) is None)
+    action = window.actions_by_name["drafts"]
+    assert action in window.file_menu.actions()
+    action.trigger()
+    qtbot.waitUntil(lambda: window.findChild(DraftsDialog) is not None)
+    dialog = window.findChild(DraftsDialog)
+    assert dialog is not None and not dialog.at_start
+    return dialog
+
+
+def test_open_a_draft_from_the_file_menu_after_a_crash_and_save_it(
+    qtbot: QtBot,
+    workers: Workers,
+    ui_settings: UiSettings,
+    demo_store: Store,
+    demo: Demo,
+) -> None:
+    item_id, path = crash_mid_record(qtbot, workers, ui_settings, demo_store, demo)
+    window = make_window(qtbot, workers, ui_settings, demo_store, demo.path)
+    assert window.actions_by_name["drafts"].text() == "未保存的拜访草稿…"
+    hint = window.findChild(DraftsHint)
+    assert hint is not None
+    qtbot.waitUntil(lambda: hint.isVisible())
+    assert hint.text() == "1 份未保存的草稿"
+    dialog = menu_dialog(qtbot, window)
+    assert dialog.windowTitle() == "未保存的拜访草稿"
+    text = dialog.list.item(0).text()
+    with demo_store.read() as session:
+        dealer = session.scalars(
+            select(Dealer.name)
+            .join(VisitPlanItem, VisitPlanItem.dealer_id == Dealer.id)
+            .where(VisitPlanItem.id == item_id)
+        ).one()
+    assert dealer in text and "已输入 7 个字" in text and "谈了下季度备货" in text
+    qtbot.mouseClick(dialog.restore_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: bool(window.findChildren(VisitRecordWindow)))
+    record = window.findChildren(VisitRecordWindow)[0]
+    qtbot.waitUntil(lambda: record.context is not None)
+    assert record.binding.editors["content"].text() == "谈了下季度备货"
+    with qtbot.waitSignal(record.saved, timeout=10000):
+        qtbot.mouseClick(record.save_button, Qt.MouseButton.LeftButton)
+    assert not path.exists()
+    with demo_store.read() as session:
+        saved = session.scalars(
+            select(ContactRecord).where(ContactRecord.plan_item_id == item_id)
+        ).one()
+        assert saved.content == "谈了下季度备货"
+    qtbot.waitUntil(lambda: not hint.isVisible())  # no drafts left: the hint goes away
+    qtbot.waitUntil(lambda: not workers.busy)
+
+
+def test_discarding_from_the_menu_asks_first(
+    qtbot: QtBot,
+    workers: Workers,
+    ui_settings: UiSettings,
+    demo_store: Store,
+    demo: Demo,
+) -> None:
+    from PySide6.QtWidgets import QMessageBox
+
+    _item_id, path = crash_mid_record(qtbot, workers, ui_settings, demo_store, demo)
+    window = make_window(qtbot, workers, ui_settings, demo_store, demo.path)
+    dialog = menu_dialog(qtbot, window)
+
+    def answer(button: QMessageBox.StandardButton) -> None:
+        qtbot.mouseClick(dialog.discard_button, Qt.MouseButton.LeftButton)
+        box = dialog.findChild(QMessageBox, "discard_draft_confirm")
+        assert box is not None and "谈了" not in box.text()  # names the dealer, not the text
+        qtbot.mouseClick(box.button(button), Qt.MouseButton.LeftButton)
+
+    answer(QMessageBox.StandardButton.Cancel)
+    assert path.exists() and dialog.list.count() == 1, "cancel keeps the draft"
+    with qtbot.waitSignal(dialog.discarded):
+        answer(QMessageBox.StandardButton.Discard)
+    assert not path.exists()
+    qtbot.waitUntil(lambda: not dialog.isVisible())
+    hint = window.findChild(DraftsHint)
+    assert hint is not None
+    qtbot.waitUntil(lambda: not hint.isVisible())
+    qtbot.waitUntil(lambda: not workers.busy)
+
+
+@pytest.mark.parametrize("lang", ["zh_CN", "en"])
+def test_screenshots_of_the_drafts_list(
+    qtbot: QtBot,
+    workers: Workers,
+    ui_settings: UiSettings,
+    demo_store: Store,
+    demo: Demo,
+    lang: str,
+) -> None:
+    crash_mid_record(qtbot, workers, ui_settings, demo_store, demo)
+    with ui_language(lang):
+        window = make_window(qtbot, workers, ui_settings, demo_store, demo.path)
+        dialog = menu_dialog(qtbot, window)
+        dialog.retranslate()
+        SCREENSHOTS.mkdir(exist_ok=True)
+        assert dialog.grab().save(str(SCREENSHOTS / f"dialog_drafts_menu_{lang}.png"))
+        hint = window.findChild(DraftsHint)
+        assert hint is not None and hint.isVisible()
+        assert window.statusBar().grab().save(str(SCREENSHOTS / f"drafts_hint_{lang}.png"))
+        if lang == "zh_CN":
+            assert not english_words(dialog)
+            assert "草稿" in hint.text()
+            assert dialog.restore_button.text() == "打开草稿"
+        else:
+            assert dialog.restore_button.text() == "Open draft"
+            assert hint.text() == "1 unsaved draft"
+        dialog.reject()
+    qtbot.waitUntil(lambda: not workers.busy)

@@ -78,7 +78,7 @@ from fieldrep.storage.models import (
 )
 from fieldrep.storage.services.core import Record, Store, fetch, live, snapshot
 from fieldrep.storage.types import new_id
-from fieldrep.ui.drafts import DraftAutosaver, DraftKeeper, SavedDraft
+from fieldrep.ui.drafts import DraftAutosaver, DraftKeeper, SavedDraft, refresh_drafts_hint
 from fieldrep.ui.forms import (
     FieldError,
     FieldGrid,
@@ -1654,7 +1654,23 @@ class VisitRecordWindow(QWidget):
                 key: editor.state() for key, editor in self.saved_objection_editors.items()
             },
             "record_follow_ups": self.record_follow_ups.state(),
+            "typed_characters": self.typed_characters(),
         }
+
+    def typed_characters(self) -> int:
+        """How much the rep wrote (the drafts list shows it): text fields and objections."""
+        written = [
+            self.binding.editors[name].text() for name in (*LONG_FIELDS, "location", "participants")
+        ]
+        for editor in self.objections:
+            written += [
+                editor.verbatim.text(),
+                editor.real_concern.text(),
+                editor.answer_text.toPlainText(),
+                editor.follow_up.text(),
+            ]
+        written += [row.title.text() for row in self.record_follow_ups.new_rows]
+        return sum(len(text.strip()) for text in written)
 
     def apply_draft(self, payload: Mapping[str, Any]) -> None:
         """Put a draft's text back into the form."""
@@ -1714,12 +1730,14 @@ class VisitRecordWindow(QWidget):
             if button == QMessageBox.StandardButton.Discard:
                 self.autosaver.discard()
                 self.close()
+                refresh_drafts_hint(self.parentWidget())
 
         box.finished.connect(answered)
         box.open()
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.autosaver.flush()
+        refresh_drafts_hint(self.parentWidget())
         super().closeEvent(event)
 
     # -- objections
