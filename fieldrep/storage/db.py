@@ -29,7 +29,7 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 # The newest migration's revision. Opening a database already at this revision
 # then needs neither Alembic (a tenth of a second to import) nor the migration
 # scripts; tests/test_project.py checks it against the scripts' real head.
-HEAD_REVISION = "0004"
+HEAD_REVISION = "0005"
 
 
 class NotAFieldRepDatabase(Exception):
@@ -74,9 +74,10 @@ def _on_begin(connection: Any) -> None:
 
 def make_engine(path: Path | str, *, immediate: bool = True) -> Engine:
     """An engine on a SQLite file configured for FieldRep (no migration)."""
-    # The search triggers call SQL functions that fieldrep.storage.search registers
-    # as a connect hook when imported: import it before any connection exists.
-    import fieldrep.storage.search  # noqa: F401
+    # The search and sort key triggers call SQL functions that these modules
+    # register as connect hooks when imported: import them before any connection.
+    import fieldrep.storage.search
+    import fieldrep.storage.sorting  # noqa: F401
 
     url = f"sqlite+pysqlite:///{path}"
     engine = create_engine(url, poolclass=NullPool if str(path) == ":memory:" else None)

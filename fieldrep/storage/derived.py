@@ -1,9 +1,10 @@
 """Local derived data kept current by SQLite triggers, and bulk loading around it.
 
-Search index and visit statistics are derived from synced rows by triggers made
-in migrations. A bulk load (demo territory, first sync snapshot) drops those
-triggers, inserts fast, then recreates them from the very SQL they were made with
-and rebuilds each derived table once. Derived tables are local: never synced.
+Search index, visit statistics and the dealer name sort key are derived from
+synced rows by triggers made in migrations. A bulk load (demo territory, first
+sync snapshot) drops those triggers, inserts fast, then recreates them from the
+very SQL they were made with and rebuilds each derived table (or column) once.
+Derived data is local: never synced.
 """
 
 from __future__ import annotations
@@ -38,7 +39,11 @@ def registered() -> list[DerivedData]:
     # Importing the owners registers them; import here to avoid import cycles.
     import importlib
 
-    for module in ("fieldrep.storage.search", "fieldrep.storage.cadence"):
+    for module in (
+        "fieldrep.storage.search",
+        "fieldrep.storage.cadence",
+        "fieldrep.storage.sorting",
+    ):
         try:
             importlib.import_module(module)
         except ModuleNotFoundError:

@@ -54,6 +54,7 @@ from fieldrep.storage.services.core import Store, get_live
 from fieldrep.storage.services.rules import latest_credit_risk
 from fieldrep.storage.services.settings_service import get_setting
 from fieldrep.storage.settings import STALE_PROFILE_DAYS
+from fieldrep.storage.sorting import DEALER_NAME_SORT
 from fieldrep.storage.workdays import next_working_day, previous_working_day
 
 T = TypeVar("T")
@@ -132,7 +133,7 @@ def dealers(
     offset: int = 0,
     limit: int = DEFAULT_PAGE_SIZE,
 ) -> Page[DealerRow]:
-    """Live dealers filtered by class, city, province and status, in name order."""
+    """Live dealers filtered by class, city, province and status, in pinyin name order."""
     offset, limit = _page_bounds(offset, limit)
     query = select(
         Dealer.id,
@@ -154,7 +155,7 @@ def dealers(
         query = query.where(Dealer.province == province)
     if status is not None:
         query = query.where(Dealer.status == DealerStatus.parse(status))
-    query = query.order_by(Dealer.name, Dealer.id)
+    query = query.order_by(DEALER_NAME_SORT, Dealer.id)
     with store.read() as session:
         rows, total = _paged(session, query, offset, limit)
     return Page(tuple(DealerRow(*row) for row in rows), total, offset, limit)
@@ -341,7 +342,7 @@ def todays_plan(
             VisitPlanItem.deleted.is_(False),
             Dealer.deleted.is_(False),
         )
-        .order_by(VisitPlanItem.route_seq, VisitPlanItem.time_slot, Dealer.name)
+        .order_by(VisitPlanItem.route_seq, VisitPlanItem.time_slot, DEALER_NAME_SORT)
     )
     with store.read() as session:
         return [PlanRow(*row) for row in session.execute(query)]
@@ -728,17 +729,19 @@ def dealer_list_ids(
             found = session.scalars(query).all()
             ordered = sorted(found, key=lambda dealer_id: ranks[dealer_id])
             return DealerIds(tuple(ordered), truncated)
-        query = query.order_by(*_dealer_order(sort or "name", descending), Dealer.name, Dealer.id)
+        query = query.order_by(
+            *_dealer_order(sort or "name", descending), DEALER_NAME_SORT, Dealer.id
+        )
         return DealerIds(tuple(session.scalars(query).all()), truncated)
 
 
 # A search matching more dealers than the list shows (one letter, 有限) is too broad
 # for ranking to mean anything, and ranking every match is what costs (BM25 over
 # tens of thousands of documents): such a search shows the first matches found, in
-# name order, and says the list is cut so the rep types on.
+# pinyin name order, and says the list is cut so the rep types on.
 _BROAD_COUNT_SQL = text("SELECT count(*) FROM search_fts WHERE search_fts MATCH :expression")
 _BROAD_SQL = text(
-    "SELECT d.id, d.name FROM ("
+    "SELECT d.id, d.name_sort FROM ("
     " SELECT rowid AS docid FROM search_fts WHERE search_fts MATCH :expression LIMIT :limit"
     ") AS found"
     " JOIN search_doc AS doc ON doc.docid = found.docid"
@@ -758,7 +761,7 @@ def _search_hits(session: Session, filters: DealerListFilter) -> tuple[list[str]
             rows = session.execute(
                 _BROAD_SQL, {"expression": expression, "limit": DEALER_SEARCH_LIMIT}
             ).all()
-            ordered = sorted(rows, key=lambda row: (row[1], row[0]))
+            ordered = sorted(rows, key=lambda row: (row[1] or "", row[0]))
             return [str(row[0]) for row in ordered], True
     hits = search_dealers(
         session, filters.text, DEALER_SEARCH_LIMIT, territory_ids=filters.territory_ids
@@ -780,6 +783,10 @@ def _dealer_order(sort: str, descending: bool) -> list[Any]:
             .correlate(Dealer)
             .scalar_subquery()
         )
+    elif sort == "name":
+        # Pinyin order (fieldrep.storage.sorting); never NULL, and a NULLS LAST
+        # here would keep SQLite from reading the order off the index.
+        return [DEALER_NAME_SORT.desc() if descending else DEALER_NAME_SORT.asc()]
     else:
         column = getattr(Dealer, sort)
     ordered = column.desc() if descending else column.asc()

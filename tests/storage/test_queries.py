@@ -45,6 +45,7 @@ from fieldrep.storage.services.visits import (
     record_visit,
 )
 from fieldrep.storage.settings import STALE_PROFILE_DAYS
+from fieldrep.storage.sorting import name_sort_key
 
 MakeDealer = Callable[..., Record]
 REP = "0190a000-0000-7000-8000-0000000000a1"
@@ -62,14 +63,15 @@ def test_dealers_by_class_city_status_paged(store: Store, make_dealer: MakeDeale
 
     page = dealers(store, abc_class="A", city="杭州市")
     assert page.total == 3
-    assert [row.name for row in page.items] == sorted(["丙", "乙", "戊"])
+    # Pinyin order: bing, wu, yi (code points would put 乙 before 戊).
+    assert [row.name for row in page.items] == ["丙", "戊", "乙"]
     first = dealers(store, offset=0, limit=2)
     second = dealers(store, offset=2, limit=2)
     assert first.total == second.total == 6
     assert first.has_more
     everything = [row.name for row in dealers(store, limit=100).items]
     assert [row.name for row in first.items + second.items] == everything[:4]
-    assert everything == sorted(everything)
+    assert everything == sorted(everything, key=name_sort_key)
     update_dealer(store, page.items[0].id, {"status": "dormant"})
     assert dealers(store, status="dormant").total == 1
     assert dealers(store, status="active", abc_class="A").total == 3

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.orm import Session
 
-from fieldrep.storage import derived, search
+from fieldrep.storage import derived, search, sorting
 from fieldrep.storage.db import alembic_config, make_engine, open_database
 from fieldrep.storage.errors import ValidationError
 from fieldrep.storage.services.contacts import add_contact, delete_contact, update_contact
@@ -669,12 +669,16 @@ def test_a_bare_sqlite_connection_can_write_after_install(tmp_path: Path) -> Non
     open_database(path).dispose()
     raw = sqlite3.connect(path)
     try:
-        with pytest.raises(sqlite3.OperationalError, match="fr_search_column"):
+        with pytest.raises(sqlite3.OperationalError, match=r"fr_search_column|fr_name_sort_key"):
             raw.execute(text_sql := _INSERT_DEALER.replace(":", "@"), _dealer_row("甲", "t"))
         search.install_functions(raw)
+        sorting.install_functions(raw)
         raw.execute(text_sql, _dealer_row("青岛海信电器", "t"))
         raw.commit()
         assert raw.execute("SELECT count(*) FROM search_doc").fetchone() == (1,)
+        assert raw.execute("SELECT name_sort FROM dealer").fetchone() == (
+            "qing dao hai xin dian qi\x01青岛海信电器",
+        )
     finally:
         raw.close()
 

@@ -143,3 +143,11 @@ def test_values_round_trip_exactly(store: Store, engine: Engine) -> None:
     assert str(copy["floor_area"]) == "0.000"
     assert to_local("dealer", "is_key_account", False) == 0
     assert to_local("dealer", "phone", None) is None
+
+
+def test_pulled_dealers_get_the_local_name_sort_key_and_no_outbox_op(engine: Engine) -> None:
+    apply(engine, RowChange("dealer", DEALER, 3, server_row(name="重庆恒达"), OTHER))
+    assert dealer(engine)["name_sort"] == "chong qing heng da\x01重庆恒达"
+    apply(engine, RowChange("dealer", DEALER, 4, {"name": "杭州恒达"}, OTHER))
+    assert dealer(engine)["name_sort"] == "hang zhou heng da\x01杭州恒达"
+    assert count_outbox(engine) == 0

@@ -16,6 +16,7 @@ from fieldrep.storage.enums import AbcClass
 from fieldrep.storage.queries import DealerListFilter, dealer_list_ids
 from fieldrep.storage.search import reading_variants
 from fieldrep.storage.services.core import Store
+from fieldrep.storage.sorting import name_sort_key
 from fieldrep.ui import registry
 from fieldrep.ui.mainwindow import MainWindow
 from fieldrep.ui.ops import Workers
@@ -39,12 +40,13 @@ def _ids(model: DealerTableModel) -> list[str]:
     return [model.dealer_id(row) or "" for row in range(model.rowCount())]
 
 
-def test_all_dealers_are_listed_in_name_order(dealers_view: DealersView, demo_store: Store) -> None:
+def test_all_dealers_are_listed_in_pinyin_name_order(
+    dealers_view: DealersView, demo_store: Store
+) -> None:
     with demo_store.read() as session:
-        expected = session.scalars(
-            text("SELECT id FROM dealer WHERE deleted = 0 ORDER BY name, id")
-        ).all()
-    assert _ids(dealers_view.model) == list(expected)
+        rows = session.execute(text("SELECT id, name FROM dealer WHERE deleted = 0")).all()
+    expected = sorted(rows, key=lambda row: (name_sort_key(row[1]), row[0]))
+    assert _ids(dealers_view.model) == [row[0] for row in expected]
     assert dealers_view.count_label.text() == "共 300 家经销商"
 
 
@@ -230,7 +232,7 @@ def test_rows_are_fetched_a_page_at_a_time(
     assert model.dealer_id(150) not in model._cache
 
 
-def test_a_too_broad_search_is_cut_in_name_order(
+def test_a_too_broad_search_is_cut_in_pinyin_name_order(
     qtbot: QtBot, dealers_view: DealersView, demo_store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import fieldrep.storage.queries as queries
@@ -245,7 +247,7 @@ def test_a_too_broad_search_is_cut_in_name_order(
     model = dealers_view.model
     names = [model.index(row, 0).data() for row in range(model.rowCount())]
     assert len(names) == 20
-    assert names == sorted(names)
+    assert names == sorted(names, key=name_sort_key)
     assert all("有限" in name for name in names)
     assert dealers_view.count_label.text() == "显示找到的前 20 家经销商：继续输入可缩小范围"
     narrow = dealer_list_ids(demo_store, DealerListFilter(text=names[0]))

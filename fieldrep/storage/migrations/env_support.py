@@ -9,6 +9,10 @@ from sqlalchemy.types import TypeDecorator
 # Tables that migrations create by hand and the ORM does not map (full-text
 # index, sync bookkeeping): autogenerate must leave them alone.
 UNMAPPED_PREFIXES = ("search_", "sync_", "outbox", "_fr_")
+# Local derived columns that migrations add to mapped tables (never synced, so not
+# in the models) and their indexes: (table, column) and index names.
+UNMAPPED_COLUMNS = frozenset({("dealer", "name_sort")})
+UNMAPPED_INDEXES = frozenset({"ix_dealer_live_name_sort", "ix_dealer_class_name_sort"})
 
 
 def render_item(type_: str, obj: Any, autogen_context: Any) -> str | Literal[False]:
@@ -31,4 +35,10 @@ def include_object(
 
 def _on_unmapped(obj: Any) -> bool:
     table = getattr(obj, "table", None)
-    return bool(table is not None and str(table.name).startswith(UNMAPPED_PREFIXES))
+    if table is None:
+        return False
+    table_name = str(table.name)
+    if table_name.startswith(UNMAPPED_PREFIXES):
+        return True
+    name = str(getattr(obj, "name", ""))
+    return (table_name, name) in UNMAPPED_COLUMNS or name in UNMAPPED_INDEXES
