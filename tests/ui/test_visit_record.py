@@ -615,3 +615,49 @@ def test_screenshots_of_a_saved_record(
         window.autosaver.discard()
         window.close()
         qtbot.waitUntil(lambda: not main_window.findChildren(VisitRecordWindow))
+
+
+def test_changes_to_a_saved_record_are_kept_in_its_draft(
+    qtbot: QtBot, main_window: MainWindow, demo_store: Store
+) -> None:
+    record_id = final_record_with_objection(demo_store)
+    owner_id, _name = colleague_of(demo_store)
+    window = open_saved(qtbot, main_window, record_id)
+    objection_id, editor = next(iter(window.saved_objection_editors.items()))
+    choose(qtbot, editor.outcome, ObjectionOutcome.DEFERRED.code)
+    row = window.record_follow_ups.add_new(focus=True)
+    commit_text(row.title, "约老板下周面谈")
+    choose(qtbot, row.owner, owner_id)
+    window.close()  # closing keeps the draft; nothing is saved yet
+    qtbot.waitUntil(lambda: not main_window.findChildren(VisitRecordWindow))
+    with demo_store.read() as session:
+        unchanged = session.get(Objection, objection_id)
+        assert unchanged is not None and unchanged.outcome != ObjectionOutcome.DEFERRED
+
+    again = open_saved(qtbot, main_window, record_id)
+    restored = again.saved_objection_editors[objection_id]
+    assert restored.outcome.currentData() == ObjectionOutcome.DEFERRED.code
+    [new_row] = again.record_follow_ups.new_rows
+    assert new_row.title.text() == "约老板下周面谈"
+    assert new_row.owner.currentData() == owner_id
+    with qtbot.waitSignal(again.saved, timeout=10000):
+        qtbot.mouseClick(again.save_button, Qt.MouseButton.LeftButton)
+    with demo_store.read() as session:
+        saved = session.get(Objection, objection_id)
+        assert saved is not None and saved.outcome == ObjectionOutcome.DEFERRED
+        added = session.scalars(
+            select(FollowUp).where(
+                FollowUp.source_id == record_id, FollowUp.title == "约老板下周面谈"
+            )
+        ).one()
+        assert added.owner_user_id == owner_id
+    assert not drafts.read_drafts()
+
+
+def test_an_owner_unknown_to_this_device_stays_the_owner(qapp: QApplication) -> None:
+    from fieldrep.ui.views.visit_record import owner_combo
+
+    combo = owner_combo([("u1", "李明"), ("u2", "张伟")], "someone-else")
+    assert combo.currentData() == "someone-else"
+    assert combo.currentText() == "不在本机上的同事"
+    assert owner_combo([("u1", "李明"), ("u2", "张伟")], "u2").currentText() == "张伟"

@@ -154,6 +154,9 @@ def owner_combo(users: Sequence[tuple[str, str]], owner: str) -> QComboBox:
     combo = QComboBox()
     for user_id, name in users:
         combo.addItem(name, user_id)
+    if owner and combo.findData(owner) < 0:
+        # An owner this device has no user row for stays the owner (not the first name).
+        combo.addItem(_("A colleague not on this device"), owner)
     select_data(combo, owner)
     return combo
 
