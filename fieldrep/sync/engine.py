@@ -28,7 +28,7 @@ from tenacity.wait import WaitBaseT
 from fieldrep.i18n import N_, _
 from fieldrep.storage import derived
 from fieldrep.storage.db import open_database
-from fieldrep.sync import capture, local, tokens
+from fieldrep.sync import capture, local, reconcile, tokens
 from fieldrep.sync.apply import RowChange, apply_rows
 from fieldrep.sync.client import NotSignedIn, ResyncNeeded, SyncClient, SyncError
 from fieldrep.sync.local import OutboxOp
@@ -44,6 +44,7 @@ from fieldrep.sync.protocol import (
     PullRequest,
     PushOp,
     PushRequest,
+    Reason,
 )
 from fieldrep.sync.values import to_local, to_wire
 
@@ -180,12 +181,20 @@ class SyncEngine:
         with sync_lock(self.db_path), self.client() as client:
             summary = SyncSummary()
             run_id = str(uuid.uuid4())
-            # No separate meta call: every request carries the protocol version (426
-            # when unsupported) and the pull carries the epoch (410 when it changed).
+            # Every request carries the protocol version (426 when unsupported) and the
+            # pull carries the epoch (410 when it changed). Only with changes to send is
+            # the epoch asked first: after a restore, what the server lost must be
+            # compared before our pushes give its rows new (reused) versions.
+            if self._epoch_changed(client):
+                self._start_resync(summary, epoch_changed=True)
+                self._pull(client, summary, report, run_id)
             self._push(client, summary, report)
             if self.after_push is not None:
                 self.after_push()
-            self._pull(client, summary, report, run_id)
+            if self._pull(client, summary, report, run_id):
+                # What the restored server lost is queued again: send it in this sync.
+                self._push(client, summary, report)
+                self._pull(client, summary, report, run_id)
             with self.engine.begin() as connection:
                 local.set_state(connection, local.LAST_SYNC, _now())
                 local.set_state(connection, local.LAST_SYNC_RUN, run_id)
@@ -193,11 +202,26 @@ class SyncEngine:
 
     # -- epoch and resync
 
-    def _start_resync(self, summary: SyncSummary) -> None:
-        """Forget the cursors so the next pull is a snapshot; the outbox stays."""
+    def _epoch_changed(self, client: SyncClient) -> bool:
+        """Whether the server's epoch differs from ours (asked only before a push)."""
+        with self.engine.connect() as connection:
+            epoch = local.get_state(connection, local.SERVER_EPOCH)
+            waiting = local.pending_count(connection)
+        if epoch is None or waiting == 0:
+            return False
+        return client.meta().epoch != epoch
+
+    def _start_resync(self, summary: SyncSummary, *, epoch_changed: bool) -> None:
+        """Forget the cursors so the next pull is a snapshot; the outbox stays.
+
+        After an epoch change (a restore from backup) the snapshot also reconciles:
+        see :mod:`fieldrep.sync.reconcile`; the marks commit with the cursors.
+        """
         with self.engine.begin() as connection:
             local.clear_cursors(connection)
             local.set_state(connection, local.SERVER_EPOCH, None)
+            if epoch_changed:
+                reconcile.begin(connection)
         summary.resynced = True
 
     # -- push
@@ -301,7 +325,8 @@ class SyncEngine:
 
     def _pull(
         self, client: SyncClient, summary: SyncSummary, report: Progress, run_id: str
-    ) -> None:
+    ) -> bool:
+        """Pull until done; True when a finished reconciliation queued ops to send."""
         report(STAGE_PULL, 0, None)
         resyncs = 0
         while True:
@@ -312,20 +337,21 @@ class SyncEngine:
                     limit=self.pull_limit,
                 )
                 own_user = local.get_state(connection, local.USER_ID)
+                reconciling = reconcile.pending(connection)
             try:
                 page = client.pull(request)
-            except ResyncNeeded:
+            except ResyncNeeded as error:
                 resyncs += 1
                 if resyncs > 2:
                     raise
-                self._start_resync(summary)
+                self._start_resync(summary, epoch_changed=error.code == Reason.EPOCH_CHANGED)
                 continue
             with self.engine.begin() as connection:
                 if _bulk_page(page.changes):
                     with _derived_suspended(connection):
-                        _apply_page(connection, page.changes, run_id, own_user)
+                        _apply_page(connection, page.changes, run_id, own_user, reconciling)
                 else:
-                    _apply_page(connection, page.changes, run_id, own_user)
+                    _apply_page(connection, page.changes, run_id, own_user, reconciling)
                 _store_users(connection, page.users)
                 if page.revoked_streams:
                     _drop_streams(connection, page.revoked_streams)
@@ -336,7 +362,15 @@ class SyncEngine:
             report(STAGE_PULL, summary.pulled, None)
             if not page.has_more:
                 self._rebuild_derived_if_stale()
-                return
+                return reconciling and self._finish_reconcile(summary)
+
+    def _finish_reconcile(self, summary: SyncSummary) -> bool:
+        with self.engine.begin() as connection:
+            stats = reconcile.finish(connection)
+            queued = local.pending_count(connection) > 0
+        log.info("reconciled after an epoch change: %s", stats)
+        summary.resynced = True
+        return queued
 
     def _rebuild_derived_if_stale(self) -> None:
         """Rebuild search index and visit statistics once after a bulk snapshot."""
@@ -412,7 +446,7 @@ def to_push_ops(op: OutboxOp) -> list[PushOp]:
                 kind="upsert",
                 fields=op.fields,
                 base=op.base,
-                base_version=op.base_version,
+                base_version=reconcile.old_version(op.base_version),
             )
         ]
     fields = _wire_fields(op, op.fields)
@@ -443,7 +477,7 @@ def to_push_ops(op: OutboxOp) -> list[PushOp]:
                 table=op.table,
                 row_id=op.row_id,
                 kind="delete",
-                base_version=op.base_version,
+                base_version=reconcile.old_version(op.base_version),
             )
         ]
     restoring = op.base.get("deleted") in (1, True) and op.fields.get("deleted") in (0, False)
@@ -455,7 +489,7 @@ def to_push_ops(op: OutboxOp) -> list[PushOp]:
             kind="restore" if restoring else "upsert",
             fields=fields,
             base=base,
-            base_version=op.base_version,
+            base_version=reconcile.old_version(op.base_version),
         )
     ]
 
@@ -559,7 +593,11 @@ def _clear_shadow(connection: Connection, table: str, row_id: str, names: set[st
 
 
 def _apply_page(
-    connection: Connection, changes: list[Change], run_id: str, own_user: str | None
+    connection: Connection,
+    changes: list[Change],
+    run_id: str,
+    own_user: str | None,
+    reconciling: bool = False,
 ) -> None:
     rows: list[RowChange] = []
     for change in changes:
@@ -578,6 +616,8 @@ def _apply_page(
                 snapshot=change.change_no is None,
             )
         )
+    if reconciling:
+        reconcile.compare(connection, rows)
     _remember_shadow(connection, rows)
     apply_rows(connection, rows, sync_run=run_id, own_user=own_user)
 

@@ -336,3 +336,124 @@ def export_ops(connection: Connection) -> dict[str, Any]:
             for op in all_ops(connection)
         ],
     }
+
+
+def _open_op_row(connection: Connection, table: str, row_id: str) -> OutboxOp | None:
+    row = connection.execute(
+        text(
+            f"SELECT {_OP_COLUMNS} FROM outbox WHERE table_name = :t AND row_id = :r "
+            "AND batch_id IS NULL AND state = 'pending'"
+        ),
+        {"t": table, "r": row_id},
+    ).first()
+    return None if row is None else _op(row)
+
+
+def queue_op(
+    connection: Connection,
+    table: str,
+    row_id: str,
+    *,
+    kind: str = "upsert",
+    fields: dict[str, Any] | None = None,
+    base: dict[str, Any] | None = None,
+    base_version: int = 0,
+    created: bool = False,
+) -> None:
+    """Add a change to the outbox as capture would, coalescing with the row's open op.
+
+    For changes the sync itself must send (e.g. what a restored server lost):
+    values in their stored form, the first base of a field kept as capture does.
+    """
+    fields = fields or {}
+    base = base or {}
+    existing = _open_op_row(connection, table, row_id)
+    if existing is not None:
+        merged_kind = "delete" if "delete" in (kind, existing.kind) else "upsert"
+        connection.execute(
+            text("UPDATE outbox SET fields = :f, base = :b, kind = :k WHERE op_id = :o"),
+            {
+                "f": json.dumps({**existing.fields, **fields}, ensure_ascii=False),
+                "b": json.dumps({**base, **existing.base}, ensure_ascii=False),
+                "k": merged_kind,
+                "o": existing.op_id,
+            },
+        )
+        return
+    connection.execute(
+        text(
+            "INSERT INTO outbox (op_id, table_name, row_id, kind, created, fields, base, "
+            "base_version, created_at) VALUES (:o, :t, :r, :k, :c, :f, :b, :v, :at)"
+        ),
+        {
+            "o": new_id(),
+            "t": table,
+            "r": row_id,
+            "k": kind,
+            "c": 1 if created else 0,
+            "f": json.dumps(fields, ensure_ascii=False),
+            "b": json.dumps({} if created else base, ensure_ascii=False),
+            "v": 0 if created else base_version,
+            "at": utcnow().strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        },
+    )
+
+
+def open_ops(connection: Connection, table: str, row_ids: Sequence[str]) -> dict[str, OutboxOp]:
+    """The open (not yet frozen) op of each of these rows that has one."""
+    result: dict[str, OutboxOp] = {}
+    statement = text(
+        f"SELECT {_OP_COLUMNS} FROM outbox WHERE table_name = :t AND batch_id IS NULL "
+        "AND state = 'pending' AND row_id IN :ids"
+    ).bindparams(bindparam("ids", expanding=True))
+    for start in range(0, len(row_ids), 400):
+        chunk = list(row_ids[start : start + 400])
+        for row in connection.execute(statement, {"t": table, "ids": chunk}):
+            op = _op(row)
+            result[op.row_id] = op
+    return result
+
+
+def frozen_creates(connection: Connection, table: str, row_ids: Sequence[str]) -> set[str]:
+    """Rows among these whose creation is frozen in a batch (resent as it is)."""
+    result: set[str] = set()
+    statement = text(
+        "SELECT row_id FROM outbox WHERE table_name = :t AND batch_id IS NOT NULL "
+        "AND state = 'pending' AND created = 1 AND row_id IN :ids"
+    ).bindparams(bindparam("ids", expanding=True))
+    for start in range(0, len(row_ids), 400):
+        chunk = list(row_ids[start : start + 400])
+        result.update(
+            str(row_id)
+            for row_id in connection.execute(statement, {"t": table, "ids": chunk}).scalars()
+        )
+    return result
+
+
+def make_create(connection: Connection, op_id: str, values: dict[str, Any], kind: str) -> None:
+    """Turn an unsent edit into the creation of the whole row (its row is gone upstream)."""
+    connection.execute(
+        text(
+            "UPDATE outbox SET created = 1, kind = :k, fields = :f, base = '{}', "
+            "base_version = 0 WHERE op_id = :o AND batch_id IS NULL"
+        ),
+        {"k": kind, "f": json.dumps(values, ensure_ascii=False), "o": op_id},
+    )
+
+
+def freeze_open_op(connection: Connection, table: str, row_id: str) -> None:
+    """Freeze the row's open op into a batch of its own, so a new op can follow it."""
+    existing = _open_op_row(connection, table, row_id)
+    if existing is not None:
+        move_to_batch(connection, [existing.op_id], new_batch(connection))
+
+
+def drop_open_ops(connection: Connection, table: str, row_id: str) -> None:
+    """Forget the row's unsent (open) op: what it would change no longer exists."""
+    connection.execute(
+        text(
+            "DELETE FROM outbox WHERE table_name = :t AND row_id = :r "
+            "AND batch_id IS NULL AND state = 'pending'"
+        ),
+        {"t": table, "r": row_id},
+    )

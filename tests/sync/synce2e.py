@@ -33,7 +33,7 @@ from fieldrep.storage.db import make_engine, open_database
 from fieldrep.storage.services.core import Store
 from fieldrep.sync import api, local
 from fieldrep.sync.engine import SyncEngine, SyncSummary
-from fieldrep.sync.protocol import CONFLICT_TABLE, MODEL_TABLES
+from fieldrep.sync.protocol import CONFLICT_TABLE, MODEL_TABLES, TABLES
 
 SERVER_URL = "http://fieldrep.test"
 PASSWORD = "correct horse battery"
@@ -90,7 +90,8 @@ class FaultyTransport(httpx.BaseTransport):
     expire_on_pull: str | None = None
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
-        if not request.url.path.startswith("/v1/sync/"):
+        # The epoch check before a push is a plain read: faults aim at push and pull.
+        if not request.url.path.startswith("/v1/sync/") or request.url.path.endswith("/meta"):
             return self.inner.handle_request(request)
         if self.expire_on_pull and request.url.path.endswith("/pull"):
             request.headers["Authorization"] = f"Bearer {self.expire_on_pull}"
@@ -256,10 +257,11 @@ class Device:
                 for row in connection.execute(text(f'SELECT * FROM "{table}"')).mappings():
                     if live_only and row["deleted"]:
                         continue
+                    # Only what the protocol carries: local derived columns stay out.
                     values = {
                         name: to_wire(table, name, value)
                         for name, value in row.items()
-                        if name not in ("id",)
+                        if name in TABLES[table].fields or name in ("row_version", "deleted")
                     }
                     result[(table, str(row["id"]))] = values
         return result
@@ -316,3 +318,36 @@ def assert_converged(world: World, device: Device) -> None:
 
 def dumps(values: Any) -> str:
     return json.dumps(values, ensure_ascii=False, sort_keys=True, default=str)
+
+
+def backup_server(world: World, path: Path) -> None:
+    """Copy the (SQLite) server database as a backup would, consistent while it runs."""
+    import sqlite3
+
+    raw = world.database.engine.raw_connection()
+    try:
+        target = sqlite3.connect(path)
+        try:
+            raw.driver_connection.backup(target)  # type: ignore[union-attr]
+        finally:
+            target.close()
+    finally:
+        raw.close()
+
+
+def restore_server(world: World, path: Path) -> str:
+    """Put a backup back in place and give the server a new epoch (its restore procedure)."""
+    import sqlite3
+
+    world.database.dispose()
+    raw = world.database.write_engine.raw_connection()
+    try:
+        source = sqlite3.connect(path)
+        try:
+            source.backup(raw.driver_connection)  # type: ignore[arg-type]
+        finally:
+            source.close()
+    finally:
+        raw.close()
+    world.database.dispose()
+    return admin.reset_epoch(world.database)

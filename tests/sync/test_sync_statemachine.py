@@ -1,7 +1,9 @@
 """Property-based sync: three devices against the real server app with injected faults.
 
 Rules: create, edit, delete, resolve, sync (with or without a fault), crash and
-reopen. After every step the cheap invariants hold; at the end every device
+reopen, and (SQLite server only) back the server up and later restore that
+backup with a new epoch: the devices must give the server back what it lost.
+After every step the cheap invariants hold; at the end every device
 syncs without faults and the invariants of SYNC.md are checked: convergence,
 no lost edit, no duplicates, deletes propagate, quiescence, intact databases.
 
@@ -21,7 +23,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     RuleBasedStateMachine,
@@ -37,8 +39,10 @@ from synce2e import (
     Device,
     World,
     assert_converged,
+    backup_server,
     make_settings,
     make_world,
+    restore_server,
 )
 from synctest_keyring import MemoryKeyring
 
@@ -132,6 +136,8 @@ class SyncMachine(RuleBasedStateMachine):
         self.unsynced: dict[tuple[str, str, str], Any] = {}
         self.delivered: list[tuple[str, str, str, Any]] = []
         self.deleted_by: dict[str, set[str]] = {user: set() for user in USERS}
+        self.backup: Path | None = None
+        self.restores = 0
 
     def teardown(self) -> None:
         try:
@@ -214,7 +220,8 @@ class SyncMachine(RuleBasedStateMachine):
         device = self.devices[user]
         device.transport.plan = [] if fault is None else [fault]
         self._delivering(user)
-        device.sync(attempts=3)
+        if device.sync(attempts=3).resynced and self.restores:
+            event("a device reconciled after a restore")
 
     @rule(
         user=st.sampled_from(USERS),
@@ -261,6 +268,53 @@ class SyncMachine(RuleBasedStateMachine):
             device.sync()
         device.transport.crash_at = None
         device.reopen()
+
+    @rule()
+    def back_up_server(self) -> None:
+        if self.postgres_url is not None:
+            return  # a restore needs a copy of the server database: SQLite only
+        self.backup = self.folder / "backup.db"
+        backup_server(self.world, self.backup)
+
+    @rule()
+    def restore_server_from_backup(self) -> None:
+        """The server loses every change since the backup and gets a new epoch."""
+        if self.backup is None:
+            return
+        self._forget_superseded()
+        restore_server(self.world, self.backup)
+        self.restores += 1
+        event("server restored from a backup")
+
+    def _forget_superseded(self) -> None:
+        """Edits the server took and then replaced need not come back after a restore.
+
+        Before a restore the audit trail proves such an edit reached the server; the
+        restore loses that trail, and the devices give back only the newest state.
+        An edit still current (the row's value, an open conflict's value, kept in
+        the notes) or not yet taken must still reach the server afterwards.
+        """
+        accepted, open_mine, finals = _server_record(self.world)
+        current: list[tuple[str, str, str, Any]] = []
+        for index, (user, dealer_id, field, value) in enumerate(self.delivered):
+            key = (dealer_id, field, str(value))
+            later = (
+                any(
+                    (other[0], other[1], other[2]) == (user, dealer_id, field)
+                    for other in self.delivered[index + 1 :]
+                )
+                or (user, dealer_id, field) in self.unsynced
+            )
+            final_text = str(finals.get(dealer_id, {}).get(field, ""))
+            still_current = (
+                str(finals.get(dealer_id, {}).get(field)) == str(value)
+                or key in open_mine
+                or (field == "notes" and str(value) in final_text)
+            )
+            reached = key in accepted or key in open_mine
+            if not reached or (still_current and not later):
+                current.append((user, dealer_id, field, value))
+        self.delivered = current
 
     def _delivering(self, user: str) -> None:
         """The device's current values may now reach the server: they must not be lost."""
@@ -328,20 +382,7 @@ class SyncMachine(RuleBasedStateMachine):
         self._no_lost_edit()
 
     def _no_lost_edit(self) -> None:
-        accepted: set[tuple[str, str, str]] = set()
-        with self.world.database.read() as session:
-            for entry in session.scalars(select(AuditEntry)):
-                for field, change in entry.changes.items():
-                    new = change.get("new") if isinstance(change, dict) else change
-                    accepted.add((entry.row_id, field, str(new)))
-            conflicts = [
-                row.values
-                for row in session.scalars(
-                    select(ServerRow).where(ServerRow.table_name == CONFLICT_TABLE)
-                )
-            ]
-            finals = {row.id: row.values for row in session.scalars(select(ServerRow))}
-        kept = {(c["row_id"], c["field"], str(c["mine"])) for c in conflicts}
+        accepted, kept, finals = _server_record(self.world, open_only=False)
         for user, dealer_id, field, value in self.delivered:
             refused = {
                 (op.row_id, name, str(v))
@@ -356,6 +397,31 @@ class SyncMachine(RuleBasedStateMachine):
                 or key in refused
                 or (field == "notes" and str(value) in final_text)
             ), f"lost edit by {user}: {key}"
+
+
+def _server_record(
+    world: World, *, open_only: bool = True
+) -> tuple[set[tuple[str, str, str]], set[tuple[str, str, str]], dict[str, dict[str, Any]]]:
+    """Values the audit trail took, values kept in conflict records, and every row."""
+    accepted: set[tuple[str, str, str]] = set()
+    with world.database.read() as session:
+        for entry in session.scalars(select(AuditEntry)):
+            for field, change in entry.changes.items():
+                new = change.get("new") if isinstance(change, dict) else change
+                accepted.add((entry.row_id, field, str(new)))
+        conflicts = [
+            row.values
+            for row in session.scalars(
+                select(ServerRow).where(ServerRow.table_name == CONFLICT_TABLE)
+            )
+        ]
+        finals = {row.id: row.values for row in session.scalars(select(ServerRow))}
+    kept = {
+        (c["row_id"], c["field"], str(c["mine"]))
+        for c in conflicts
+        if not open_only or c["status"] == "open"
+    }
+    return accepted, kept, finals
 
 
 @contextlib.contextmanager

@@ -1,0 +1,332 @@
+"""A server restored from a backup: devices give it back what it lost (reconcile.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from synce2e import (
+    Crash,
+    Device,
+    World,
+    assert_converged,
+    backup_server,
+    make_world,
+    restore_server,
+    server_rows,
+)
+from synctest_keyring import MemoryKeyring
+from tenacity import wait_none
+
+from fieldrep.server.services import admin
+from fieldrep.storage.enums import AbcClass
+from fieldrep.storage.models import Dealer
+from fieldrep.storage.services import core
+from fieldrep.sync import reconcile
+from fieldrep.sync.engine import SyncEngine
+from fieldrep.sync.protocol import CONFLICT_TABLE
+from fieldrep.sync.reconcile import Verdict
+
+
+@pytest.fixture
+def world(tmp_path: Path, home: Path, memory_keyring: MemoryKeyring) -> Iterator[World]:
+    world = make_world(tmp_path)
+    yield world
+    world.transport.shutdown()
+    world.database.dispose()
+
+
+@pytest.fixture
+def alice(world: World, tmp_path: Path) -> Iterator[Device]:
+    device = Device(world, tmp_path, "alice")
+    device.sync()
+    yield device
+    device.close()
+
+
+@pytest.fixture
+def bob(world: World, tmp_path: Path) -> Iterator[Device]:
+    device = Device(world, tmp_path, "bob")
+    device.sync()
+    yield device
+    device.close()
+
+
+@pytest.fixture
+def backup(tmp_path: Path) -> Path:
+    return tmp_path / "backup.db"
+
+
+def new_dealer(device: Device, name: str, **values: object) -> str:
+    record = core.create(device.store, Dealer, {"name": name, "abc_class": AbcClass.B, **values})
+    return record.id
+
+
+def server_dealer(world: World, dealer_id: str) -> dict[str, object] | None:
+    return server_rows(world).get(("dealer", dealer_id))
+
+
+def server_conflicts(world: World) -> list[dict[str, object]]:
+    return [values for key, values in server_rows(world).items() if key[0] == CONFLICT_TABLE]
+
+
+@pytest.mark.parametrize(
+    ("local", "server", "local_stamp", "server_stamp", "expected"),
+    [
+        (3, 5, "2026-01-02", "2026-01-01", Verdict.SERVER),  # the server knows more changes
+        (5, 3, "2026-01-02", "2026-01-01", Verdict.APPLY),  # the server is at an ancestor
+        (5, 3, "2026-01-01", "2026-01-02", Verdict.CONFLICT),  # both moved since the backup
+        (4, 4, "2026-01-01", "2026-01-02", Verdict.CONFLICT),  # a version reused, other values
+        (5, 3, None, "2026-01-01", Verdict.CONFLICT),  # no stamp: never guess "apply"
+    ],
+)
+def test_verdict(
+    local: int, server: int, local_stamp: str | None, server_stamp: str, expected: Verdict
+) -> None:
+    assert reconcile.verdict(local, server, local_stamp, server_stamp) is expected
+
+
+def test_old_version_survives_the_mark() -> None:
+    for version in (0, 1, 7):
+        assert reconcile.old_version(-version - 1) == version
+        assert reconcile.old_version(version) == version
+
+
+def test_a_lost_create_is_sent_again(
+    world: World, alice: Device, bob: Device, backup: Path
+) -> None:
+    backup_server(world, backup)
+    dealer_id = new_dealer(alice, "杭州恒达", city="杭州")
+    alice.sync()
+    bob.sync()
+    restore_server(world, backup)
+    assert server_dealer(world, dealer_id) is None
+    summary = alice.sync()
+    assert summary.resynced and alice.outbox() == []
+    restored = server_dealer(world, dealer_id)
+    assert restored is not None and restored["city"] == "杭州"
+    bob.sync()  # bob held the row too: it is there already, nothing doubles
+    for device in (alice, bob):
+        assert_converged(world, device)
+        assert device.outbox() == []
+    assert server_conflicts(world) == []
+    assert [key for key in server_rows(world) if key[0] == "dealer"] == [("dealer", dealer_id)]
+
+
+def test_a_lost_edit_is_sent_again(world: World, alice: Device, bob: Device, backup: Path) -> None:
+    dealer_id = new_dealer(alice, "杭州恒达", city="杭州")
+    alice.sync()
+    bob.sync()
+    backup_server(world, backup)
+    core.update(alice.store, Dealer, dealer_id, {"city": "宁波", "address": "江北区 8 号"})
+    alice.sync()
+    restore_server(world, backup)
+    assert (server_dealer(world, dealer_id) or {})["city"] == "杭州"
+    alice.sync()
+    bob.sync()
+    restored = server_dealer(world, dealer_id) or {}
+    assert (restored["city"], restored["address"]) == ("宁波", "江北区 8 号")
+    assert server_conflicts(world) == []
+    for device in (alice, bob):
+        assert core.fetch(device.store, Dealer, dealer_id)["city"] == "宁波"
+        assert_converged(world, device)
+
+
+def test_a_lost_delete_is_sent_again(
+    world: World, alice: Device, bob: Device, backup: Path
+) -> None:
+    dealer_id = new_dealer(alice, "杭州恒达")
+    alice.sync()
+    bob.sync()
+    backup_server(world, backup)
+    core.delete(alice.store, Dealer, dealer_id)
+    alice.sync()
+    restore_server(world, backup)
+    alice.sync()
+    bob.sync()
+    assert (server_dealer(world, dealer_id) or {})["deleted"] is True
+    for device in (alice, bob):
+        assert_converged(world, device)
+
+
+def test_a_row_newer_on_the_server_is_not_overwritten(
+    world: World, alice: Device, bob: Device, backup: Path
+) -> None:
+    dealer_id = new_dealer(alice, "杭州恒达", city="杭州")
+    alice.sync()
+    bob.sync()  # bob knows the row at its first version and never edits it
+    core.update(alice.store, Dealer, dealer_id, {"city": "宁波"})
+    alice.sync()
+    backup_server(world, backup)
+    restore_server(world, backup)
+    # After the restore alice changes the row again, before bob comes back.
+    core.update(alice.store, Dealer, dealer_id, {"city": "温州"})
+    alice.sync()
+    summary = bob.sync()
+    assert summary.resynced and bob.outbox() == []
+    assert core.fetch(bob.store, Dealer, dealer_id)["city"] == "温州"
+    assert (server_dealer(world, dealer_id) or {})["city"] == "温州"
+    assert server_conflicts(world) == []
+    for device in (alice, bob):
+        assert_converged(world, device)
+
+
+def test_a_row_changed_on_both_sides_keeps_both_values(
+    world: World, alice: Device, bob: Device, backup: Path
+) -> None:
+    dealer_id = new_dealer(alice, "杭州恒达", city="杭州")
+    alice.sync()
+    bob.sync()
+    backup_server(world, backup)
+    core.update(alice.store, Dealer, dealer_id, {"city": "宁波"})
+    alice.sync()  # accepted, then lost by the restore
+    restore_server(world, backup)
+    core.update(bob.store, Dealer, dealer_id, {"city": "温州"})
+    bob.sync()  # bob's change reaches the restored server first: the same version number
+    alice.sync()
+    bob.sync()
+    conflicts = server_conflicts(world)
+    city = (server_dealer(world, dealer_id) or {})["city"]
+    assert city == "温州"
+    assert [(c["field"], c["mine"], c["theirs"]) for c in conflicts] == [("city", "宁波", "温州")]
+    for device in (alice, bob):
+        assert_converged(world, device)
+
+
+def test_two_devices_sending_the_same_lost_row_give_one_row(
+    world: World, alice: Device, bob: Device, backup: Path
+) -> None:
+    backup_server(world, backup)
+    dealer_id = new_dealer(alice, "杭州恒达", city="杭州")
+    alice.sync()
+    bob.sync()
+    core.update(alice.store, Dealer, dealer_id, {"city": "宁波"})
+    alice.sync()  # bob never pulled this edit
+    restore_server(world, backup)
+    bob.sync()  # bob gives the row back with the value he knew
+    alice.sync()
+    bob.sync()
+    dealers = [key for key in server_rows(world) if key[0] == "dealer"]
+    assert dealers == [("dealer", dealer_id)]
+    conflicts = server_conflicts(world)
+    assert len(conflicts) <= 1
+    city = (server_dealer(world, dealer_id) or {})["city"]
+    assert city == "宁波" or [c["mine"] for c in conflicts] == ["宁波"]
+    for device in (alice, bob):
+        assert_converged(world, device)
+
+
+def test_a_pending_edit_stays_as_it_is(world: World, alice: Device, backup: Path) -> None:
+    dealer_id = new_dealer(alice, "杭州恒达", city="杭州")
+    alice.sync()
+    backup_server(world, backup)
+    core.update(alice.store, Dealer, dealer_id, {"address": "江北区 8 号"})
+    alice.sync()
+    restore_server(world, backup)
+    core.update(alice.store, Dealer, dealer_id, {"city": "宁波"})  # offline, not yet sent
+    alice.sync()
+    restored = server_dealer(world, dealer_id) or {}
+    assert (restored["city"], restored["address"]) == ("宁波", "江北区 8 号")
+    assert alice.outbox() == []
+    assert_converged(world, alice)
+
+
+def test_a_plain_resync_does_not_reconcile(world: World, alice: Device) -> None:
+    new_dealer(alice, "杭州恒达")
+    alice.sync()
+    admin.prune_change_log(world.database, 0)
+    new_dealer(alice, "杭州新达")
+    summary = alice.sync()
+    with alice.engine.connect() as connection:
+        assert not reconcile.pending(connection)
+        assert connection.exec_driver_sql("SELECT min(row_version) FROM dealer").scalar() >= 1
+    assert summary.pushed == 1
+    assert_converged(world, alice)
+
+
+def _unseen(device: Device) -> int:
+    with device.engine.connect() as connection:
+        return int(
+            connection.exec_driver_sql("SELECT count(*) FROM dealer WHERE row_version < 0").scalar()
+            or 0
+        )
+
+
+def test_a_crash_mid_snapshot_still_reconciles(world: World, alice: Device, backup: Path) -> None:
+    ids = [new_dealer(alice, f"经销商{n}", city="杭州") for n in range(6)]
+    alice.sync()
+    backup_server(world, backup)
+    for dealer_id in ids:
+        core.update(alice.store, Dealer, dealer_id, {"city": "宁波"})
+    lost = new_dealer(alice, "丢失的经销商")
+    alice.sync()
+    restore_server(world, backup)
+    # Pull 0 answers 410, pulls 1-3 bring users, the territory and some dealers (3 rows
+    # a page): die at the fourth page, in the middle of the dealers.
+    alice.transport.crash_at = alice.transport.sync_requests + 4
+    engine = SyncEngine(
+        alice.db_path,
+        transport=alice.transport,
+        wait=wait_none(),
+        engine=alice.sync_engine,
+        pull_limit=3,
+    )
+    with pytest.raises(Crash):
+        engine.sync()
+    alice.reopen()
+    with alice.engine.connect() as connection:
+        assert reconcile.pending(connection)
+    assert 0 < _unseen(alice) < 7
+    alice.sync()
+    assert _unseen(alice) == 0 and alice.outbox() == []
+    for dealer_id in ids:
+        assert (server_dealer(world, dealer_id) or {})["city"] == "宁波"
+    assert server_dealer(world, lost) is not None
+    assert server_conflicts(world) == []
+    assert_converged(world, alice)
+
+
+def test_a_crash_before_the_end_of_reconciling_still_reconciles(
+    world: World, alice: Device, backup: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    backup_server(world, backup)
+    lost = new_dealer(alice, "丢失的经销商")
+    alice.sync()
+    restore_server(world, backup)
+    finish = reconcile.finish
+
+    def crash(*_args: object) -> reconcile.ReconcileStats:
+        raise Crash()
+
+    monkeypatch.setattr(reconcile, "finish", crash)
+    with pytest.raises(Crash):
+        alice.sync()
+    monkeypatch.setattr(reconcile, "finish", finish)
+    alice.reopen()
+    assert _unseen(alice) == 1
+    alice.sync()
+    assert server_dealer(world, lost) is not None
+    assert alice.outbox() == []
+    assert_converged(world, alice)
+
+
+def test_edits_made_while_reconciling_are_sent_with_their_old_base(
+    world: World, alice: Device, backup: Path
+) -> None:
+    dealer_id = new_dealer(alice, "杭州恒达", city="杭州")
+    alice.sync()
+    backup_server(world, backup)
+    restore_server(world, backup)
+    with alice.sync_engine.begin() as connection:
+        reconcile.begin(connection)  # as if the resync had started and then stopped
+    core.update(alice.store, Dealer, dealer_id, {"city": "宁波"})
+    [op] = alice.outbox()
+    assert op.base_version < 0
+    alice.sync()
+    assert (server_dealer(world, dealer_id) or {})["city"] == "宁波"
+    assert_converged(world, alice)
+    with alice.engine.connect() as connection:
+        versions = connection.execute(text("SELECT row_version FROM dealer")).scalars().all()
+    assert min(versions) >= 1
