@@ -661,3 +661,33 @@ def test_an_owner_unknown_to_this_device_stays_the_owner(qapp: QApplication) -> 
     assert combo.currentData() == "someone-else"
     assert combo.currentText() == "不在本机上的同事"
     assert owner_combo([("u1", "李明"), ("u2", "张伟")], "u2").currentText() == "张伟"
+
+
+def test_closing_what_we_owe_needs_the_result_and_the_dealer_told(
+    qtbot: QtBot, main_window: MainWindow, demo_store: Store
+) -> None:
+    from fieldrep.storage.services.visits import AgreedItem, VisitAmendment, amend_visit
+
+    record_id = final_record_with_objection(demo_store)
+    added = amend_visit(
+        demo_store, record_id, VisitAmendment(new_follow_ups=(AgreedItem("寄送新价格表"),))
+    ).follow_ups[0]
+    window = open_saved(qtbot, main_window, record_id)
+    row = window.record_follow_ups.saved_rows[added.id]
+    assert not row.closing.isVisibleTo(window)
+    choose(qtbot, row.status, FollowUpStatus.DONE.code)
+    assert row.closing.isVisibleTo(window), "done asks for the result and whether the dealer knows"
+    qtbot.mouseClick(window.save_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: bool(row.error.text()))
+    assert "落实结果" in row.error.text() and "通报" in row.error.text(), row.error.text()
+    assert window.isVisible()
+    commit_text(row.result, "价格表已寄出")
+    row.told.setFocus()
+    qtbot.keyClick(row.told, Qt.Key.Key_Space)
+    assert row.told.isChecked()
+    with qtbot.waitSignal(window.saved, timeout=10000):
+        qtbot.mouseClick(window.save_button, Qt.MouseButton.LeftButton)
+    with demo_store.read() as session:
+        done = session.get(FollowUp, added.id)
+        assert done is not None and done.status == FollowUpStatus.DONE
+        assert done.result == "价格表已寄出" and done.result_notified_at is not None

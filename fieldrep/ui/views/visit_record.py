@@ -1416,17 +1416,12 @@ class VisitRecordWindow(QWidget):
         self.agreed_grid = FieldGrid(self.binding.editors_for(AGREED_FIELDS), pairs=1)
         self.agreed = AgreedItems()
         self.agreed.changed.connect(self.touch)
-        self.saved_follow_ups = QLabel()
-        self.saved_follow_ups.setWordWrap(True)
-        self.saved_follow_ups.setObjectName("visit_saved_follow_ups")
-        self.saved_follow_ups.hide()
         self.record_follow_ups = RecordFollowUps()
         self.record_follow_ups.changed.connect(self.touch)
         self.record_follow_ups.hide()
         agreed_layout = QVBoxLayout(agreed_box)
         agreed_layout.addWidget(self.agreed_grid)
         agreed_layout.addWidget(self.agreed)
-        agreed_layout.addWidget(self.saved_follow_ups)
         agreed_layout.addWidget(self.record_follow_ups)
 
         objections_box = _section(self._section_titles, N_("Objections"))
@@ -1437,14 +1432,9 @@ class VisitRecordWindow(QWidget):
         self.add_objection_button = QPushButton()
         self.add_objection_button.setObjectName("add_objection")
         self.add_objection_button.clicked.connect(lambda: self.add_objection(focus=True))
-        self.saved_objections = QLabel()
-        self.saved_objections.setWordWrap(True)
-        self.saved_objections.setObjectName("visit_saved_objections")
-        self.saved_objections.hide()
         objections_layout = QVBoxLayout(objections_box)
         objections_layout.addWidget(self.objections_intro)
         objections_layout.addLayout(self.objections_layout)
-        objections_layout.addWidget(self.saved_objections)
         objections_layout.addWidget(self.add_objection_button, 0, Qt.AlignmentFlag.AlignLeft)
 
         summary_box = _section(self._section_titles, N_("Key summary"))
@@ -1609,9 +1599,6 @@ class VisitRecordWindow(QWidget):
             editor = self.binding.editors[name].editor
             if isinstance(editor, QPlainTextEdit):
                 editor.setReadOnly(existing)
-        # The saved objections and follow-ups are editors now, not summary lines.
-        self.saved_objections.hide()
-        self.saved_follow_ups.hide()
         self.record_follow_ups.setVisible(existing)
         final = self.is_final()
         self.finalise_button.setVisible(not final)
@@ -2042,8 +2029,6 @@ class VisitRecordWindow(QWidget):
             _("Finalising needs the content, successes, shortcomings and lessons written.")
         )
         self.picker.retranslate()
-        if context is not None:
-            self._describe_saved_items(context)
 
     def _subheading(self, context: VisitContext) -> str:
         item = context.plan_item
@@ -2060,26 +2045,6 @@ class VisitRecordWindow(QWidget):
                 parts.append(_("Objective: {objective}").format(objective=item["objective"]))
             return "  ·  ".join(parts)
         return _("Visit not planned in advance")
-
-    def _describe_saved_items(self, context: VisitContext) -> None:
-        if context.record is None:
-            return
-        objections = [
-            f"• {row['type'].label}: “{row['verbatim']}” → {row['outcome'].label}"
-            for row in context.saved_objections
-        ]
-        self.saved_objections.setText(
-            "\n".join(objections) if objections else _("No objections were recorded.")
-        )
-        names = dict(context.users)
-        follow_ups = [
-            f"• {row['title']} · {names.get(row['owner_user_id'], '')} · "
-            f"{row['due_on'].isoformat()} · {row['status'].label}"
-            for row in context.saved_follow_ups
-        ]
-        self.saved_follow_ups.setText(
-            "\n".join(follow_ups) if follow_ups else _("No follow-ups came from this visit.")
-        )
 
 
 class _ShownAlready(Exception):
