@@ -13,6 +13,8 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+from pydantic import ValidationError
+
 from fieldrep.i18n import _
 from fieldrep.server.core.config import Settings
 from fieldrep.server.core.db import Database, open_server_database
@@ -37,6 +39,18 @@ def register(subparsers: Any) -> None:
         "--demo",
         action="store_true",
         help=_("Create the demo territory and demo users when they are missing"),
+    )
+    run.add_argument(
+        "--keep-changes",
+        type=int,
+        metavar="N",
+        help=_("Changes each territory keeps in its log when pruned (default: 1000000)"),
+    )
+    run.add_argument(
+        "--prune-every",
+        type=float,
+        metavar="MINUTES",
+        help=_("Minutes between automatic log prunings; 0 turns them off (default: 60)"),
     )
     _db_option(run)
     run.set_defaults(func=cmd_run)
@@ -297,7 +311,14 @@ def cmd_run(args: argparse.Namespace) -> int:
     from fieldrep.server.main import create_app
 
     setup_json_logging()
-    settings = _settings(args)
+    try:
+        settings = Settings.from_env(
+            database_url=args.db,
+            log_retention_changes=args.keep_changes,
+            log_prune_interval_minutes=args.prune_every,
+        )
+    except ValidationError:
+        return _fail(_("--keep-changes must be at least 1 and --prune-every at least 0."))
     database = open_server_database(settings.database_url)
     if args.demo:
         demo = admin.ensure_demo(database, _passwords(settings))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -154,6 +155,12 @@ def test_reset_epoch_and_prune(db: str) -> None:
     assert code == 0
 
 
+def test_run_refuses_a_retention_below_one(db: str) -> None:
+    code, _, err = run(["run", "--keep-changes", "0", "--db", db])
+    assert code == cli_server.EXIT_REFUSED
+    assert "--keep-changes must be at least 1" in err
+
+
 def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -176,6 +183,10 @@ def test_run_serves_the_demo_over_http(db: str, tmp_path: Path) -> None:
             "--port",
             str(port),
             "--demo",
+            "--keep-changes",
+            "1",
+            "--prune-every",
+            "60",
         ],
         env=env,
         stderr=subprocess.PIPE,
@@ -200,6 +211,13 @@ def test_run_serves_the_demo_over_http(db: str, tmp_path: Path) -> None:
         assert login.status_code == 200
         assert login.json()["user"]["territory_ids"]
         assert json.loads(lines[-1])["logger"] == "uvicorn.error"
+        # A clean stop: the lifespan ends the scheduled pruning; uvicorn then exits
+        # by the signal it caught.
+        process.terminate()
+        rest = process.stderr.read()
+        assert process.wait(timeout=30) in (0, -signal.SIGTERM)
+        assert "Application shutdown complete" in rest
+        assert "Traceback" not in rest
     finally:
         process.terminate()
         process.wait(timeout=30)

@@ -18,6 +18,7 @@ from fieldrep.server.core.logging import AccessLogMiddleware
 from fieldrep.server.core.security import Passwords
 from fieldrep.server.services.admin import initialise
 from fieldrep.server.services.auth import AuthService
+from fieldrep.server.services.maintenance import LogPruner
 from fieldrep.sync.protocol import PROTOCOL_MAX
 
 API_VERSION = f"1.{PROTOCOL_MAX}"
@@ -37,13 +38,26 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     passwords = Passwords(
         settings.argon2_time_cost, settings.argon2_memory_kib, settings.argon2_parallelism
     )
-    state = AppState(settings, database, AuthService(database, settings, passwords))
+    pruner = (
+        LogPruner(
+            database, settings.log_retention_changes, settings.log_prune_interval_minutes * 60
+        )
+        if settings.log_prune_interval_minutes > 0
+        else None
+    )
+    state = AppState(settings, database, AuthService(database, settings, passwords), pruner)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        yield
-        if owns_database:
-            state.database.dispose()
+        if state.pruner is not None:
+            state.pruner.start()
+        try:
+            yield
+        finally:
+            if state.pruner is not None:
+                await state.pruner.stop()
+            if owns_database:
+                state.database.dispose()
 
     app = FastAPI(
         title="FieldRep sync server",

@@ -14,6 +14,7 @@ from fieldrep.server.core.config import Settings
 from fieldrep.server.core.db import Database
 from fieldrep.server.core.errors import ApiError
 from fieldrep.server.services.auth import AuthService, unauthorised
+from fieldrep.server.services.maintenance import LogPruner
 from fieldrep.server.services.scope import Caller
 from fieldrep.sync.protocol import PROTOCOL_HEADER, PROTOCOL_MAX, PROTOCOL_MIN, Reason
 
@@ -25,6 +26,8 @@ class AppState:
     settings: Settings
     database: Database
     auth: AuthService
+    #: The scheduled change-log pruning (None when switched off); the lifespan runs it.
+    pruner: LogPruner | None = None
 
 
 def get_state(request: Request) -> AppState:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fieldrep.i18n import N_
@@ -18,7 +18,6 @@ from fieldrep.server.core.db import Database
 from fieldrep.server.core.security import Passwords, new_epoch, new_id, now_text
 from fieldrep.server.models import (
     Assignment,
-    ChangeLog,
     Device,
     ServerRow,
     SyncStream,
@@ -27,6 +26,7 @@ from fieldrep.server.models import (
 )
 from fieldrep.server.services import throttle
 from fieldrep.server.services.auth import revoke_device
+from fieldrep.server.services.maintenance import prune_stream
 from fieldrep.server.services.rowstore import (
     EPOCH_KEY,
     ChangeWriter,
@@ -269,20 +269,8 @@ def prune_change_log(database: Database, keep: int) -> int:
         raise AdminError(N_("Cannot keep a negative number of changes."))
 
     def work(session: Session) -> int:
-        removed = 0
-        streams = session.scalars(select(SyncStream).with_for_update()).all()
-        for stream in streams:
-            horizon = max(stream.horizon, stream.last_change_no - keep)
-            if horizon > stream.horizon:
-                result = session.execute(
-                    delete(ChangeLog).where(
-                        ChangeLog.territory_id == stream.territory_id,
-                        ChangeLog.change_no <= horizon,
-                    )
-                )
-                removed += int(getattr(result, "rowcount", 0) or 0)
-                stream.horizon = horizon
-        return removed
+        territory_ids = list(session.scalars(select(SyncStream.territory_id)))
+        return sum(prune_stream(session, territory_id, keep) for territory_id in territory_ids)
 
     return database.write(work)
 
