@@ -428,8 +428,9 @@ class ConflictDetail(QWidget):
             self.edit_layout.insertWidget(1, self.editor)
             self.editor.show()  # at once, not when the event loop next runs
         self.edit_box.setVisible(editable)
-        self.keep_mine.setEnabled(True)
-        self.take_theirs.setEnabled(True)
+        # A resolution just sent disabled all three (see _busy); this conflict is new.
+        for button in (self.keep_mine, self.take_theirs, self.use_value):
+            button.setEnabled(True)
         self._describe()
 
     @staticmethod
