@@ -81,6 +81,7 @@ log = logging.getLogger("fieldrep.ui")
 WARNING_COLOUR = "#c62828"
 MANAGER_ROLES = frozenset({Role.MANAGER, Role.ADMIN})
 VISIBLE_ROWS = 6
+LONG_FORM_FIELDS = 12  # a dialog with more fields than this scrolls
 FIVE_C_ORDER = ("character", "capacity", "capital", "collateral", "condition")
 
 
@@ -381,11 +382,17 @@ class ChildRecordDialog(QDialog):
         self.buttons.accepted.connect(self.submit)
         self.buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
-        if len(spec.fields) > 8:
+        if len(spec.fields) > LONG_FORM_FIELDS:
+            # The agreement's many terms scroll; the grid keeps its natural height.
+            body = QWidget()
+            body_layout = QVBoxLayout(body)
+            body_layout.setContentsMargins(0, 0, 0, 0)
+            body_layout.addWidget(self.grid)
+            body_layout.addStretch(1)
             scroll = QScrollArea()
             scroll.setWidgetResizable(True)
             scroll.setFrameShape(QScrollArea.Shape.NoFrame)
-            scroll.setWidget(self.grid)
+            scroll.setWidget(body)
             scroll.setMinimumHeight(540)
             layout.addWidget(scroll, 1)
         else:

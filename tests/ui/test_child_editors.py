@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QApplication, QCheckBox, QLineEdit, QMessageBox, Q
 from pytestqt.qtbot import QtBot
 from shots import check_texts, save_screenshot
 from sqlalchemy import Engine, select
-from test_dealer_card import commit_text, wait_loaded
+from test_dealer_card import commit_text, set_line, wait_loaded
 from test_visit_record import english_words, ui_language
 
 from fieldrep.i18n import _
@@ -148,6 +148,7 @@ def test_add_an_agreement(
 ) -> None:
     table = card.child_tables["agreements"]
     before = table.model.rowCount()
+    set_line(qtbot, card, "fax", "0571-88886666")  # a profile edit not saved yet
     qtbot.mouseClick(table.add_button, Qt.MouseButton.LeftButton)
     dialog = open_dialog(qtbot, card, ChildRecordDialog, "child_dialog_agreements")
     assert dialog.windowTitle() == _("New agreement")
@@ -185,6 +186,8 @@ def test_add_an_agreement(
     assert op.fields["title"] == "2027年度区域经销协议"
     titles = [table.model.index(r, 0).data() for r in range(table.model.rowCount())]
     assert "2027年度区域经销协议" in titles
+    assert card.binding.editors["fax"].text() == "0571-88886666", "the reload keeps it"
+    assert card.binding.changed_names() == ["fax"]
 
 
 def test_edit_a_price_with_a_bad_value_then_fix_it(
@@ -243,6 +246,24 @@ def test_delete_a_product_line_with_the_delete_key(
         row = session.get(CarriedProduct, record.id)
         assert row is not None and row.deleted, "deleted by tombstone"
     assert [op.kind for op in outbox_ops(demo_engine, "carried_product", record.id)] == ["delete"]
+
+
+def test_insert_opens_a_new_row_and_a_stakeholder_opens_under_key_people(
+    qtbot: QtBot, card: DealerCardWindow, demo_engine: Engine
+) -> None:
+    table = card.child_tables["products"]
+    select_row(table, 0)
+    qtbot.keyClick(table.table, Qt.Key.Key_Insert)
+    dialog = open_dialog(qtbot, card, ChildRecordDialog, "child_dialog_products")
+    assert dialog.windowTitle() == _("New product line")
+    assert dialog.binding.editors["brand"].text() == ""
+    dialog.reject()
+    people = card.tables["stakeholders"]
+    contact = people.model.row(1)
+    people.table.setCurrentIndex(people.model.index(1, 0))
+    qtbot.keyClick(people.table, Qt.Key.Key_Return)
+    assert card.tabs.currentIndex() == 1
+    assert card.current_contact_id == contact.id
 
 
 def test_a_rep_is_told_that_credit_reviews_are_for_managers(
@@ -316,7 +337,10 @@ def test_a_complaint_follows_its_workflow(
         assert row.status == ComplaintStatus.RECEIVED
         complaint_id = row.id
     position = next(i for i, r in enumerate(table.model.rows()) if r.id == complaint_id)
-    table.table.doubleClicked.emit(table.model.index(position, 0))
+    table.table.scrollTo(table.model.index(position, 0))
+    cell = table.table.visualRect(table.model.index(position, 2)).center()
+    qtbot.mouseClick(table.table.viewport(), Qt.MouseButton.LeftButton, pos=cell)
+    qtbot.mouseDClick(table.table.viewport(), Qt.MouseButton.LeftButton, pos=cell)
     handle = open_dialog(qtbot, card, ComplaintDialog, "complaint_dialog")
     handle.action.setCurrentIndex(handle.action.findData("close"))
     save(handle)
@@ -358,6 +382,16 @@ def test_screenshots_of_the_dialogs(
                 save_screenshot(dialog, f"dialog_child_{key}_{lang}")
                 problems += [f"{key} {lang}: {p}" for p in check_texts(dialog, lang)]
                 dialog.reject()
+            prices = card.child_tables["prices"]
+            prices.edit_row(prices.model.row(0))
+            edit = open_dialog(qtbot, card, ChildRecordDialog, "child_dialog_prices")
+            type_line(qtbot, edit, "new_price", "约1299")
+            save(edit)
+            assert edit.binding.editors["new_price"].error.isVisibleTo(edit)
+            QApplication.processEvents()
+            save_screenshot(edit, f"dialog_child_prices_refused_{lang}")
+            problems += [f"price error {lang}: {p}" for p in check_texts(edit, lang)]
+            edit.reject()
             complaints = card.child_tables["complaints"]
             if complaints.model.rowCount():
                 complaints.edit_row(complaints.model.row(0))

@@ -946,6 +946,9 @@ class DealerCardWindow(QWidget):
         self.services.workers.run_db(self, lambda: load_card(store, dealer_id), self.show_data)
 
     def show_data(self, data: CardData) -> None:
+        # A reload after saving a list row (or a contact) keeps profile edits not yet
+        # saved; the first load has nothing to keep (the editors hold no record yet).
+        reloading = self.data is not None
         self.data = data
         contacts = [
             (f"{c['name']}（{c['title']}）" if c["title"] else c["name"], c.id)
@@ -957,7 +960,13 @@ class DealerCardWindow(QWidget):
             [(name, user_id) for user_id, name in data.users]
         )
         self.contact_binding.editors["reports_to_id"].set_choices(contacts)
+        changed = self.binding.changed_names() if reloading else []
+        unsaved = {name: self.binding.editors[name].text() for name in changed}
         self.binding.load(data.dealer.values)
+        for name, text in unsaved.items():
+            self.binding.editors[name].set_text(text)
+        if self.binding.changed_names():
+            self._profile_edited()
         card = data.card
         for key, child_table in self.child_tables.items():
             child_table.set_dealer(data.dealer, data.children.get(key, ()))
