@@ -1176,12 +1176,12 @@ class ObjectionEditor(QFrame):
         )
         self.has_follow_up = bool(row["follow_up_id"])
         self.type.setEnabled(False)
-        self.verbatim.setReadOnly(True)
+        _freeze(self.verbatim)
         self.raised_by.setEnabled(False)
         self.remove.hide()
         if self.has_follow_up:
             self.follow_up.setText(follow_up_title or "")
-            self.follow_up.setReadOnly(True)
+            _freeze(self.follow_up)
             self.follow_up_owner.hide()
             self.follow_up_due.hide()
         self.saved_state = self.state()
@@ -2052,9 +2052,13 @@ class _ShownAlready(Exception):
 
 
 def _freeze(widget: QWidget) -> None:
-    """Read-only but still readable and selectable (a finalised record's text)."""
+    """Read-only but still readable and selectable (a finalised record's text).
+
+    The window's colour behind the text tells it apart from a field to type in.
+    """
     if isinstance(widget, (QPlainTextEdit, QLineEdit)):
         widget.setReadOnly(True)
+        widget.setStyleSheet(f"{type(widget).__name__} {{ background: palette(window); }}")
     else:
         widget.setEnabled(False)
 
