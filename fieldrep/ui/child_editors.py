@@ -96,6 +96,14 @@ def may_write(role: Role, table: str) -> bool:
     return not spec.manager_only or role in MANAGER_ROLES
 
 
+def may_change_field(role: Role, table: str, field_name: str) -> bool:
+    """Whether ``role`` may change ``field_name`` of an existing row (manager-only fields)."""
+    spec = TABLES[table]
+    return may_write(role, table) and (
+        field_name not in spec.manager_only_fields or role in MANAGER_ROLES
+    )
+
+
 def may_delete(role: Role, table: str) -> bool:
     """Whether ``role`` may delete rows of ``table`` (append-only tables never)."""
     return may_write(role, table) and not TABLES[table].never_deleted
@@ -1010,6 +1018,7 @@ __all__ = [
     "SectionTable",
     "load_children",
     "load_credit_scale",
+    "may_change_field",
     "may_delete",
     "may_write",
 ]

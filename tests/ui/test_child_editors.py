@@ -6,7 +6,6 @@ fieldrep.sync.capture), so it is known to go out with the next sync.
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from collections.abc import Iterator
 from decimal import Decimal
@@ -18,7 +17,7 @@ from PySide6.QtWidgets import QApplication, QCheckBox, QLineEdit, QMessageBox, Q
 from pytestqt.qtbot import QtBot
 from shots import check_texts, save_screenshot
 from sqlalchemy import Engine, select
-from test_dealer_card import commit_text, set_line, wait_loaded
+from test_dealer_card import commit_text, manager_services_for, set_line, wait_loaded
 from test_visit_record import english_words, ui_language
 
 from fieldrep.i18n import _
@@ -26,20 +25,20 @@ from fieldrep.storage.enums import AbcClass, ComplaintStatus, CreditRisk, Role
 from fieldrep.storage.fields import field_label
 from fieldrep.storage.models import (
     Agreement,
-    AppUser,
     CarriedProduct,
     Complaint,
     CreditAssessment,
     Dealer,
     RetailPriceChange,
 )
-from fieldrep.storage.services.core import Store, UserContext
+from fieldrep.storage.services.core import Store
 from fieldrep.sync.local import OutboxOp, all_ops
 from fieldrep.ui.child_editors import (
     ChildRecordDialog,
     ChildTable,
     ComplaintDialog,
     CreditReviewDialog,
+    may_change_field,
     may_delete,
     may_write,
 )
@@ -127,13 +126,7 @@ def card(qtbot: QtBot, main_window: MainWindow, dealer_id: str) -> Iterator[Deal
 @pytest.fixture
 def manager_services(main_window: MainWindow, demo_store: Store) -> AppServices:
     """The same database opened by the area manager (credit reviews are manager-only)."""
-    assert main_window.services is not None
-    with demo_store.read() as session:
-        manager = session.scalars(select(AppUser).where(AppUser.role == Role.MANAGER)).first()
-        assert manager is not None
-    user = UserContext(manager.id, demo_store.user.territory_id, Role.MANAGER, manager.display_name)
-    store = Store(demo_store.engine, user, today=demo_store.today)
-    return dataclasses.replace(main_window.services, store=store)
+    return manager_services_for(main_window, demo_store)
 
 
 def test_the_policies_follow_the_sync_protocol() -> None:
@@ -141,6 +134,9 @@ def test_the_policies_follow_the_sync_protocol() -> None:
     assert not may_write(Role.REP, "credit_assessment")
     assert may_write(Role.MANAGER, "credit_assessment")
     assert not may_delete(Role.MANAGER, "objection"), "objections are never deleted"
+    assert not may_change_field(Role.REP, "dealer", "credit_grade")
+    assert may_change_field(Role.REP, "dealer", "relationship_grade")
+    assert may_change_field(Role.MANAGER, "dealer", "credit_grade")
 
 
 def test_add_an_agreement(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,13 +14,14 @@ from pytestqt.qtbot import QtBot
 from sqlalchemy import func, select
 from test_visit_record import english_words, ui_language
 
-from fieldrep.storage.enums import AbcClass, ClassScheme, VisitType
+from fieldrep.storage.enums import AbcClass, ClassScheme, Role, VisitType
 from fieldrep.storage.fields import editable_fields
-from fieldrep.storage.models import ClassHistory, Contact, Dealer, VisitPlanItem
-from fieldrep.storage.services.core import Store
+from fieldrep.storage.models import AppUser, ClassHistory, Contact, Dealer, VisitPlanItem
+from fieldrep.storage.services.core import Store, UserContext
 from fieldrep.storage.services.dealers import create_dealer
 from fieldrep.ui.mainwindow import MainWindow
 from fieldrep.ui.rows_model import ROW_ROLE
+from fieldrep.ui.services import AppServices
 from fieldrep.ui.views.dealer_card import (
     SECTION_FIELDS,
     DealerCardWindow,
@@ -156,10 +158,35 @@ def test_a_service_refusal_lands_at_its_field(
     assert not card.busy
 
 
+def manager_services_for(main_window: MainWindow, demo_store: Store) -> AppServices:
+    """The same database opened by the area manager (classes and credit are theirs)."""
+    assert main_window.services is not None
+    with demo_store.read() as session:
+        manager = session.scalars(select(AppUser).where(AppUser.role == Role.MANAGER)).first()
+        assert manager is not None
+    user = UserContext(manager.id, demo_store.user.territory_id, Role.MANAGER, manager.display_name)
+    store = Store(demo_store.engine, user, today=demo_store.today)
+    return dataclasses.replace(main_window.services, store=store)
+
+
+def test_a_rep_cannot_edit_the_manager_only_fields(card: DealerCardWindow) -> None:
+    """Classes, credit grade and terms are a manager's; the server would refuse a rep's edit."""
+    for name in ("abc_class", "credit_grade", "payment_terms", "credit_limit", "is_key_account"):
+        editor = card.binding.editors[name].editor
+        assert not editor.isEnabled(), name
+        assert editor.toolTip() == "只有区域经理可以修改此项。"
+    for name in ("relationship_grade", "initial_class", "phone", "lifecycle_status"):
+        assert card.binding.editors[name].editor.isEnabled(), name
+
+
 def test_changing_the_visit_class_asks_for_the_reason(
-    qtbot: QtBot, card: DealerCardWindow, demo_store: Store, dealer_id: str
+    qtbot: QtBot, main_window: MainWindow, demo_store: Store, dealer_id: str
 ) -> None:
+    services = manager_services_for(main_window, demo_store)
+    card = show_dealer_card(services, main_window, dealer_id)
+    wait_loaded(qtbot, card)
     combo = card.binding.editors["abc_class"].editor
+    assert combo.isEnabled(), "a manager sets the visit class"
     assert isinstance(combo, QComboBox)
     combo.setCurrentIndex(combo.findData(AbcClass.B.code))
     qtbot.mouseClick(card.save_button, Qt.MouseButton.LeftButton)
@@ -182,6 +209,7 @@ def test_changing_the_visit_class_asks_for_the_reason(
         assert history is not None
         assert (history.old_value, history.new_value) == ("A", "B")
         assert history.reason == "连续两个季度销量下滑"
+    card.close()
 
 
 def test_key_people_as_a_list_and_a_decision_tree(

@@ -84,6 +84,7 @@ from fieldrep.ui.child_editors import (
     SectionTable,
     load_children,
     load_credit_scale,
+    may_change_field,
     may_write,
 )
 from fieldrep.ui.common import format_day, format_money
@@ -758,6 +759,16 @@ class DealerCardWindow(QWidget):
             kind = FieldKind.REFERENCE if name in USER_REFERENCES + CONTACT_REFERENCES else None
             editor = self.binding.make(name, long=name in LONG_DEALER_FIELDS, kind=kind)
             editor.changed.connect(self._profile_edited)
+        # Classes, credit grade and terms are a manager's (fieldrep.sync.protocol): the
+        # server would refuse a rep's change, so a rep sees them but cannot edit them.
+        role = self.services.store.user.role
+        self.manager_only_editors = [
+            editor
+            for name, editor in self.binding.editors.items()
+            if not may_change_field(role, "dealer", name)
+        ]
+        for editor in self.manager_only_editors:
+            editor.editor.setEnabled(False)
         # Editable lists (fieldrep.ui.child_editors); sales figures, stakeholders and
         # the class history are shown only: figures are confirmed in the visit record,
         # people are edited under Key people, and the history is written by the services.
@@ -1392,6 +1403,8 @@ class DealerCardWindow(QWidget):
             [_(field_label(Contact, "name")), _(field_label(Contact, "decision_role"))]
         )
         self.contact_grid.retranslate()
+        for editor in self.manager_only_editors:
+            editor.editor.setToolTip(_("Only an area manager can change this."))
         self.contact_binding.retranslate()
         self.new_contact_button.setText(_("New contact"))
         self.save_contact_button.setText(_("Save contact"))
