@@ -427,6 +427,7 @@ class FollowUpsView(View):
         self.data: FollowUpList | None = None
         self.pending_select: str | None = None
         self.steps: list[Record] = []
+        self.steps_of: str | None = None  # the follow-up whose steps are in self.steps
 
         self.heading = QLabel()
         self.heading.setObjectName("follow_ups_heading")
@@ -658,6 +659,12 @@ class FollowUpsView(View):
         if line is None or line.id != follow_up_id:
             return
         self.steps = steps
+        self.steps_of = follow_up_id
+        self._render_steps()
+
+    def _render_steps(self) -> None:
+        """The timeline's lines in the current language."""
+        steps = self.steps
         self.timeline.clear()
         for step in steps:
             done = step["done_at"]
@@ -750,7 +757,10 @@ class FollowUpsView(View):
         self.step_button.setText(_("Add a step…"))
         self.escalate_button.setText(_("Escalate…"))
         self.dealer_button.setText(_("Open the dealer card"))
-        self._fill_details(self.current_line())
+        line = self.current_line()
+        self._fill_details(line)
+        if line is not None and line.id == self.steps_of:
+            self._render_steps()
 
     def save_state(self, settings: UiSettings) -> None:
         settings.set_bytes(settings.splitter_key(SPLITTER_KEY), self.splitter.saveState())
