@@ -13,6 +13,7 @@ in the print preview. Everything is gathered on the database worker.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING
@@ -32,7 +33,7 @@ from sqlalchemy import select
 
 from fieldrep.i18n import N_, _
 from fieldrep.storage.cadence import ComplianceRow, compliance
-from fieldrep.storage.enums import PeriodType, ReportSection, Role
+from fieldrep.storage.enums import AbcClass, PeriodType, ReportSection, Role
 from fieldrep.storage.models import Territory
 from fieldrep.ui.common import format_day, format_percent
 from fieldrep.ui.forms import date_edit, qdate_to_date
@@ -149,9 +150,20 @@ TALLY_COLUMNS = (
 )
 
 
-def _compliance_columns(first: str) -> tuple[RowColumn, ...]:
+def _class_label(row: ComplianceRow) -> str:
+    """A class row's label in the current language (the worker's is in the language of the load;
+    a language switch must not wait for a reload)."""
+    try:
+        return AbcClass(str(row.key)).label
+    except ValueError:
+        return row.label
+
+
+def _compliance_columns(
+    first: str, label: Callable[[ComplianceRow], str] = lambda row: row.label
+) -> tuple[RowColumn, ...]:
     return (
-        RowColumn(first, lambda row: row.label, 120),
+        RowColumn(first, label, 120),
         RowColumn(
             N_("Dealers on a cadence"), lambda row: _number(row.dealers), 90, align_right=True
         ),
@@ -233,7 +245,7 @@ class ReportsView(View):
         )
         self.by_class = Panel(
             "reports_by_class",
-            _compliance_columns(N_("Visit class")),
+            _compliance_columns(N_("Visit class"), _class_label),
             N_("No dealers on a cadence."),
         )
         compliance_row = QWidget()
