@@ -1,0 +1,227 @@
+"""Switching the language retranslates every view already built, not only the current one.
+
+Every navigation view is built and loaded in one language, the language is
+switched as the Settings dialog does (:func:`fieldrep.ui.language.apply_language`),
+and the texts a person reads are collected from each view, shown or not (labels,
+buttons, group and tab titles, headers, menus, placeholders, list items). In
+English no Chinese may remain; in Chinese no English word. Data (dealer names,
+users, answers typed by people) is allowed in either: its words are looked up in
+the database.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QAbstractItemView,
+    QApplication,
+    QComboBox,
+    QGroupBox,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QMenu,
+    QPlainTextEdit,
+    QStackedWidget,
+    QTabBar,
+    QTabWidget,
+    QTextEdit,
+    QWidget,
+)
+from pytestqt.qtbot import QtBot
+from shots import ALLOWED_LATIN
+from sqlalchemy import Engine, text
+
+from fieldrep.ui import registry
+from fieldrep.ui.language import apply_language
+from fieldrep.ui.mainwindow import MainWindow
+from fieldrep.ui.views.base import View
+
+CELL_ROWS = 15
+CJK_RUN = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]+")
+LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z0-9]+")
+# Names of selling methods that Chinese uses as they are (msgstr "FABE").
+ALLOWED_WORDS = ALLOWED_LATIN | {"FABE"}
+# Punctuation that is the same in both languages' texts.
+NEUTRAL = set("（）：，、。·…“”‘’；！？《》【】「」／")
+
+
+def shown_somewhere(widget: QWidget, root: QWidget) -> bool:
+    """Visible, or hidden only as a page of a stack or tab the user can turn to."""
+    current: QWidget | None = widget
+    while current is not None and current is not root:
+        parent = current.parentWidget()
+        if current.isHidden() and not isinstance(parent, QStackedWidget):
+            return False
+        current = parent
+    return True
+
+
+def readable_texts(root: QWidget) -> Iterator[tuple[str, str]]:
+    """(where, text) for every text a person can read in ``root``, on any page."""
+    for widget in [root, *root.findChildren(QWidget)]:
+        if not shown_somewhere(widget, root):
+            continue
+        where = f"{type(widget).__name__}:{widget.objectName()}"
+        if isinstance(widget, (QLabel, QAbstractButton)):
+            yield where, widget.text()
+            yield where + ".toolTip", widget.toolTip()
+        elif isinstance(widget, QGroupBox):
+            yield where, widget.title()
+        elif isinstance(widget, (QLineEdit, QPlainTextEdit, QTextEdit)):
+            yield where + ".placeholder", widget.placeholderText()
+        elif isinstance(widget, QComboBox):
+            for index in range(widget.count()):
+                yield where, widget.itemText(index)
+        elif isinstance(widget, QMenu):
+            yield where, widget.title()
+            for action in widget.actions():
+                yield where + ".action", action.text()
+        if isinstance(widget, (QTabWidget, QTabBar)):
+            for index in range(widget.count()):
+                yield where + ".tab", widget.tabText(index)
+        if isinstance(widget, QHeaderView):
+            continue  # an item view too, but its table's headers are read below
+        if isinstance(widget, QListWidget):
+            for row in range(widget.count()):
+                yield where + ".item", widget.item(row).text()
+        elif isinstance(widget, QAbstractItemView) and widget.model() is not None:
+            model = widget.model()
+            for column in range(model.columnCount()):
+                header = model.headerData(column, Qt.Orientation.Horizontal)
+                yield where + ".header", str(header or "")
+            # The first rows' cells: enum labels and computed words must follow too.
+            for row in range(min(model.rowCount(), CELL_ROWS)):
+                for column in range(model.columnCount()):
+                    cell = model.index(row, column).data(Qt.ItemDataRole.DisplayRole)
+                    if isinstance(cell, str):
+                        yield f"{where}.cell({row},{column})", cell
+
+
+def data_words(engine: Engine) -> str:
+    """Every short text value of the database, one per line (names, places, titles ...)."""
+    values: list[str] = []
+    with engine.connect() as connection:
+        tables = connection.exec_driver_sql(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+        ).scalars()
+        for table in list(tables):
+            columns = connection.exec_driver_sql(f'PRAGMA table_info("{table}")').all()
+            for column in columns:
+                if str(column[2]).upper() not in ("TEXT", "VARCHAR", "") and not str(
+                    column[2]
+                ).upper().startswith("VARCHAR"):
+                    continue
+                found = connection.execute(
+                    text(
+                        f'SELECT DISTINCT "{column[1]}" FROM "{table}" '
+                        f'WHERE length("{column[1]}") <= 40'
+                    )
+                ).scalars()
+                values.extend(str(value) for value in found if value)
+    return "\n".join(values)
+
+
+def stray_chinese(texts: list[tuple[str, str]], data: str) -> list[str]:
+    found = []
+    for where, shown in texts:
+        for run in CJK_RUN.findall(shown):
+            if set(run) <= NEUTRAL or run in data:
+                continue
+            found.append(f"{where}: {shown!r}")
+            break
+    return found
+
+
+def stray_english(texts: list[tuple[str, str]], data: str) -> list[str]:
+    found = []
+    for where, shown in texts:
+        plain = re.sub(r"<[^>]+>|&\w+;", "", shown)
+        for word in LATIN_WORD.findall(plain):
+            if word in ALLOWED_WORDS or re.fullmatch(r"A{1,3}|[BC]", word) or word in data:
+                continue
+            found.append(f"{where}: {shown!r}")
+            break
+    return found
+
+
+def build_every_view(qtbot: QtBot, window: MainWindow) -> dict[str, View]:
+    views: dict[str, View] = {}
+    for key in registry.NAV_KEYS:
+        window.show_view(key)
+        view = window.views[key]
+        assert isinstance(view, View)
+        views[key] = view
+    window.show_view("today")
+    qtbot.waitUntil(lambda: not window.workers.busy, timeout=20_000)
+    return views
+
+
+def texts_of(window: MainWindow, views: dict[str, View]) -> dict[str, list[tuple[str, str]]]:
+    """The texts of each view and of the window's own parts (menus, navigation, status)."""
+    found = {key: list(readable_texts(view)) for key, view in views.items()}
+    own: list[tuple[str, str]] = []
+    for part in (window.menuBar(), window.navigation, window.status):
+        own.extend(readable_texts(part))
+    for menu in window.menuBar().findChildren(QMenu):
+        own.extend(readable_texts(menu))
+    found["window"] = own
+    return found
+
+
+@pytest.fixture
+def every_view(qtbot: QtBot, main_window: MainWindow) -> dict[str, View]:
+    return build_every_view(qtbot, main_window)
+
+
+def switch(qtbot: QtBot, qapp: QApplication, window: MainWindow, language: str) -> None:
+    apply_language(qapp, language)
+    QApplication.processEvents()
+    qtbot.waitUntil(lambda: not window.workers.busy, timeout=20_000)
+    QApplication.processEvents()
+
+
+def test_switching_to_english_leaves_no_chinese_in_any_view(
+    qtbot: QtBot,
+    qapp: QApplication,
+    main_window: MainWindow,
+    every_view: dict[str, View],
+    demo_engine: Engine,
+) -> None:
+    data = data_words(demo_engine)
+    try:
+        switch(qtbot, qapp, main_window, "en")
+        problems = {
+            key: stray_chinese(texts, data)
+            for key, texts in texts_of(main_window, every_view).items()
+        }
+    finally:
+        apply_language(qapp, "zh_CN")
+    problems = {key: found for key, found in problems.items() if found}
+    assert not problems, problems
+
+
+def test_switching_back_to_chinese_leaves_no_english_in_any_view(
+    qtbot: QtBot,
+    qapp: QApplication,
+    main_window: MainWindow,
+    demo_engine: Engine,
+) -> None:
+    data = data_words(demo_engine)
+    apply_language(qapp, "en")
+    try:
+        views = build_every_view(qtbot, main_window)
+        switch(qtbot, qapp, main_window, "zh_CN")
+        problems = {
+            key: stray_english(texts, data) for key, texts in texts_of(main_window, views).items()
+        }
+    finally:
+        apply_language(qapp, "zh_CN")
+    problems = {key: found for key, found in problems.items() if found}
+    assert not problems, problems
