@@ -50,6 +50,11 @@ def register(subparsers: Any) -> None:
     login.add_argument(
         "--password-stdin", action="store_true", help=_("Read the password from standard input")
     )
+    login.add_argument(
+        "--territory",
+        metavar="ID",
+        help=_("Your territory on the server for records made offline (if you have several)"),
+    )
     _db_option(login)
     login.set_defaults(func=cmd_login)
 
@@ -119,7 +124,7 @@ def cmd_login(args: argparse.Namespace) -> int:
     else:
         password = getpass.getpass(_("Password: "))
     try:
-        user = api.login(_db(args), args.server, args.user, password)
+        user = api.login(_db(args), args.server, args.user, password, territory=args.territory)
     except NoSecureStorage as error:
         return _fail(error.user_message(), EXIT_NO_KEYRING)
     except Unreachable as error:

@@ -27,8 +27,8 @@ from fieldrep.storage.errors import NotFound
 from fieldrep.storage.models import Base
 from fieldrep.storage.services.core import Store, UserContext, get_live, update_row
 from fieldrep.storage.types import utcnow
-from fieldrep.sync import local, tokens
-from fieldrep.sync.client import SyncClient
+from fieldrep.sync import identity, local, tokens
+from fieldrep.sync.client import SyncClient, SyncError
 from fieldrep.sync.engine import Progress, SyncEngine, SyncSummary
 from fieldrep.sync.protocol import (
     CONFLICT_TABLE,
@@ -105,11 +105,16 @@ def login(
     password: str,
     *,
     transport: httpx.BaseTransport | None = None,
+    territory: str | None = None,
 ) -> UserInfo:
     """Sign this database in to a server; tokens go to the OS keyring only.
 
     Raises :class:`~fieldrep.sync.tokens.NoSecureStorage` before any network call
-    when the keyring cannot keep secrets.
+    when the keyring cannot keep secrets. Signing in as another user (or to
+    another server) follows :mod:`fieldrep.sync.identity`: refused while the
+    previous user has unsent changes, else their rows are dropped; records made
+    offline before any sign-in move to the user's territory (``territory`` names
+    it when the account has several).
     """
     server_url = server_url.rstrip("/")
     tokens.load_tokens(server_url, username)  # fails early without a secure keyring
@@ -117,25 +122,42 @@ def login(
     try:
         with engine.connect() as connection:
             device = local.get_state(connection, local.DEVICE_ID)
-            old_server = local.get_state(connection, local.SERVER_URL)
-            old_user = local.get_state(connection, local.USER_NAME)
+            previous = identity.current(connection)
+            identity.check_switch(connection, server_url, username)
+            work = identity.offline_work(connection)
         with SyncClient(
             server_url,
             transport=transport,
             save_tokens=lambda new: tokens.save_tokens(server_url, username, new),
         ) as client:
             answer = client.login(username, password, device)
+        home: str | None = None
+        if work.any:
+            try:
+                home = identity.choose_home(work, answer.user.territory_ids, territory)
+            except SyncError:
+                tokens.delete_tokens(server_url, username)  # not signed in after all
+                raise
         with engine.begin() as connection:
-            if (old_server, old_user) != (server_url, username):
+            if identity.is_switch(previous, server_url, username):
+                identity.check_switch(connection, server_url, username)  # edited meanwhile?
+                identity.forget_previous_identity(connection)
+            elif (previous.server_url, previous.username) != (server_url, username):
                 local.clear_cursors(connection)  # another scope: start from a snapshot
                 local.set_state(connection, local.SERVER_EPOCH, None)
+            if home is not None:
+                identity.adopt_offline_work(connection, work, home, answer.user.id)
             local.set_state(connection, local.SERVER_URL, server_url)
             local.set_state(connection, local.USER_NAME, username)
             local.set_state(connection, local.USER_ID, answer.user.id)
             local.set_state(connection, local.DEVICE_ID, answer.device_id)
             local.set_state(connection, "user_role", answer.user.role)
             local.set_state(connection, "user_display_name", answer.user.display_name)
-            local.set_state(connection, "territory_ids", json.dumps(answer.user.territory_ids))
+            local.set_state(
+                connection,
+                "territory_ids",
+                identity.territory_state(answer.user.territory_ids, home),
+            )
         return answer.user
     finally:
         engine.dispose()
