@@ -11,6 +11,7 @@ Only live rows count: tombstoned rows and rows of tombstoned dealers are left ou
 from __future__ import annotations
 
 import heapq
+import sqlite3
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
@@ -18,7 +19,7 @@ from decimal import Decimal
 from typing import Any, Generic, TypeVar
 
 from pypinyin import lazy_pinyin
-from sqlalchemy import Select, func, select, text
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from fieldrep.i18n import N_, _
@@ -738,33 +739,50 @@ def dealer_list_ids(
 # A search matching more dealers than the list shows (one letter, 有限) is too broad
 # for ranking to mean anything, and ranking every match is what costs (BM25 over
 # tens of thousands of documents): such a search shows the first matches found, in
-# pinyin name order, and says the list is cut so the rep types on.
-_BROAD_COUNT_SQL = text("SELECT count(*) FROM search_fts WHERE search_fts MATCH :expression")
-_BROAD_SQL = text(
-    "SELECT d.id, d.name_sort FROM ("
-    " SELECT rowid AS docid FROM search_fts WHERE search_fts MATCH :expression LIMIT :limit"
+# pinyin name order, and says the list is cut so the rep types on. Counting stops
+# one past the limit: a one-letter search need not count all 50,000 matches.
+# Plain statements on the session's sqlite3 connection: these run on every
+# keystroke, and SQLAlchemy's rows cost more than the statements for 2,000 ids.
+_BOUNDED_COUNT_SQL = (
+    "SELECT count(*) FROM ( SELECT 1 FROM search_fts WHERE search_fts MATCH ? LIMIT ?)"
+)
+_BROAD_SQL = (
+    "SELECT d.id FROM ("
+    " SELECT rowid AS docid FROM search_fts WHERE search_fts MATCH ? LIMIT ?"
     ") AS found"
     " JOIN search_doc AS doc ON doc.docid = found.docid"
     " JOIN dealer AS d ON d.id = doc.dealer_id"
     " WHERE d.deleted = 0"
+    " ORDER BY d.name_sort, d.id"
 )
+
+
+def _driver(session: Session) -> sqlite3.Connection:
+    raw = session.connection().connection.driver_connection
+    assert isinstance(raw, sqlite3.Connection)
+    return raw
 
 
 def _search_hits(session: Session, filters: DealerListFilter) -> tuple[list[str], bool]:
     """Dealer ids the search text finds (best first) and whether the list was cut."""
+    matches: int | None = None
     if filters.territory_ids is None:
         expression = match_expression(filters.text)
         if expression is None:
             return [], False
-        matches = session.execute(_BROAD_COUNT_SQL, {"expression": expression}).scalar_one()
+        raw = _driver(session)
+        (matches,) = raw.execute(
+            _BOUNDED_COUNT_SQL, (expression, DEALER_SEARCH_LIMIT + 1)
+        ).fetchone()
         if matches > DEALER_SEARCH_LIMIT:
-            rows = session.execute(
-                _BROAD_SQL, {"expression": expression, "limit": DEALER_SEARCH_LIMIT}
-            ).all()
-            ordered = sorted(rows, key=lambda row: (row[1] or "", row[0]))
-            return [str(row[0]) for row in ordered], True
+            rows = raw.execute(_BROAD_SQL, (expression, DEALER_SEARCH_LIMIT)).fetchall()
+            return [str(row[0]) for row in rows], True
     hits = search_dealers(
-        session, filters.text, DEALER_SEARCH_LIMIT, territory_ids=filters.territory_ids
+        session,
+        filters.text,
+        DEALER_SEARCH_LIMIT,
+        territory_ids=filters.territory_ids,
+        matches=matches,
     )
     return [hit.dealer_id for hit in hits], len(hits) >= DEALER_SEARCH_LIMIT
 
@@ -793,50 +811,70 @@ def _dealer_order(sort: str, descending: bool) -> list[Any]:
     return [ordered.nulls_last()]
 
 
+_ROWS_SQL = (
+    "SELECT d.id, d.name, d.short_name, d.city, d.abc_class, d.credit_grade,"
+    " d.lifecycle_status, d.phone, s.last_visit_on, s.due_on,"
+    " (SELECT count(*) FROM follow_up AS f WHERE f.dealer_id = d.id AND f.deleted = 0"
+    "  AND f.status NOT IN ({closed})) AS open_follow_ups"
+    " FROM dealer AS d LEFT JOIN {stats} AS s ON s.dealer_id = d.id"
+    " WHERE d.id IN ({ids})"
+)
+_CLOSED_CODES = tuple(status.code for status in CLOSED_FOLLOW_UP)
+_ABC_BY_CODE = {member.code: member for member in AbcClass}
+_LIFECYCLE_BY_CODE = {member.code: member for member in LifecycleStatus}
+
+
 def dealer_list_rows(store: Store, ids: Sequence[str]) -> dict[str, DealerListRow]:
     """The list lines of the given dealers (one page), by id; missing ids are left out."""
     if not ids:
         return {}
-    stats = visit_stats.c
-    open_count = (
-        select(func.count(FollowUp.id))
-        .where(*_open_follow_up_condition())
-        .correlate(Dealer)
-        .scalar_subquery()
-    )
-    query = (
-        select(
-            Dealer.id,
-            Dealer.name,
-            Dealer.short_name,
-            Dealer.city,
-            Dealer.abc_class,
-            Dealer.credit_grade,
-            Dealer.lifecycle_status,
-            Dealer.phone,
-            stats.last_visit_on,
-            stats.due_on,
-            open_count,
-        )
-        .outerjoin(visit_stats, stats.dealer_id == Dealer.id)
-        .where(Dealer.id.in_(list(ids)))
+    sql = _ROWS_SQL.format(
+        closed=", ".join("?" for _ in _CLOSED_CODES),
+        stats=visit_stats.name,
+        ids=", ".join("?" for _ in ids),
     )
     rows: dict[str, DealerListRow] = {}
+    # A page shares a few dozen dates: parse and move each one once.
+    days: dict[str, date] = {}
+    due_days: dict[str, date] = {}
     with store.read() as session:
-        for row in session.execute(query):
-            rows[row[0]] = DealerListRow(
-                id=row[0],
-                name=row[1],
-                short_name=row[2],
-                city=row[3],
-                abc_class=row[4],
-                credit_grade=row[5],
-                lifecycle_status=row[6],
-                phone=row[7],
-                last_visit_on=date.fromisoformat(row[8]) if row[8] else None,
-                due_on=next_working_day(date.fromisoformat(row[9])) if row[9] else None,
-                open_follow_ups=int(row[10] or 0),
+        found = _driver(session).execute(sql, (*_CLOSED_CODES, *ids)).fetchall()
+    for (
+        dealer_id,
+        name,
+        short_name,
+        city,
+        abc_class,
+        credit_grade,
+        lifecycle_status,
+        phone,
+        last_visit_on,
+        due_on,
+        open_count,
+    ) in found:
+        last_day = None
+        if last_visit_on:
+            last_day = days.get(last_visit_on) or days.setdefault(
+                last_visit_on, date.fromisoformat(last_visit_on)
             )
+        due_day = None
+        if due_on:
+            due_day = due_days.get(due_on)
+            if due_day is None:
+                due_day = due_days[due_on] = next_working_day(date.fromisoformat(due_on))
+        rows[dealer_id] = DealerListRow(
+            id=dealer_id,
+            name=name,
+            short_name=short_name,
+            city=city,
+            abc_class=_ABC_BY_CODE[abc_class],
+            credit_grade=credit_grade,
+            lifecycle_status=_LIFECYCLE_BY_CODE[lifecycle_status],
+            phone=phone,
+            last_visit_on=last_day,
+            due_on=due_day,
+            open_follow_ups=int(open_count or 0),
+        )
     return rows
 
 

@@ -38,6 +38,7 @@ How it works (the schema is made by migration 0002):
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import sqlite3
@@ -46,7 +47,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from sqlalchemy import Connection, bindparam, text
+from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 from fieldrep.i18n import N_
@@ -560,14 +561,15 @@ SELECT docid, score, name_hit FROM (
 ORDER BY name_hit DESC, score
 LIMIT :limit
 """
-_RANK = text(_RANK_SQL)
 # CROSS JOIN keeps search_doc the outer loop: without it, SQLite (no ANALYZE
 # statistics) may walk every live dealer through an index on dealer.deleted.
-_DEALERS_SQL = text(
+# The docids come as one JSON array: up to 2,000 of them on every keystroke, which
+# as separate parameters cost more to bind than the lookup itself.
+_DEALERS_SQL = (
     "SELECT doc.docid, d.id, d.name, d.city FROM search_doc AS doc "
     "CROSS JOIN dealer AS d ON d.id = doc.dealer_id "
-    "WHERE doc.docid IN :docids AND d.deleted = 0"
-).bindparams(bindparam("docids", expanding=True))
+    "WHERE doc.docid IN (SELECT value FROM json_each(?)) AND d.deleted = 0"
+)
 
 
 def search_dealers(
@@ -576,6 +578,7 @@ def search_dealers(
     limit: int = 50,
     *,
     territory_ids: Sequence[str] | None = None,
+    matches: int | None = None,
 ) -> list[SearchHit]:
     """Live dealers matching every term of ``query``, best first.
 
@@ -586,6 +589,8 @@ def search_dealers(
     query with more than ``RANK_WINDOW`` matches, among the most recently indexed).
     The score grows with the rank: prefix hits score above 2e6, name hits above 1e6.
     ``territory_ids`` limits the search to those territories (None: all).
+    ``matches``, when the caller counted them, is how many documents match the
+    whole query: once that many are ranked, the later tiers can add nothing.
     """
     if limit < 1:
         raise ValidationError(
@@ -606,21 +611,23 @@ def search_dealers(
     # Each tier is asked only for what the better tiers left to fill, so a short,
     # common query (one letter, one syllable) ranks a few hundred prefix hits
     # instead of every dealer that contains it.
+    raw = session.connection().connection.driver_connection
+    assert isinstance(raw, sqlite3.Connection)
     ranked: dict[int, float] = {}
     for first, expression in zip((True, False), tiers, strict=True):
-        rows = session.execute(
-            _RANK, {"expression": expression, "limit": limit + len(ranked)}
-        ).all()
+        rows = raw.execute(
+            _RANK_SQL, {"expression": expression, "limit": limit + len(ranked)}
+        ).fetchall()
         for docid, bm25, name_hit in rows:
             if len(ranked) >= limit:
                 break
             tier_bonus = 2 if first else 1 if name_hit else 0
             ranked.setdefault(int(docid), tier_bonus * TIER_SCORE - float(bm25))
-        if len(ranked) >= limit:
+        if len(ranked) >= min(limit, matches if matches is not None else limit):
             break
     if not ranked:
         return []
-    dealers = session.execute(_DEALERS_SQL, {"docids": list(ranked)}).all()
+    dealers = raw.execute(_DEALERS_SQL, (json.dumps(list(ranked)),)).fetchall()
     hits = [SearchHit(str(row[1]), str(row[2]), row[3], ranked[int(row[0])]) for row in dealers]
     hits.sort(key=lambda hit: (-hit.score, hit.name, hit.dealer_id))
     return hits

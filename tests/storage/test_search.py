@@ -804,10 +804,22 @@ def test_query_plans_start_from_the_index(engine: Engine) -> None:
     """Without ANALYZE statistics SQLite may prefer an index on dealer.deleted and
     walk every dealer; the search statements must start from the search tables."""
     with engine.connect() as connection:
-        hits = str(search._DEALERS_SQL).replace("(__[POSTCOMPILE_docids])", "(1, 2)")
-        plan = [row[3] for row in connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {hits}")]
+        hits = f"EXPLAIN QUERY PLAN {search._DEALERS_SQL}"
+        plan = [row[3] for row in connection.exec_driver_sql(hits, ("[1, 2]",))]
         assert plan[0].startswith("SEARCH doc USING INTEGER PRIMARY KEY"), plan
+        assert not any(step.startswith("SCAN d") for step in plan), plan
         rebuild = "EXPLAIN QUERY PLAN SELECT * FROM search_source"
         assert next(row[3] for row in connection.exec_driver_sql(rebuild)) == "SCAN d"
         one = "EXPLAIN QUERY PLAN SELECT * FROM search_source WHERE dealer_id = 'x'"
         assert "(id=?)" in next(row[3] for row in connection.exec_driver_sql(one))
+
+
+def test_a_known_match_count_skips_tiers_that_can_add_nothing(
+    make_dealer: MakeDealer, find: Any
+) -> None:
+    make_dealer(name="海信电器")
+    make_dealer(name="青岛海信")
+    assert find("海信") == ["海信电器", "青岛海信"]
+    assert find("海信", matches=2) == ["海信电器", "青岛海信"]
+    # Told that one document matches, the search stops once the prefix tier found it.
+    assert find("海信", matches=1) == ["海信电器"]

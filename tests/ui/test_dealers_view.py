@@ -20,7 +20,13 @@ from fieldrep.storage.sorting import name_sort_key
 from fieldrep.ui import registry
 from fieldrep.ui.mainwindow import MainWindow
 from fieldrep.ui.ops import Workers
-from fieldrep.ui.views.dealers import COLUMN_KEYS, PAGE_SIZE, DealersView, DealerTableModel
+from fieldrep.ui.views.dealers import (
+    COLUMN_KEYS,
+    FIRST_PAGE_SIZE,
+    PAGE_SIZE,
+    DealersView,
+    DealerTableModel,
+)
 
 
 @pytest.fixture
@@ -224,12 +230,31 @@ def test_rows_are_fetched_a_page_at_a_time(
     model = DealerTableModel(demo_store, workers)
     with qtbot.waitSignal(model.results_changed):
         model.reload()
-    first_page = {model.dealer_id(row) for row in range(PAGE_SIZE)}
-    assert set(model._cache) == first_page, "the first page came with the ids"
+    first_page = {model.dealer_id(row) for row in range(FIRST_PAGE_SIZE)}
+    assert set(model._cache) == first_page, "the first screenful came with the ids"
     model.index(250, 0).data()
-    assert len(model._cache) == 2 * PAGE_SIZE  # plus rows 200-299: the page of row 250
+    # plus rows 200-299: the page of row 250
+    assert len(model._cache) == FIRST_PAGE_SIZE + PAGE_SIZE
     assert model.dealer_id(250) in model._cache
     assert model.dealer_id(150) not in model._cache
+    model.index(FIRST_PAGE_SIZE, 0).data()  # the rest of the first page
+    assert {model.dealer_id(row) for row in range(PAGE_SIZE)} <= set(model._cache)
+
+
+def test_cells_show_texts_made_once_per_row(
+    qtbot: QtBot, workers: Workers, demo_store: Store
+) -> None:
+    model = DealerTableModel(demo_store, workers)
+    with qtbot.waitSignal(model.results_changed):
+        model.reload()
+    row = model.row_at(0)
+    assert row is not None
+    texts = [model.index(0, column).data() for column in range(model.columnCount())]
+    assert texts[COLUMN_KEYS.index("name")] == row.name
+    assert texts[COLUMN_KEYS.index("abc_class")] == row.abc_class.label
+    assert model._texts[row.id] == tuple(texts)
+    model.retranslate()
+    assert row.id not in model._texts, "class and stage labels follow the language"
 
 
 def test_a_too_broad_search_is_cut_in_pinyin_name_order(

@@ -55,7 +55,17 @@ if TYPE_CHECKING:
 log = logging.getLogger("fieldrep.ui")
 
 DEALER_ID_ROLE = int(Qt.ItemDataRole.UserRole) + 1
+# Roles as plain ints: data() runs for every role of every painted cell (about
+# 1,500 calls a screen), so it compares ints instead of enum members.
+_DISPLAY = int(Qt.ItemDataRole.DisplayRole)
+_TOOLTIP = int(Qt.ItemDataRole.ToolTipRole)
+_FOREGROUND = int(Qt.ItemDataRole.ForegroundRole)
+_ALIGNMENT = int(Qt.ItemDataRole.TextAlignmentRole)
+_RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 PAGE_SIZE = 100
+# Rows that come along with the ids from the worker: a screenful and some, so the
+# first paint after a keystroke needs no query on the GUI thread.
+FIRST_PAGE_SIZE = 60
 MAX_CACHED_ROWS = 5000
 SEARCH_DELAY_MS = 150
 HEADER_STATE_KEY = "dealers/header"
@@ -108,6 +118,7 @@ class DealerTableModel(QAbstractTableModel):
         self.loaded = False
         self._ids: tuple[str, ...] = ()
         self._cache: dict[str, DealerListRow] = {}
+        self._texts: dict[str, tuple[str, ...]] = {}  # shown texts by dealer id
         self._generation = 0
         self._today: date = store.today()
 
@@ -129,37 +140,43 @@ class DealerTableModel(QAbstractTableModel):
         return None
 
     def data(self, index: ModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self._ids):
-            return None
+        if role == _DISPLAY:
+            texts = self._texts_at(index.row()) if index.isValid() else None
+            return texts[index.column()] if texts is not None else None
         if role == DEALER_ID_ROLE:
-            return self._ids[index.row()]
-        if role not in (
-            Qt.ItemDataRole.DisplayRole,
-            Qt.ItemDataRole.ToolTipRole,
-            Qt.ItemDataRole.ForegroundRole,
-            Qt.ItemDataRole.TextAlignmentRole,
-        ):
+            return self.dealer_id(index.row()) if index.isValid() else None
+        if role not in (_FOREGROUND, _ALIGNMENT, _TOOLTIP) or not index.isValid():
             return None
-        row = self.row_at(index.row())
+        key = COLUMN_KEYS[index.column()]
+        if role == _ALIGNMENT:
+            return _RIGHT if key == "open_follow_ups" else None
+        if key not in ("name", "due_on"):
+            return None
+        row = self.row_at(index.row()) if 0 <= index.row() < len(self._ids) else None
         if row is None:
             return None
-        key = COLUMNS[index.column()].key
-        if role == Qt.ItemDataRole.TextAlignmentRole:
-            if key == "open_follow_ups":
-                return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        overdue = key == "due_on" and row.due_on is not None and row.due_on < self._today
+        if role == _FOREGROUND:
+            return QBrush(OVERDUE_COLOUR) if overdue else None
+        if key == "name" and row.short_name:
+            return f"{row.name}（{row.short_name}）"
+        if overdue and row.due_on is not None:
+            days = (self._today - row.due_on).days
+            return ngettext("{days} day overdue", "{days} days overdue", days).format(days=days)
+        return None
+
+    def _texts_at(self, row: int) -> tuple[str, ...] | None:
+        """The shown texts of a row's cells, made once per row and language."""
+        if not 0 <= row < len(self._ids):
             return None
-        if role == Qt.ItemDataRole.ForegroundRole:
-            if key == "due_on" and row.due_on is not None and row.due_on < self._today:
-                return QBrush(OVERDUE_COLOUR)
-            return None
-        if role == Qt.ItemDataRole.ToolTipRole:
-            if key == "name" and row.short_name:
-                return f"{row.name}（{row.short_name}）"
-            if key == "due_on" and row.due_on is not None and row.due_on < self._today:
-                days = (self._today - row.due_on).days
-                return ngettext("{days} day overdue", "{days} days overdue", days).format(days=days)
-            return None
-        return self._display(row, key)
+        texts = self._texts.get(self._ids[row])
+        if texts is None:
+            found = self.row_at(row)
+            if found is None:
+                return None
+            texts = tuple(self._display(found, key) for key in COLUMN_KEYS)
+            self._texts[found.id] = texts
+        return texts
 
     def _display(self, row: DealerListRow, key: str) -> str:
         if key == "name":
@@ -205,7 +222,7 @@ class DealerTableModel(QAbstractTableModel):
             from fieldrep.storage.queries import dealer_list_rows
 
             if len(self._cache) > MAX_CACHED_ROWS:
-                self._cache.clear()
+                self._forget_rows()
             start = row - row % PAGE_SIZE
             page = [
                 candidate
@@ -228,8 +245,12 @@ class DealerTableModel(QAbstractTableModel):
 
     def refresh(self) -> None:
         """Forget cached rows and load again (F5, after a sync)."""
-        self._cache.clear()
+        self._forget_rows()
         self.reload()
+
+    def _forget_rows(self) -> None:
+        self._cache.clear()
+        self._texts.clear()
 
     def reload(self) -> None:
         """Fetch the ids for the current filter and sort; older pending loads are dropped.
@@ -245,7 +266,7 @@ class DealerTableModel(QAbstractTableModel):
 
         def load() -> tuple[DealerIds, dict[str, DealerListRow]]:
             found = dealer_list_ids(store, filters, sort=sort, descending=descending)
-            return found, dealer_list_rows(store, found.ids[:PAGE_SIZE])
+            return found, dealer_list_rows(store, found.ids[:FIRST_PAGE_SIZE])
 
         self._set_loading(True)
         self.workers.run_db(
@@ -264,8 +285,10 @@ class DealerTableModel(QAbstractTableModel):
         self._ids = result.ids
         self.truncated = result.truncated
         if len(self._cache) > MAX_CACHED_ROWS:
-            self._cache.clear()
+            self._forget_rows()
         self._cache.update(first_page)
+        for dealer_id in first_page:  # fresh rows: their texts are made again
+            self._texts.pop(dealer_id, None)
         self.endResetModel()
         self.loaded = True
         self._set_loading(False)
@@ -282,6 +305,7 @@ class DealerTableModel(QAbstractTableModel):
             emit(self.loading_changed, loading)
 
     def retranslate(self) -> None:
+        self._texts.clear()  # class and stage labels are translated
         emit(self.headerDataChanged, Qt.Orientation.Horizontal, 0, len(COLUMNS) - 1)
         if self._ids:
             emit(
@@ -357,7 +381,8 @@ class DealersView(View):
         self.table.setAlternatingRowColors(True)
         self.table.setWordWrap(False)
         self.table.setShowGrid(False)
-        self.table.setStyleSheet("QTableView::item { padding: 0px 6px; }")
+        # No style sheet for cell padding: a style sheet routes every cell's paint
+        # through QStyleSheetStyle, which doubles the paint after each keystroke.
         self.table.verticalHeader().hide()
         # Fixed row heights: the view never measures 50,000 rows.
         self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
