@@ -759,16 +759,15 @@ class DealerCardWindow(QWidget):
             kind = FieldKind.REFERENCE if name in USER_REFERENCES + CONTACT_REFERENCES else None
             editor = self.binding.make(name, long=name in LONG_DEALER_FIELDS, kind=kind)
             editor.changed.connect(self._profile_edited)
-        # Classes, credit grade and terms are a manager's (fieldrep.sync.protocol): the
-        # server would refuse a rep's change, so a rep sees them but cannot edit them.
+        # Classes, credit grade and terms are a manager's (fieldrep.sync.protocol). A rep
+        # may still type one (the server refuses it at sync and the refusal is listed
+        # with the conflicts, where it can be dismissed), so the fields say so up front.
         role = self.services.store.user.role
         self.manager_only_editors = [
             editor
             for name, editor in self.binding.editors.items()
             if not may_change_field(role, "dealer", name)
         ]
-        for editor in self.manager_only_editors:
-            editor.editor.setEnabled(False)
         # Editable lists (fieldrep.ui.child_editors); sales figures, stakeholders and
         # the class history are shown only: figures are confirmed in the visit record,
         # people are edited under Key people, and the history is written by the services.
@@ -1062,6 +1061,18 @@ class DealerCardWindow(QWidget):
         if contact["can_block"]:
             item.setForeground(0, QColor(WARNING_COLOUR))
         item.setToolTip(0, _("Senior management") if senior else "")
+
+    def _describe_people_again(self) -> None:
+        """The person lines in the current language (decision roles and flags are words);
+        the lists stay as they are, with the selection and any unsaved contact edit."""
+        if self.data is None:
+            return
+        by_id = {contact.id: contact for contact in self.data.contacts}
+        for tree, with_role_columns in ((self.people_list, True), (self.people_tree, False)):
+            for item in _all_items(tree):
+                contact = by_id.get(item.data(0, ROW_ROLE))
+                if contact is not None:
+                    self._describe_person(item, contact, with_role_columns=with_role_columns)
 
     def _select_contact(self, contact_id: str) -> None:
         for tree in (self.people_list, self.people_tree):
@@ -1402,9 +1413,14 @@ class DealerCardWindow(QWidget):
         self.people_tree.setHeaderLabels(
             [_(field_label(Contact, "name")), _(field_label(Contact, "decision_role"))]
         )
+        self._describe_people_again()
         self.contact_grid.retranslate()
+        manager_only = _(
+            "Only an area manager can change this: your change is refused at the next sync "
+            "and listed with the conflicts."
+        )
         for editor in self.manager_only_editors:
-            editor.editor.setToolTip(_("Only an area manager can change this."))
+            editor.editor.setToolTip(manager_only)
         self.contact_binding.retranslate()
         self.new_contact_button.setText(_("New contact"))
         self.save_contact_button.setText(_("Save contact"))
