@@ -1,8 +1,11 @@
 """Command-line sync and scripting: login, sync, dealer add/set/show, conflicts.
 
 Every write goes through the storage services, hence through the outbox, exactly
-like the GUI. Exit codes: 0 done, 2 bad input, 3 server unreachable, 4 refused
-or signed out, 5 another sync is running, 6 no secure keyring.
+like the GUI. ``sync`` of a profile set up for the app's embedded sync server runs
+that server in-process for the sync, or uses the running app's (see
+:func:`fieldrep.localserver.serving_for_sync`). Exit codes: 0 done, 2 bad input,
+3 server unreachable, 4 refused or signed out, 5 another sync is running, 6 no
+secure keyring.
 Problems the user can fix are raised as :class:`~fieldrep.cli_common.CliError`.
 """
 
@@ -11,6 +14,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import json
+import logging
 import sys
 from datetime import date, datetime, time
 from decimal import Decimal
@@ -34,6 +38,8 @@ from fieldrep.sync import api
 from fieldrep.sync.client import Refused, SyncError, Unreachable
 from fieldrep.sync.engine import SyncBusy
 from fieldrep.sync.tokens import NoSecureStorage
+
+log = logging.getLogger("fieldrep.cli")
 
 EXIT_BAD_INPUT = 2  # as cli_common.EXIT_USAGE: input the user can fix
 EXIT_UNREACHABLE = 3
@@ -148,8 +154,22 @@ def cmd_sync(args: argparse.Namespace) -> int:
             )
         )
         return 0
+    from fieldrep.localserver import LocalServerRefused, serving_for_sync
+
+    db_path = _db(args)
     try:
-        summary = api.run_sync(_db(args), max_attempts=max(1, args.retries))
+        # A profile tied to the app's embedded server: that server runs here for the
+        # sync (or the running app's is used); otherwise this changes nothing.
+        with serving_for_sync(db_path):
+            summary = api.run_sync(db_path, max_attempts=max(1, args.retries))
+    except LocalServerRefused as error:
+        log.warning("local sync server not available for %s: %s", db_path, error)
+        return _fail(
+            _("The local sync server of this profile could not start: {reason}").format(
+                reason=error
+            ),
+            EXIT_REFUSED,
+        )
     except NoSecureStorage as error:
         return _fail(error.user_message(), EXIT_NO_KEYRING)
     except SyncBusy as error:

@@ -44,6 +44,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import filelock
 from sqlalchemy import Connection, Engine, insert, select, text
 
 from fieldrep import paths
@@ -67,6 +68,9 @@ DEMO_DEALERS = 300
 DEVICE_NAME = "FieldRep"
 START_TIMEOUT_S = 60.0
 STOP_TIMEOUT_S = 15.0
+#: How long the app waits for the embedded server held by another process (a sync).
+LOCK_WAIT_S = 60.0
+SERVING_LOCK_SUFFIX = ".serving.lock"
 
 #: sync_state key of the client: the address of the embedded server it last used.
 #: The database uses the embedded server while its server_url is unset or equal.
@@ -82,6 +86,10 @@ _CHUNK = 2000
 
 class LocalServerRefused(Exception):
     """The embedded server will not serve this database (the reason is for the log)."""
+
+
+class LocalServerInUse(LocalServerRefused):
+    """Another process runs the embedded server and did not give it up in time."""
 
 
 @dataclass(frozen=True)
@@ -106,6 +114,11 @@ class ClientState:
 def default_server_path() -> Path:
     """The embedded server's SQLite file: server.db in the user's data folder."""
     return paths.data_dir() / SERVER_DB_NAME
+
+
+def serving_lock_path(server_path: Path) -> Path:
+    """The lock file held by the process that runs the embedded server of ``server_path``."""
+    return server_path.with_name(server_path.name + SERVING_LOCK_SUFFIX)
 
 
 def read_client_state(engine: Engine) -> ClientState:
@@ -181,11 +194,19 @@ class LocalServer:
         server_path: Path | None = None,
         dealers: int | None = None,
         today: date | None = None,
+        lock_wait_s: float = LOCK_WAIT_S,
     ) -> None:
         self.db_path = db_path
         self.server_path = server_path or default_server_path()
         self.dealers = DEMO_DEALERS if dealers is None else dealers
         self.today = today
+        self.lock_wait_s = lock_wait_s
+        # Held from prepare() to stop(): one process at a time runs this server and
+        # writes its address into the client database (filelock: Windows, macOS, Linux;
+        # not thread-local: the app takes it on one worker and starts on another).
+        self._serving = filelock.FileLock(
+            str(serving_lock_path(self.server_path)), thread_local=False
+        )
         self.url: str | None = None
         self.username: str | None = None
         self._socket: socket.socket | None = None
@@ -211,12 +232,17 @@ class LocalServer:
                 if state.uses_other_server:
                     log.info("database signed in to %s: no local server", state.server_url)
                     return None
-                if not state.tied or not self.server_path.exists():
-                    self._tie_or_forget(engine)
-                url = self._bind()
-                with engine.begin() as connection:
-                    local.set_state(connection, local.SERVER_URL, url)
-                    local.set_state(connection, LOCAL_SERVER_URL, url)
+                self._hold_serving_lock()
+                try:
+                    if not state.tied or not self.server_path.exists():
+                        self._tie_or_forget(engine)
+                    url = self._bind()
+                    with engine.begin() as connection:
+                        local.set_state(connection, local.SERVER_URL, url)
+                        local.set_state(connection, LOCAL_SERVER_URL, url)
+                except BaseException:
+                    self._stop_locked()
+                    raise
                 return url
             finally:
                 engine.dispose()
@@ -226,6 +252,7 @@ class LocalServer:
         with self._lock:
             if self._server is not None and self.url is not None:
                 return self.url
+            self._hold_serving_lock()
             url = self._bind() if self._socket is None or self.url is None else self.url
             engine = open_database(self.db_path)
             try:
@@ -266,6 +293,8 @@ class LocalServer:
             self._database.dispose()
             self._database = None
             self._app = None
+        if self._serving.is_locked:
+            self._serving.release(force=True)
 
     @property
     def running(self) -> bool:
@@ -276,7 +305,62 @@ class LocalServer:
         """The server thread (tests check it ended)."""
         return None if self._server is None else self._server.thread
 
+    def try_hold(self) -> bool:
+        """Take the embedded server for this process without waiting; False when another has it."""
+        with self._lock:
+            try:
+                self._hold_serving_lock(0)
+            except LocalServerInUse:
+                return False
+            return True
+
+    def join_running(self) -> str:
+        """Use the embedded server another process runs (the app): sign in here too.
+
+        The other process wrote its address into the client database when it took
+        the server; this process gets its own tokens for the same rep and device
+        from the server database (in memory only, forgotten by :meth:`stop`).
+        Returns that address.
+        """
+        from fieldrep.server.services.rowstore import get_meta
+
+        with self._lock:
+            engine = open_database(self.db_path)
+            try:
+                state = read_client_state(engine)
+                url = state.server_url
+                if url is None or state.uses_other_server or not state.tied:
+                    raise LocalServerRefused("the database is not set up for the local server")
+                if not self.server_path.exists():
+                    raise LocalServerRefused(f"{self.server_path} does not exist")
+                with engine.begin() as connection:
+                    device = local.device_id(connection)
+                with self._server_database().read() as session:
+                    served = get_meta(session, META_DEVICE)
+                if served != device:
+                    raise LocalServerRefused(f"{self.server_path} serves another FieldRep database")
+                self._sign_in(engine, url)
+            except BaseException:
+                self._stop_locked()
+                raise
+            finally:
+                engine.dispose()
+            log.info("using the local sync server of another process at %s", url)
+            return url
+
     # -- parts
+
+    def _hold_serving_lock(self, wait_s: float | None = None) -> None:
+        """Hold the serving lock (a no-op when held); LocalServerInUse after ``wait_s``."""
+        if self._serving.is_locked:
+            return
+        self.server_path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._serving.acquire(timeout=self.lock_wait_s if wait_s is None else wait_s)
+        except filelock.Timeout as error:
+            raise LocalServerInUse(
+                f"another FieldRep process runs the local sync server of {self.server_path}"
+            ) from error
 
     def _bind(self) -> str:
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -441,6 +525,38 @@ class LocalServer:
             local.set_state(connection, "territory_ids", json.dumps(scope))
         self.url = url
         self.username = username
+
+
+@contextmanager
+def serving_for_sync(db_path: Path, *, server_path: Path | None = None) -> Iterator[str | None]:
+    """The embedded server for one sync of ``db_path`` (``fieldrep sync``); yields its address.
+
+    Yields None when the database is not tied to the embedded server (never set
+    up for it, or signed in to another server): the sync goes as usual. When no
+    other process runs the embedded server (the app is closed), it runs here for
+    the sync, signed in in-process as the app does, and is stopped afterwards.
+    When the app runs it, the sync goes to the app's server: this process signs
+    in in-process too (tokens in memory) and uses the address the app wrote; the
+    profile's sync lock keeps the two syncs from overlapping. While this process
+    runs the server, an app starting meanwhile waits up to :data:`LOCK_WAIT_S`.
+    """
+    if not db_path.exists():
+        yield None
+        return
+    engine = open_database(db_path)
+    try:
+        state = read_client_state(engine)
+    finally:
+        engine.dispose()
+    if not state.tied or state.uses_other_server:
+        yield None
+        return
+    server = LocalServer(db_path, server_path=server_path, lock_wait_s=0)
+    try:
+        url = server.run() if server.try_hold() else server.join_running()
+        yield url
+    finally:
+        server.stop()
 
 
 # ---------------------------------------------------------------- import
@@ -713,7 +829,10 @@ __all__ = [
     "LOCAL_SERVER_URL",
     "ClientState",
     "LocalServer",
+    "LocalServerInUse",
     "LocalServerRefused",
     "default_server_path",
     "read_client_state",
+    "serving_for_sync",
+    "serving_lock_path",
 ]

@@ -22,19 +22,26 @@ from keyring.backend import KeyringBackend
 from keyring.backends import fail
 from sqlalchemy import Engine, select, text
 
-from fieldrep import localserver
-from fieldrep.localserver import LOCAL_SERVER_URL, LocalServer, LocalServerRefused
+from fieldrep import cli, localserver
+from fieldrep.i18n import set_language
+from fieldrep.localserver import (
+    LOCAL_SERVER_URL,
+    LocalServer,
+    LocalServerInUse,
+    LocalServerRefused,
+)
+from fieldrep.logging_setup import shutdown_logging
 from fieldrep.server.core.config import sqlite_url
 from fieldrep.server.core.db import Database, open_server_database
 from fieldrep.server.models import AuditEntry, ServerRow
 from fieldrep.server.services import admin
-from fieldrep.server.services.rowstore import get_meta
+from fieldrep.server.services.rowstore import get_meta, set_meta
 from fieldrep.storage.db import open_database
 from fieldrep.storage.demo import DEMO_REP_USERNAME, build_demo
 from fieldrep.storage.services.core import Store
 from fieldrep.storage.services.dealers import update_dealer
 from fieldrep.sync import api, local, tokens
-from fieldrep.sync.protocol import MODEL_TABLES
+from fieldrep.sync.protocol import MODEL_TABLES, TABLES
 from fieldrep.sync.values import to_wire
 
 DEALERS = 30
@@ -86,13 +93,19 @@ def client(db_path: Path) -> Iterator[Engine]:
 
 
 def client_rows(engine: Engine) -> dict[tuple[str, str], dict[str, Any]]:
-    """Every synced row of the client as wire values, with version and tombstone."""
+    """Every synced row of the client as wire values, with version and tombstone.
+
+    Only the synced fields: local columns (a sort key, say) never reach the server.
+    """
     rows: dict[tuple[str, str], dict[str, Any]] = {}
     with engine.connect() as connection:
         for table in MODEL_TABLES:
+            synced = {*TABLES[table].fields, "row_version", "deleted"}
             for row in connection.execute(text(f'SELECT * FROM "{table}"')).mappings():
                 rows[(table, str(row["id"]))] = {
-                    name: to_wire(table, name, value) for name, value in row.items() if name != "id"
+                    name: to_wire(table, name, value)
+                    for name, value in row.items()
+                    if name in synced
                 }
     return rows
 
@@ -406,3 +419,151 @@ def test_the_app_starts_with_the_local_server_and_shows_the_sync(
     assert (fieldrep_home / "server.db").is_file()
     names = [t.name for t in threading.enumerate() if t.is_alive()]
     assert "fieldrep-local-server" not in names, "the server stopped with the app"
+
+
+# ---------------------------------------------------------------- `fieldrep sync`
+
+
+@pytest.fixture
+def profile(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """The profile folder is tmp_path: fieldrep.db and server.db are the fixtures' files."""
+    monkeypatch.setenv("FIELDREP_HOME", str(tmp_path))
+    for name in cli.LANGUAGE_ENVS:
+        monkeypatch.delenv(name, raising=False)
+    yield tmp_path
+    shutdown_logging()
+    set_language("zh_CN")
+
+
+def edit_first_dealer(client: Engine, notes: str) -> str:
+    store = Store(client, api.user_context(client), today=lambda: TODAY)
+    with client.connect() as connection:
+        dealer_id = str(
+            connection.execute(
+                text("SELECT id FROM dealer WHERE territory_id = :t ORDER BY id LIMIT 1"),
+                {"t": store.user.territory_id},
+            ).scalar_one()
+        )
+    update_dealer(store, dealer_id, {"notes": notes})
+    return dealer_id
+
+
+def cli_sync(db_path: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    code = cli.main(["--lang", "en", "sync", "--db", str(db_path)])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def server_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name == "fieldrep-local-server"]
+
+
+def test_cli_sync_after_the_app_closed_runs_the_local_server_for_the_sync(
+    profile: Path,
+    launcher: LocalServer,
+    db_path: Path,
+    server_path: Path,
+    client: Engine,
+    server_db: Database,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    launcher.run()
+    launcher.stop()  # the app closed: a stale address, no tokens
+    stale = state(client, local.SERVER_URL)
+    dealer_id = edit_first_dealer(client, "关闭应用后命令行同步")
+
+    code, out, err = cli_sync(db_path, capsys)
+
+    assert (code, err) == (0, "")
+    lines = out.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Sync done: 1 sent, ")
+    assert lines[0].endswith(" 0 conflicts, 0 refused.")
+    assert server_rows(server_db)[("dealer", dealer_id)]["notes"] == "关闭应用后命令行同步"
+    assert api.pending_count(client) == 0
+    # It ran on a port of its own and is gone: no thread, no lock, no tokens.
+    assert state(client, local.SERVER_URL) not in (None, stale)
+    assert server_threads() == []
+    after = LocalServer(db_path, server_path=server_path, lock_wait_s=0)
+    assert after.try_hold()
+    after.stop()
+    with client.connect() as connection:
+        user = local.get_state(connection, local.USER_NAME)
+    url = state(client, local.SERVER_URL)
+    assert url is not None and user is not None
+    with pytest.raises(tokens.NoSecureStorage):  # not in memory any more: asks the keyring
+        tokens.load_tokens(url, user)
+
+
+def test_cli_sync_while_the_app_runs_uses_the_apps_server(
+    profile: Path,
+    launcher: LocalServer,
+    db_path: Path,
+    client: Engine,
+    server_db: Database,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    url = launcher.run()  # the app, holding the local server
+    dealer_id = edit_first_dealer(client, "应用运行时命令行同步")
+
+    code, out, err = cli_sync(db_path, capsys)
+
+    assert (code, err) == (0, "")
+    assert "1 sent" in out
+    assert server_rows(server_db)[("dealer", dealer_id)]["notes"] == "应用运行时命令行同步"
+    # The app's server served it and still runs, at the address it wrote.
+    assert state(client, local.SERVER_URL) == url
+    assert launcher.running and len(server_threads()) == 1
+    assert httpx.get(f"{url}/health").status_code == 200
+
+
+def test_the_app_waits_for_the_local_server_a_cli_sync_holds(
+    profile: Path, launcher: LocalServer, db_path: Path, server_path: Path
+) -> None:
+    launcher.run()
+    launcher.stop()
+    cli_side = LocalServer(db_path, server_path=server_path, lock_wait_s=0)
+    assert cli_side.try_hold()
+    try:
+        app_side = LocalServer(db_path, server_path=server_path, lock_wait_s=0)
+        with pytest.raises(LocalServerInUse):
+            app_side.prepare()
+        assert not app_side.running
+    finally:
+        cli_side.stop()
+    assert app_side.prepare() is not None  # free again once the sync is done
+    app_side.stop()
+
+
+def test_a_profile_not_set_up_for_the_local_server_syncs_as_before(
+    profile: Path, db_path: Path, client: Engine, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with localserver.serving_for_sync(db_path) as url:
+        assert url is None
+    code, _out, err = cli_sync(db_path, capsys)
+    assert code == 4
+    assert "not signed in" in err
+    assert not (db_path.parent / "server.db").exists()
+
+
+def test_cli_sync_refuses_when_the_server_serves_another_database(
+    profile: Path,
+    launcher: LocalServer,
+    db_path: Path,
+    server_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    launcher.run()
+    launcher.stop()
+    # Meanwhile the server was given to another database's device.
+    database = open_server_database(sqlite_url(server_path))
+    try:
+        database.write(lambda session: set_meta(session, localserver.META_DEVICE, "another"))
+    finally:
+        database.dispose()
+
+    code, out, err = cli_sync(db_path, capsys)
+
+    assert code == 4 and out == ""
+    assert err.startswith("The local sync server of this profile could not start:")
+    assert "another FieldRep database" in err
+    assert server_threads() == []
