@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 import pytest
 from PySide6.QtCore import Qt
@@ -38,18 +39,17 @@ from pytestqt.qtbot import QtBot
 from shots import ALLOWED_LATIN
 from sqlalchemy import Engine, text
 
+from fieldrep.storage.services.core import Store
 from fieldrep.ui import registry
 from fieldrep.ui.language import apply_language
 from fieldrep.ui.mainwindow import MainWindow
 from fieldrep.ui.views.base import View
 
 CELL_ROWS = 15
-CJK_RUN = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]+")
+CJK_RUN = re.compile(r"[\u4e00-\u9fff]+")
 LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z0-9]+")
-# Names of selling methods that Chinese uses as they are (msgstr "FABE").
-ALLOWED_WORDS = ALLOWED_LATIN | {"FABE"}
-# Punctuation that is the same in both languages' texts.
-NEUTRAL = set("（）：，、。·…“”‘’；！？《》【】「」／")
+# Terms Chinese uses as they are (msgstr "FABE", "VIP客户"), and key names.
+ALLOWED_WORDS = ALLOWED_LATIN | {"FABE", "VIP", "Insert"}
 
 
 def shown_somewhere(widget: QWidget, root: QWidget) -> bool:
@@ -104,47 +104,54 @@ def readable_texts(root: QWidget) -> Iterator[tuple[str, str]]:
                         yield f"{where}.cell({row},{column})", cell
 
 
-def data_words(engine: Engine) -> str:
-    """Every short text value of the database, one per line (names, places, titles ...)."""
-    values: list[str] = []
+@dataclass(frozen=True)
+class Data:
+    """The database's texts: short ones (names, places, titles) and whole long ones."""
+
+    words: str  # short values, one a line: a Chinese or English word found here is data
+    texts: frozenset[str]  # every value: a text shown whole (a visit summary) is data
+
+    def holds(self, shown: str, word: str) -> bool:
+        return word in self.words or shown.strip() in self.texts
+
+
+def data_words(engine: Engine) -> Data:
+    """Every text value of the database (names, places, titles, notes ...)."""
+    values: set[str] = set()
     with engine.connect() as connection:
         tables = connection.exec_driver_sql(
             "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
         ).scalars()
         for table in list(tables):
-            columns = connection.exec_driver_sql(f'PRAGMA table_info("{table}")').all()
-            for column in columns:
-                if str(column[2]).upper() not in ("TEXT", "VARCHAR", "") and not str(
-                    column[2]
-                ).upper().startswith("VARCHAR"):
+            for column in connection.exec_driver_sql(f'PRAGMA table_info("{table}")').all():
+                kind = str(column[2]).upper()
+                if kind and kind != "TEXT" and not kind.startswith("VARCHAR"):
                     continue
-                found = connection.execute(
-                    text(
-                        f'SELECT DISTINCT "{column[1]}" FROM "{table}" '
-                        f'WHERE length("{column[1]}") <= 40'
-                    )
-                ).scalars()
-                values.extend(str(value) for value in found if value)
-    return "\n".join(values)
+                found = connection.execute(text(f'SELECT DISTINCT "{column[1]}" FROM "{table}"'))
+                values.update(str(value) for value in found.scalars() if value)
+    short = "\n".join(value for value in values if len(value) <= 40)
+    return Data(short, frozenset(value.strip() for value in values))
 
 
-def stray_chinese(texts: list[tuple[str, str]], data: str) -> list[str]:
+def stray_chinese(texts: list[tuple[str, str]], data: Data) -> list[str]:
     found = []
     for where, shown in texts:
         for run in CJK_RUN.findall(shown):
-            if set(run) <= NEUTRAL or run in data:
+            if data.holds(shown, run):
                 continue
             found.append(f"{where}: {shown!r}")
             break
     return found
 
 
-def stray_english(texts: list[tuple[str, str]], data: str) -> list[str]:
+def stray_english(texts: list[tuple[str, str]], data: Data) -> list[str]:
     found = []
     for where, shown in texts:
         plain = re.sub(r"<[^>]+>|&\w+;", "", shown)
         for word in LATIN_WORD.findall(plain):
-            if word in ALLOWED_WORDS or re.fullmatch(r"A{1,3}|[BC]", word) or word in data:
+            if word in ALLOWED_WORDS or re.fullmatch(r"A{1,3}|[BC]", word):
+                continue
+            if data.holds(shown, word):
                 continue
             found.append(f"{where}: {shown!r}")
             break
@@ -225,3 +232,48 @@ def test_switching_back_to_chinese_leaves_no_english_in_any_view(
         apply_language(qapp, "zh_CN")
     problems = {key: found for key, found in problems.items() if found}
     assert not problems, problems
+
+
+def open_record_windows(qtbot: QtBot, window: MainWindow, demo_store: Store) -> list[QWidget]:
+    """A dealer card, a visit record of today's route and the sync digest, all loaded."""
+    from fieldrep.storage.enums import PlanItemStatus
+    from fieldrep.storage.queries import todays_plan
+    from fieldrep.ui.views.dealer_card import DealerCardWindow
+    from fieldrep.ui.views.digest import show_digest
+    from fieldrep.ui.views.visit_record import VisitRecordWindow
+
+    plan = [row for row in todays_plan(demo_store) if row.status == PlanItemStatus.PLANNED]
+    assert plan, "the demo plans visits for today"
+    window.open_record("plan_item", plan[0].item_id)
+    window.open_record("dealer", plan[0].dealer_id)
+    qtbot.waitUntil(lambda: bool(window.findChildren(VisitRecordWindow)))
+    qtbot.waitUntil(lambda: bool(window.findChildren(DealerCardWindow)))
+    [record] = window.findChildren(VisitRecordWindow)
+    [card] = window.findChildren(DealerCardWindow)
+    qtbot.waitUntil(lambda: record.context is not None)
+    qtbot.waitUntil(lambda: card.data is not None and not card.busy)
+    digest = show_digest(window)
+    qtbot.waitUntil(lambda: not window.workers.busy, timeout=20_000)
+    return [card, record, digest]
+
+
+def test_open_record_windows_follow_the_language_both_ways(
+    qtbot: QtBot,
+    qapp: QApplication,
+    main_window: MainWindow,
+    demo_store: Store,
+    demo_engine: Engine,
+) -> None:
+    data = data_words(demo_engine)
+    windows = open_record_windows(qtbot, main_window, demo_store)
+    try:
+        switch(qtbot, qapp, main_window, "en")
+        chinese = {type(w).__name__: stray_chinese(list(readable_texts(w)), data) for w in windows}
+        switch(qtbot, qapp, main_window, "zh_CN")
+        english = {type(w).__name__: stray_english(list(readable_texts(w)), data) for w in windows}
+    finally:
+        apply_language(qapp, "zh_CN")
+        for opened in windows:
+            opened.close()
+    assert not {key: found for key, found in chinese.items() if found}
+    assert not {key: found for key, found in english.items() if found}
