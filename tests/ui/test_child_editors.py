@@ -29,11 +29,13 @@ from fieldrep.storage.models import (
     Complaint,
     CreditAssessment,
     Dealer,
+    RelationshipGrade,
     RetailPriceChange,
 )
 from fieldrep.storage.services.core import Store
 from fieldrep.sync.local import OutboxOp, all_ops
 from fieldrep.ui.child_editors import (
+    GRADE_DIMENSIONS,
     ChildRecordDialog,
     ChildTable,
     ComplaintDialog,
@@ -407,3 +409,41 @@ def test_screenshots_of_the_dialogs(
             card.close()
             qtbot.waitUntil(lambda: not main_window.findChildren(DealerCardWindow))
     assert not problems, problems
+
+
+def test_a_grade_out_of_range_is_refused_by_the_service_at_its_field(
+    qtbot: QtBot, card: DealerCardWindow, demo_store: Store, demo_engine: Engine, dealer_id: str
+) -> None:
+    table = card.child_tables["grades"]
+    before = table.model.rowCount()
+    qtbot.mouseClick(table.add_button, Qt.MouseButton.LeftButton)
+    dialog = open_dialog(qtbot, card, ChildRecordDialog, "child_dialog_grades")
+    for name, score in zip(GRADE_DIMENSIONS, ("4", "7", "3", "4", "5"), strict=True):
+        type_line(qtbot, dialog, name, score)
+    type_line(qtbot, dialog, "overall_grade", "B")
+    save(dialog)
+    error = dialog.binding.editors["closeness"].error
+    qtbot.waitUntil(lambda: bool(error.text()))
+    assert (
+        error.text() == _(field_label(RelationshipGrade, "closeness")) + "：应为 1 到 5 之间的整数"
+    )
+    assert dialog.buttons.isEnabled() and dialog.isVisible()
+    assert table.model.rowCount() == before
+    with demo_engine.connect() as connection:
+        assert not [op for op in all_ops(connection) if op.table == "relationship_grade"]
+    type_line(qtbot, dialog, "closeness", "5")
+    with qtbot.waitSignals([table.changed, card.loaded], timeout=10000):
+        save(dialog)
+    assert table.model.rowCount() == before + 1
+    with demo_store.read() as session:
+        grade = session.scalars(
+            select(RelationshipGrade).where(
+                RelationshipGrade.dealer_id == dealer_id,
+                RelationshipGrade.deleted.is_(False),
+                RelationshipGrade.closeness == 5,
+                RelationshipGrade.familiarity == 4,
+                RelationshipGrade.overall_grade == "B",
+            )
+        ).one()
+    [op] = outbox_ops(demo_engine, "relationship_grade", grade.id)
+    assert op.created and op.fields["closeness"] == 5
