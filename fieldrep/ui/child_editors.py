@@ -973,12 +973,14 @@ class ChildTable(SectionTable):
         record = self.current_record()
         if record is None or not self.deletable:
             return
-        first_column = self.spec.columns[0].text(record)
+        # The first two columns name the row well enough (a date alone would not).
+        texts = [column.text(record) for column in self.spec.columns[:2]]
+        row_name = " · ".join(text for text in texts if text)
         box = QMessageBox(
             QMessageBox.Icon.Question,
             _("Delete"),
             _("Delete “{row}” from the card? The deletion is sent with the next sync.").format(
-                row=first_column
+                row=row_name
             ),
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
             self,

@@ -29,6 +29,7 @@ from fieldrep.storage.models import (
     Complaint,
     CreditAssessment,
     Dealer,
+    FollowUp,
     RelationshipGrade,
     RetailPriceChange,
 )
@@ -447,3 +448,32 @@ def test_a_grade_out_of_range_is_refused_by_the_service_at_its_field(
         ).one()
     [op] = outbox_ops(demo_engine, "relationship_grade", grade.id)
     assert op.created and op.fields["closeness"] == 5
+
+
+def test_escalating_a_complaint_opens_an_internal_follow_up(
+    qtbot: QtBot, card: DealerCardWindow, demo_store: Store, demo_engine: Engine, dealer_id: str
+) -> None:
+    table = card.child_tables["complaints"]
+    qtbot.mouseClick(table.add_button, Qt.MouseButton.LeftButton)
+    dialog = open_dialog(qtbot, card, ChildRecordDialog, "child_dialog_complaints")
+    type_line(qtbot, dialog, "description", "返利到账晚了两个月")
+    with qtbot.waitSignals([table.changed, card.loaded], timeout=10000):
+        save(dialog)
+    record = next(r for r in table.model.rows() if r["description"] == "返利到账晚了两个月")
+    table.edit_row(record)
+    handle = open_dialog(qtbot, card, ComplaintDialog, "complaint_dialog")
+    handle.action.setCurrentIndex(handle.action.findData("escalate"))
+    type_line(qtbot, handle, "responsible_dept", "财务部")
+    with qtbot.waitSignals([table.changed, card.loaded], timeout=10000):
+        save(handle)
+    with demo_store.read() as session:
+        complaint = session.get(Complaint, record.id)
+        assert complaint is not None and complaint.status == ComplaintStatus.ESCALATED
+        assert complaint.escalated and complaint.responsible_dept == "财务部"
+        follow_up = session.scalars(
+            select(FollowUp).where(FollowUp.source_id == record.id, FollowUp.dealer_id == dealer_id)
+        ).one()
+        assert follow_up.counterpart_dept == "财务部"
+    assert outbox_ops(demo_engine, "follow_up", follow_up.id), "the follow-up is queued too"
+    row = next(r for r in table.model.rows() if r.id == record.id)
+    assert row["status"] == ComplaintStatus.ESCALATED
