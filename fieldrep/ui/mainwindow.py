@@ -96,6 +96,8 @@ class MainWindow(QMainWindow):
         self.db_path = db_path
         self.services: AppServices | None = None
         self.views: dict[str, View] = {}
+        # Views whose data a sync changed while they were hidden: reloaded when shown.
+        self.stale_views: set[str] = set()
         self.last_digest: tuple[str, ...] = ()
         stored_view = settings.text(keys.LAST_VIEW, DEFAULT_VIEW)
         self.current_key = stored_view if stored_view in registry.NAV_KEYS else DEFAULT_VIEW
@@ -345,6 +347,9 @@ class MainWindow(QMainWindow):
             self.stack.setCurrentWidget(self.loading)
             return
         self.stack.setCurrentWidget(view)
+        if key in self.stale_views:
+            self.stale_views.discard(key)
+            view.refresh()
         view.activate(argument)
         emit(self.view_shown, key)
 
@@ -450,11 +455,21 @@ class MainWindow(QMainWindow):
                         len(outcome.digest),
                     ).format(count=len(outcome.digest)),
                 )
-            for view in self.views.values():
-                view.refresh()
+            self.refresh_after_sync()
         self.status.show_message(message)
         self.refresh_sync_state()
         emit(self.sync_finished, outcome)
+
+    def refresh_after_sync(self) -> None:
+        """Reload the view on screen now and the hidden ones when they are shown:
+        reloading every open view at once piled their model resets onto the GUI
+        thread right after a big sync."""
+        current = self.current_view()
+        for key, view in self.views.items():
+            if view is current:
+                view.refresh()
+            else:
+                self.stale_views.add(key)
 
     def _sync_failed(self, error: BaseException) -> None:
         self.status.set_syncing(False)

@@ -253,3 +253,21 @@ def test_window_title_and_menus_follow_the_language(
     finally:
         apply_language(qapp, "zh_CN")
     assert main_window.navigation.item(0).text() == "今日"
+
+
+def test_a_sync_reloads_the_view_on_screen_now_and_hidden_ones_when_shown(
+    main_window: MainWindow, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    main_window.show_view("dealers")
+    main_window.show_view("today")
+    reloaded: list[str] = []
+    for key, view in main_window.views.items():
+        monkeypatch.setattr(view, "refresh", lambda key=key: reloaded.append(key))
+    main_window.refresh_after_sync()
+    assert reloaded == ["today"]
+    assert main_window.stale_views == {"dealers"}
+    main_window.show_view("dealers")
+    assert reloaded == ["today", "dealers"]
+    main_window.show_view("today")
+    main_window.show_view("dealers")
+    assert reloaded == ["today", "dealers"], "shown again without a sync: not reloaded"

@@ -147,6 +147,10 @@ class RowsTable(QTableView):
         header.setHighlightSections(False)
         header.setStretchLastSection(False)
         header.setMinimumSectionSize(40)
+        # Columns fitted to their contents measure the rows on screen only: measuring
+        # every row (Qt's default: up to 1,000) on each reload is what stalled the
+        # GUI thread when a sync refreshed a list of 100 dealers.
+        header.setResizeContentsPrecision(0)
         for position, column in enumerate(model.columns):
             if column.stretch:
                 header.setSectionResizeMode(position, QHeaderView.ResizeMode.Stretch)
@@ -311,7 +315,9 @@ class TodayView(View):
             line.activated.connect(self._warning_handler(warning))
             self.warnings_layout.addWidget(line)
             self.warning_lines.append(line)
-        self.retranslate()
+        # Only the titles: retranslating the lists' models would make every table
+        # measure its rows again (WarningLine translates itself when made).
+        self._set_titles()
 
     def _warning_handler(self, warning: TodayWarning) -> Callable[[], None]:
         return lambda: emit(self.show_view, warning.view, warning.argument)
@@ -319,12 +325,15 @@ class TodayView(View):
     # -- View
 
     def retranslate(self) -> None:
-        day = self.data.day if self.data is not None else self.services.store.today()
-        self.heading.setText(_("Today, {day}").format(day=format_long_day(day)))
         for panel in (self.plan, self.due, self.follow_ups):
             panel.retranslate()
         for line in self.warning_lines:
             line.retranslate()
+        self._set_titles()
+
+    def _set_titles(self) -> None:
+        day = self.data.day if self.data is not None else self.services.store.today()
+        self.heading.setText(_("Today, {day}").format(day=format_long_day(day)))
         self.warnings_frame.setVisible(bool(self.warning_lines))
         data = self.data
         if data is None:
