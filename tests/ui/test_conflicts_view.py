@@ -338,3 +338,24 @@ def test_refused_changes_screenshots(
         assert not problems, problems
     finally:
         apply_language(qapp, "zh_CN")
+
+
+def test_refused_changes_follow_the_language_while_hidden(
+    qtbot: QtBot, qapp: QApplication, main_window: MainWindow, refused: tuple[str, str]
+) -> None:
+    from fieldrep.ui.language import apply_language
+
+    view = open_refused(qtbot, main_window)
+    main_window.show_view("today")
+    apply_language(qapp, "en")
+    try:
+        panel = view.rejected_panel
+        item = panel.list.topLevelItem(0)
+        assert item is not None
+        assert (item.text(1), panel.dismiss_button.text()) == ("Number of employees", "Dismiss")
+        assert view.tabs.tabText(1) == "Refused changes (1)"
+        header = panel.list.headerItem()
+        assert [header.text(c) for c in range(4)] == ["Record", "Field", "My value", "Now"]
+    finally:
+        apply_language(qapp, "zh_CN")
+    assert view.rejected_panel.list.topLevelItem(0).text(1) == "员工人数"  # type: ignore[union-attr]

@@ -52,7 +52,7 @@ from fieldrep.ui.uisettings import UiSettings
 from fieldrep.ui.views.base import View
 
 if TYPE_CHECKING:
-    from fieldrep.sync.api import ConflictView, RejectedView
+    from fieldrep.sync.api import ConflictView, RefusedField, RejectedView
     from fieldrep.ui.services import AppServices
 
 log = logging.getLogger("fieldrep.ui")
@@ -140,6 +140,16 @@ def load_inbox(engine: Any) -> tuple[list[ConflictView], list[RejectedView]]:
     return list_conflicts(engine), list_rejected(engine)
 
 
+def refused_label(change: RejectedView, field: RefusedField) -> str:
+    """A refused field's label in the current language (the list may outlive a switch)."""
+    from fieldrep.storage.fields import field_label
+
+    try:
+        return _(field_label(_model(change.table) or change.table, field.field))
+    except KeyError:
+        return field.label
+
+
 def refused_values(change: RejectedView, which: str) -> str:
     """My values (``mine``) or the values my copy shows now (``now``) of a refused change.
 
@@ -151,7 +161,7 @@ def refused_values(change: RejectedView, which: str) -> str:
     for field in change.fields:
         wire = field.mine if which == "mine" else field.now
         text = shown_value(conflict_value(change.table, field.field, wire))
-        parts.append(text if len(change.fields) == 1 else f"{field.label}: {text}")
+        parts.append(text if len(change.fields) == 1 else f"{refused_label(change, field)}: {text}")
     return "; ".join(parts)
 
 
@@ -161,7 +171,7 @@ def refused_fields(change: RejectedView) -> str:
         return _("Deleting the record")
     if change.created and len(change.fields) > 1:
         return _("New record")
-    return ", ".join(field.label for field in change.fields)
+    return ", ".join(refused_label(change, field) for field in change.fields)
 
 
 class RejectedPanel(QWidget):
