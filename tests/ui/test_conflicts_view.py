@@ -359,3 +359,21 @@ def test_refused_changes_follow_the_language_while_hidden(
     finally:
         apply_language(qapp, "zh_CN")
     assert view.rejected_panel.list.topLevelItem(0).text(1) == "员工人数"  # type: ignore[union-attr]
+
+
+def test_conflicts_follow_the_language_while_hidden(
+    qtbot: QtBot, qapp: QApplication, main_window: MainWindow, conflicted: Conflicted
+) -> None:
+    from fieldrep.ui.language import apply_language
+
+    view = open_conflicts(qtbot, main_window)
+    assert view.select_conflict(COUNT_CONFLICT)
+    main_window.show_view("today")
+    apply_language(qapp, "en")
+    try:
+        item = view.list.currentItem()
+        assert item is not None and item.text(1) == "Number of employees"
+        assert view.detail.heading.text().endswith(": Number of employees")
+        assert view.tabs.tabText(0) == "Conflicts (2)"
+    finally:
+        apply_language(qapp, "zh_CN")

@@ -140,14 +140,24 @@ def load_inbox(engine: Any) -> tuple[list[ConflictView], list[RejectedView]]:
     return list_conflicts(engine), list_rejected(engine)
 
 
-def refused_label(change: RejectedView, field: RefusedField) -> str:
-    """A refused field's label in the current language (the list may outlive a switch)."""
+def current_label(table: str, field: str, loaded: str) -> str:
+    """A field's label in the current language; ``loaded`` is the worker's (maybe older)."""
     from fieldrep.storage.fields import field_label
 
     try:
-        return _(field_label(_model(change.table) or change.table, field.field))
+        return _(field_label(_model(table) or table, field))
     except KeyError:
-        return field.label
+        return loaded
+
+
+def refused_label(change: RejectedView, field: RefusedField) -> str:
+    """A refused field's label in the current language (the list may outlive a switch)."""
+    return current_label(change.table, field.field, field.label)
+
+
+def conflict_label(conflict: ConflictView) -> str:
+    """A conflict's field label in the current language (the inbox may outlive a switch)."""
+    return current_label(conflict.table, conflict.field, conflict.field_label)
 
 
 def refused_values(change: RejectedView, which: str) -> str:
@@ -453,7 +463,9 @@ class ConflictDetail(QWidget):
         if conflict is None:
             return
         self.heading.setText(
-            _("{record}: {field}").format(record=conflict.record_label, field=conflict.field_label)
+            _("{record}: {field}").format(
+                record=conflict.record_label, field=conflict_label(conflict)
+            )
         )
         who = conflict.theirs_author or _("A colleague")
         explanation = KIND_EXPLANATIONS.get(conflict.kind, KIND_EXPLANATIONS["field"])
@@ -476,7 +488,7 @@ class ConflictDetail(QWidget):
         )
         if self.editor is not None:
             hint = _("Type the value to keep; it is checked as for any edit of {field}.")
-            self.edit_hint.setText(hint.format(field=conflict.field_label))
+            self.edit_hint.setText(hint.format(field=conflict_label(conflict)))
 
     def _resolve(self, choice: str) -> None:
         if self.conflict is not None:
@@ -669,7 +681,7 @@ class ConflictsView(View):
             item = QTreeWidgetItem(
                 [
                     conflict.record_label,
-                    conflict.field_label,
+                    conflict_label(conflict),
                     shown_value(conflict_value(conflict.table, conflict.field, conflict.mine)),
                     shown_value(conflict_value(conflict.table, conflict.field, conflict.theirs)),
                     _moment(conflict.created_at),
