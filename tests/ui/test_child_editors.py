@@ -21,7 +21,7 @@ from test_dealer_card import commit_text, manager_services_for, set_line, wait_l
 from test_visit_record import english_words, ui_language
 
 from fieldrep.i18n import _
-from fieldrep.storage.enums import AbcClass, ComplaintStatus, CreditRisk, Role
+from fieldrep.storage.enums import AbcClass, ComplaintCategory, ComplaintStatus, CreditRisk, Role
 from fieldrep.storage.fields import field_label
 from fieldrep.storage.models import (
     Agreement,
@@ -358,6 +358,14 @@ def test_a_complaint_follows_its_workflow(
 def test_screenshots_of_the_dialogs(
     qtbot: QtBot, main_window: MainWindow, manager_services: AppServices, dealer_id: str
 ) -> None:
+    from fieldrep.storage.services.cases import create_complaint
+
+    # An open complaint, so the workflow dialog shows its next steps.
+    create_complaint(
+        manager_services.store,
+        dealer_id,
+        {"category": ComplaintCategory.AFTER_SALES, "description": "两台打印机到货即故障"},
+    )
     problems: list[str] = []
     for lang in ("zh_CN", "en"):
         with ui_language(lang):
@@ -391,9 +399,27 @@ def test_screenshots_of_the_dialogs(
             save_screenshot(edit, f"dialog_child_prices_refused_{lang}")
             problems += [f"price error {lang}: {p}" for p in check_texts(edit, lang)]
             edit.reject()
+            products = card.child_tables["products"]
+            # A row without Latin letters in its name (brands like TP-LINK are data).
+            chinese_row = next(
+                position
+                for position, row in enumerate(products.model.rows())
+                if not re.search("[A-Za-z]", f"{row['brand']}{row['variety'] or ''}")
+            )
+            select_row(products, chinese_row)
+            products.delete_current()
+            box = open_dialog(qtbot, card, QMessageBox, "child_delete_confirm")
+            QApplication.processEvents()
+            save_screenshot(box, f"dialog_child_delete_{lang}")
+            problems += [f"delete {lang}: {p}" for p in check_texts(box, lang)]
+            no = box.button(QMessageBox.StandardButton.No)
+            assert no is not None
+            no.click()
             complaints = card.child_tables["complaints"]
             if complaints.model.rowCount():
-                complaints.edit_row(complaints.model.row(0))
+                rows = complaints.model.rows()
+                open_ones = [r for r in rows if r["status"] != ComplaintStatus.CLOSED]
+                complaints.edit_row((open_ones or list(rows))[0])
                 handle = open_dialog(qtbot, card, ComplaintDialog, "complaint_dialog")
                 QApplication.processEvents()
                 save_screenshot(handle, f"dialog_complaint_workflow_{lang}")
