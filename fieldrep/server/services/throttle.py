@@ -15,8 +15,9 @@ The counts live in the server database (``login_throttle``), so every API worker
 of a PostgreSQL deployment counts the same failures; each update takes the key's
 row lock, and two workers creating the same key race on its primary key, which
 the write transaction retries. Behind a reverse proxy the address is the one
-uvicorn reports: run it with ``--forwarded-allow-ips`` naming the proxy so that it
-is the client's.
+uvicorn reports: it takes X-Forwarded-For from the proxies it trusts (127.0.0.1
+unless the FORWARDED_ALLOW_IPS environment variable names others), so set that
+to the proxy's address, or every client counts as the proxy.
 """
 
 from __future__ import annotations
