@@ -61,7 +61,8 @@ _DISPLAY = int(Qt.ItemDataRole.DisplayRole)
 _TOOLTIP = int(Qt.ItemDataRole.ToolTipRole)
 _FOREGROUND = int(Qt.ItemDataRole.ForegroundRole)
 _ALIGNMENT = int(Qt.ItemDataRole.TextAlignmentRole)
-_RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+# A count sits centred under its header, clear of the phone number beside it.
+_CENTRED = int(Qt.AlignmentFlag.AlignCenter)
 PAGE_SIZE = 100
 # Rows that come along with the ids from the worker: a screenful and some, so the
 # first paint after a keystroke needs no query on the GUI thread.
@@ -149,7 +150,7 @@ class DealerTableModel(QAbstractTableModel):
             return None
         key = COLUMN_KEYS[index.column()]
         if role == _ALIGNMENT:
-            return _RIGHT if key == "open_follow_ups" else None
+            return _CENTRED if key == "open_follow_ups" else None
         if key not in ("name", "due_on"):
             return None
         row = self.row_at(index.row()) if 0 <= index.row() < len(self._ids) else None
