@@ -5,13 +5,15 @@ address and user name). SYNC.md invariant 6 (scope isolation) must also hold
 when the rep hands the laptop over or signs in to another server:
 
 - Same identity again: everything stays.
-- Another identity with unsent changes of the previous one: refused
+- Another identity while the outbox holds changes of the previous one (unsent,
+  or refused and not yet dismissed): refused
   (:class:`UnsentChangesOfAnother`). Sending them as the new user would put
   them under the wrong name, or into a scope they do not belong to; the rep
   syncs them first (or exports them for support).
 - Another identity with nothing unsent: :func:`forget_previous_identity` drops
   every row that came for the old identity (and the sync bookkeeping with it)
-  and keeps the device id, so the first sync brings only the new user's scope.
+  and keeps the device id (sent at sign-in; the server may answer with a device
+  of the new user's own), so the first sync brings only the new user's scope.
 
 Offline work before any sign-in: on an empty database the app makes a local
 rep and territory (``fieldrep.ui.startup``) so the rep can work at once. Those
@@ -125,7 +127,8 @@ def check_switch(connection: Connection, server_url: str, username: str) -> None
     previous = current(connection)
     if not is_switch(previous, server_url, username):
         return
-    count = local.pending_count(connection)
+    # Refused changes count too: they are the previous user's, kept for them to see.
+    count = int(connection.exec_driver_sql("SELECT count(*) FROM outbox").scalar_one())
     if count:
         raise UnsentChangesOfAnother(count, previous.username or "", previous.server_url or "")
 
@@ -137,8 +140,7 @@ def forget_previous_identity(connection: Connection) -> None:
         connection.exec_driver_sql(f'DELETE FROM "{table}"')
     for table in _SYNC_TABLES:
         connection.exec_driver_sql(f'DELETE FROM "{table}"')
-    # Only refused changes can be left (the outbox was empty): they were the old user's.
-    connection.exec_driver_sql("DELETE FROM outbox")
+    connection.exec_driver_sql("DELETE FROM outbox")  # empty: checked before
     connection.exec_driver_sql("DELETE FROM sync_batch")
     capture.set_capture(connection, True)
     for key in _IDENTITY_STATE:
@@ -162,12 +164,13 @@ class OfflineWork:
 
 
 def _unsent_creations(connection: Connection, table: str) -> list[str]:
+    # Refused ones count too: a sign-in before this existed had the server refuse them.
     return [
         str(row_id)
         for row_id in connection.execute(
             text(
                 "SELECT row_id FROM outbox WHERE table_name = :t AND created = 1 "
-                "AND state = 'pending'"
+                "AND state IN ('pending', 'rejected')"
             ),
             {"t": table},
         ).scalars()
@@ -223,6 +226,7 @@ def adopt_offline_work(connection: Connection, work: OfflineWork, home: str, use
     _stub_territory(connection, work.territories[0], home)
     placeholders = {"ids": work.territories}
     for table in _movable_tables():
+        moved = _rows_in(connection, table, work.territories)
         connection.execute(
             text(
                 f'UPDATE "{table}" SET {SCOPE_FIELD} = :home WHERE {SCOPE_FIELD} IN :ids'
@@ -237,6 +241,7 @@ def adopt_offline_work(connection: Connection, work: OfflineWork, home: str, use
                     ).bindparams(bindparam("ids", expanding=True)),
                     {"ids": work.users, "me": user_id},
                 )
+        _revive_refused_creations(connection, table, moved)
     capture.set_capture(connection, False)
     for table, ids in (("app_user", work.users), ("territory", work.territories)):
         if not ids:
@@ -252,6 +257,47 @@ def adopt_offline_work(connection: Connection, work: OfflineWork, home: str, use
             {"t": table, "ids": ids},
         )
     capture.set_capture(connection, True)
+
+
+def _rows_in(connection: Connection, table: str, territories: list[str]) -> list[str]:
+    statement = text(f'SELECT id FROM "{table}" WHERE {SCOPE_FIELD} IN :ids').bindparams(
+        bindparam("ids", expanding=True)
+    )
+    return [str(row_id) for row_id in connection.execute(statement, {"ids": territories}).scalars()]
+
+
+def _revive_refused_creations(connection: Connection, table: str, row_ids: list[str]) -> None:
+    """A creation the server refused (out of scope) is sent again, now in the home territory.
+
+    It takes the row's current values; the op capture just made for the move goes.
+    """
+    if not row_ids:
+        return
+    refused = connection.execute(
+        text(
+            "SELECT op_id, row_id FROM outbox WHERE table_name = :t AND created = 1 "
+            "AND state = 'rejected' AND row_id IN :ids"
+        ).bindparams(bindparam("ids", expanding=True)),
+        {"t": table, "ids": row_ids},
+    ).all()
+    fields = [*TABLES[table].fields, "deleted"]
+    for op_id, row_id in refused:
+        row = (
+            connection.execute(text(f'SELECT * FROM "{table}" WHERE id = :i'), {"i": row_id})
+            .mappings()
+            .first()
+        )
+        if row is None:
+            continue
+        values = {name: row[name] for name in fields if name in row}
+        local.drop_open_ops(connection, table, str(row_id))
+        connection.execute(
+            text(
+                "UPDATE outbox SET state = 'pending', reason = NULL, batch_id = NULL, "
+                "fields = :f WHERE op_id = :o"
+            ),
+            {"f": json.dumps(values, ensure_ascii=False), "o": op_id},
+        )
 
 
 def _stub_territory(connection: Connection, placeholder: str, home: str) -> None:

@@ -244,3 +244,35 @@ def test_offline_records_wait_for_a_choice_among_several_territories(
         assert (quiet.pushed, quiet.pulled) == (0, 0)
     dealers = [v for (t, _), v in server_rows(world).items() if t == "dealer"]
     assert [d["territory_id"] for d in dealers] == [ningbo]
+
+
+def test_offline_records_the_server_refused_before_are_sent_again(
+    world: World, offline: tuple[Path, Store]
+) -> None:
+    """A sign-in before this existed: the server refused the placeholders and the dealer."""
+    db_path, store = offline
+    with store.engine.begin() as connection:
+        connection.exec_driver_sql("UPDATE outbox SET state = 'rejected', reason = 'out of scope'")
+    api.login(db_path, SERVER_URL, "alice", PASSWORD, transport=world.transport)
+    with Device.open_existing(world, db_path) as device:
+        [op] = device.outbox()
+        assert (op.table, op.created, op.fields["territory_id"]) == (
+            "dealer",
+            True,
+            world.territory,
+        )
+        device.sync()
+        assert device.outbox() == [] and device.outbox("rejected") == []
+    dealers = [v for (t, _), v in server_rows(world).items() if t == "dealer"]
+    assert [(d["name"], d["territory_id"]) for d in dealers] == [("离线经销商", world.territory)]
+
+
+def test_refused_changes_of_the_previous_user_also_block_a_switch(
+    alice: Device, world: World
+) -> None:
+    new_dealer(alice.store, "杭州恒达")
+    with alice.engine.begin() as connection:
+        connection.exec_driver_sql("UPDATE outbox SET state = 'rejected', reason = 'refused'")
+    with pytest.raises(identity.UnsentChangesOfAnother):
+        api.login(alice.db_path, SERVER_URL, "carol", PASSWORD, transport=world.transport)
+    assert count(alice, "dealer") == 1
