@@ -8,7 +8,10 @@ tokens live in memory only.
 from __future__ import annotations
 
 import json
+import os
 import socket
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from datetime import date
@@ -45,6 +48,7 @@ from fieldrep.sync.protocol import MODEL_TABLES, TABLES
 from fieldrep.sync.values import to_wire
 
 DEALERS = 30
+ROOT = Path(__file__).resolve().parent.parent
 TODAY = date(2026, 11, 25)
 # The offscreen platform has no window manager; these warnings are not the app's.
 OFFSCREEN_NOISE = r"This plugin does not support (propagateSizeHints|raise)\(\)"
@@ -516,7 +520,7 @@ def test_cli_sync_while_the_app_runs_uses_the_apps_server(
     assert httpx.get(f"{url}/health").status_code == 200
 
 
-def test_the_app_waits_for_the_local_server_a_cli_sync_holds(
+def test_the_app_cannot_take_the_local_server_a_cli_sync_holds(
     profile: Path, launcher: LocalServer, db_path: Path, server_path: Path
 ) -> None:
     launcher.run()
@@ -567,3 +571,23 @@ def test_cli_sync_refuses_when_the_server_serves_another_database(
     assert err.startswith("The local sync server of this profile could not start:")
     assert "another FieldRep database" in err
     assert server_threads() == []
+
+
+def test_cli_sync_in_another_process_goes_to_the_apps_server(
+    profile: Path, launcher: LocalServer, db_path: Path, client: Engine, server_db: Database
+) -> None:
+    url = launcher.run()  # this process plays the app
+    dealer_id = edit_first_dealer(client, "另一个进程的命令行同步")
+    environment = {**os.environ, "FIELDREP_HOME": str(profile), "PYTHONPATH": str(ROOT)}
+    result = subprocess.run(
+        [sys.executable, "-m", "fieldrep.cli", "--lang", "en", "sync", "--db", str(db_path)],
+        capture_output=True,
+        text=True,
+        env=environment,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("Sync done: 1 sent, ")
+    assert server_rows(server_db)[("dealer", dealer_id)]["notes"] == "另一个进程的命令行同步"
+    assert state(client, local.SERVER_URL) == url and launcher.running
