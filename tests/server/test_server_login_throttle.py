@@ -126,6 +126,13 @@ async def test_an_unknown_user_is_locked_alike(http: httpx.AsyncClient, clock: C
     assert await fail(http, "nobody", 5) == [401, 401, 401, 401, 429]
 
 
+async def test_a_name_with_a_nul_character_is_an_unknown_user(
+    http: httpx.AsyncClient, clock: Clock
+) -> None:
+    # PostgreSQL refuses NUL in text: the name is never sent to it, nor stored.
+    assert await fail(http, "ali\x00ce", 5) == [401, 401, 401, 401, 429]
+
+
 async def test_many_user_names_from_one_address_lock_the_address(
     http: httpx.AsyncClient, elsewhere: httpx.AsyncClient, world: World, clock: Clock
 ) -> None:

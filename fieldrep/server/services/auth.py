@@ -97,7 +97,12 @@ class AuthService:
         now = self.clock()
         with self.database.read() as session:
             wait = throttle.locked_for(session, request.username, address, now)
-            user = session.scalars(select(User).where(User.username == request.username)).first()
+            # PostgreSQL text cannot hold NUL: no user has such a name, so none is looked up.
+            user = (
+                None
+                if "\x00" in request.username
+                else session.scalars(select(User).where(User.username == request.username)).first()
+            )
         if wait is not None:
             raise too_many_attempts(wait)
         valid = self.passwords.verify(user.password_hash if user else None, request.password)
