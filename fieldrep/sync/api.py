@@ -7,6 +7,7 @@ thread (each call opens its own connections). No Qt here.
 from __future__ import annotations
 
 import json
+import logging
 import uuid
 from collections import Counter
 from collections.abc import Sequence
@@ -17,6 +18,7 @@ from typing import Any
 
 import httpx
 from sqlalchemy import Connection, Engine, Row, text
+from sqlalchemy.exc import IntegrityError
 from tenacity.wait import WaitBaseT
 
 from fieldrep.i18n import N_, _, ngettext
@@ -27,7 +29,7 @@ from fieldrep.storage.errors import NotFound
 from fieldrep.storage.models import Base
 from fieldrep.storage.services.core import Store, UserContext, get_live, update_row
 from fieldrep.storage.types import utcnow
-from fieldrep.sync import identity, local, tokens
+from fieldrep.sync import capture, identity, local, tokens
 from fieldrep.sync.client import SyncClient, SyncError
 from fieldrep.sync.engine import Progress, SyncEngine, SyncSummary
 from fieldrep.sync.protocol import (
@@ -59,6 +61,8 @@ __all__ = [
     "user_context",
 ]
 
+
+log = logging.getLogger("fieldrep.sync")
 
 # What a rep calls each kind of synced record (digest sentences).
 TABLE_LABELS: dict[str, str] = {
@@ -395,6 +399,12 @@ def list_rejected(engine: Engine) -> list[RejectedView]:
 
 def _rejected_view(connection: Connection, op: local.OutboxOp) -> RejectedView:
     names = [name for name in op.fields if name not in _UNSHOWN_FIELDS]
+    if op.created:  # a new record: what I filled in, not every empty column nor its scope
+        names = [
+            name
+            for name in names
+            if op.fields[name] not in (None, "", []) and name != "territory_id"
+        ]
     current = _current_values(connection, op.table, op.row_id, names)
     if op.table == CONFLICT_TABLE:
         record = _("Conflict decision")
@@ -418,22 +428,25 @@ def _rejected_view(connection: Connection, op: local.OutboxOp) -> RejectedView:
         kind=op.kind,
         created=op.created,
         fields=tuple(shown),
-        reason=_readable_reason(op.reason or _("Refused by the server."), shown),
+        reason=_readable_reason(op.reason or _("Refused by the server."), op.table, shown),
         created_at=_local_moment(op.created_at),
     )
 
 
-def _readable_reason(reason: str, fields: Sequence[RefusedField]) -> str:
-    """The server's reason with a leading column name put as the rep knows the field.
+def _readable_reason(reason: str, table: str, fields: Sequence[RefusedField]) -> str:
+    """The server's reason with a leading column or table name put as the rep knows it.
 
-    The engine words a field's refusal from the server's answer, which names the
-    column (``abc_class: only a manager ...``); the rep knows it as "Visit class".
+    The engine words a refusal from the server's answer, which names the column
+    (``abc_class: only a manager ...``) or, for a whole record, the table
+    (``sales_target: ...``); the rep knows them as "Visit class", "Sales target".
     """
-    for refused in fields:
+    names = [(refused.field, refused.label) for refused in fields]
+    names.append((table, _table_label(table)))
+    for name, label in names:
         for separator in (":", "："):
-            prefix = refused.field + separator
+            prefix = name + separator
             if reason.startswith(prefix):
-                return refused.label + separator + reason[len(prefix) :]
+                return label + separator + reason[len(prefix) :]
     return reason
 
 
@@ -464,11 +477,42 @@ def _local_moment(stored: str) -> datetime | None:
 def dismiss_rejected(engine: Engine, op_ids: Sequence[str]) -> int:
     """The rep has seen these refused changes: remove them; returns how many went.
 
-    The local row already holds the server's value (the engine restored it when the
-    server refused), so nothing else changes.
+    For a refused edit the local row already holds the server's value (the engine
+    restored it when the server refused). A refused new record never reached the
+    server, so once seen it leaves this copy too (without an outbox entry), and the
+    copy equals the server again (SYNC.md invariant 1). It stays when it has a
+    newer unsent change or other records point to it.
     """
+    wanted = set(op_ids)
     with engine.begin() as connection:
-        return local.drop_rejected(connection, op_ids)
+        refused = [op for op in local.all_ops(connection, "rejected") if op.op_id in wanted]
+        dropped = local.drop_rejected(connection, list(wanted))
+        new_records = [
+            op for op in refused if op.created and op.table in TABLES and op.table != CONFLICT_TABLE
+        ]
+        if new_records:
+            capture.set_capture(connection, False)
+            for op in new_records:
+                _drop_refused_record(connection, op)
+            capture.set_capture(connection, True)
+        return dropped
+
+
+def _drop_refused_record(connection: Connection, op: local.OutboxOp) -> None:
+    """Remove a refused new record the server never accepted (row_version still 0)."""
+    if op.row_id in local.pending_fields(connection, op.table, [op.row_id]):
+        return  # edited again since: its next push says what the server thinks
+    nested = connection.begin_nested()
+    try:
+        connection.execute(
+            text(f'DELETE FROM "{op.table}" WHERE id = :i AND row_version = 0'),
+            {"i": op.row_id},
+        )
+    except IntegrityError:
+        nested.rollback()  # other records point to it: keep it rather than break them
+        log.info("refused %s %s kept: other records refer to it", op.table, op.row_id)
+    else:
+        nested.commit()
 
 
 def rejected_count(engine: Engine) -> int:

@@ -9,6 +9,8 @@ shows the server's value.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -16,8 +18,8 @@ from synce2e import Device, World, make_world, server_rows
 from synctest_keyring import MemoryKeyring
 
 from fieldrep.i18n import language
-from fieldrep.storage.enums import AbcClass
-from fieldrep.storage.models import Dealer
+from fieldrep.storage.enums import AbcClass, PeriodType
+from fieldrep.storage.models import Dealer, SalesTarget
 from fieldrep.storage.services import core
 from fieldrep.sync import api
 
@@ -119,3 +121,38 @@ def test_a_wholly_refused_edit_is_listed_and_dismissing_leaves_pending_edits_alo
     server = server_rows(world)[("dealer", dealer_id)]
     assert (server["city"], server["abc_class"]) == ("温州", "B")
     assert api.list_rejected(alice.engine) == []
+
+
+def test_a_refused_new_record_is_listed_by_what_i_filled_in_and_leaves_when_dismissed(
+    world: World, alice: Device
+) -> None:
+    """A rep may not add sales targets (a manager's table): the record never reaches the
+    server, so once the refusal is seen it leaves the rep's copy as well."""
+    alice.sync()
+    target = core.create(
+        alice.store,
+        SalesTarget,
+        {
+            "period_type": PeriodType.MONTH,
+            "period_start": date(2026, 11, 1),
+            "revenue_target": Decimal("100000"),
+        },
+    )
+    with language("en"):
+        alice.sync()
+        [refused] = api.list_rejected(alice.engine)
+    assert ("sales_target", target.id) not in server_rows(world)
+    assert refused.created and refused.table == "sales_target"
+    shown = {field.field: field.mine for field in refused.fields}
+    assert set(shown) == {"period_type", "period_start", "revenue_target"}, "no empty columns"
+    assert refused.reason.startswith("Sales target"), refused.reason
+
+    assert api.dismiss_rejected(alice.engine, [refused.op_id]) == 1
+    with alice.engine.connect() as connection:
+        left = connection.exec_driver_sql(
+            "SELECT count(*) FROM sales_target WHERE id = ?", (target.id,)
+        ).scalar_one()
+    assert left == 0, "the copy equals the server again"
+    assert api.pending_count(alice.engine) == 0, "removing it sends nothing"
+    again = alice.sync()
+    assert (again.pushed, again.rejected) == (0, [])
