@@ -17,9 +17,8 @@ quiet.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from datetime import date, datetime
+from collections.abc import Callable
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QModelIndex, QObject, Qt, QTimer, Signal
@@ -45,13 +44,22 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-from sqlalchemy import select
 
 from fieldrep.i18n import N_, _, ngettext
-from fieldrep.storage.enums import FollowUpDirection, FollowUpSource, FollowUpStatus
+from fieldrep.storage.enums import FollowUpDirection, FollowUpStatus
 from fieldrep.storage.errors import ValidationError
 from fieldrep.storage.fields import field_label
-from fieldrep.storage.models import AppUser, Dealer, FollowUp
+from fieldrep.storage.models import FollowUp
+from fieldrep.storage.screens.follow_ups import (
+    ALL_FILTER,
+    OPEN_FILTER,
+    OPEN_STATUSES,
+    FollowUpLine,
+    FollowUpList,
+    due_for_reminder,
+    load_follow_ups,
+    mark_reminded,
+)
 from fieldrep.ui.common import app_title, format_day
 from fieldrep.ui.forms import FieldError, date_edit, qdate_to_date
 from fieldrep.ui.qtcompat import emit
@@ -61,159 +69,15 @@ from fieldrep.ui.views.base import View
 from fieldrep.ui.views.today import Panel
 
 if TYPE_CHECKING:
-    from fieldrep.storage.services.core import Record, Store
+    from fieldrep.storage.services.core import Record
     from fieldrep.ui.services import AppServices
 
 log = logging.getLogger("fieldrep.ui")
 
-LIST_LIMIT = 1000
 REMINDER_INTERVAL_MS = 5 * 60 * 1000
 NOTIFICATION_MS = 15000
 OVERDUE_COLOUR = QColor("#c62828")
 SPLITTER_KEY = "follow_ups_main"
-OPEN_FILTER = "open"
-ALL_FILTER = "all"
-OPEN_STATUSES = (FollowUpStatus.OPEN, FollowUpStatus.IN_PROGRESS, FollowUpStatus.BLOCKED)
-
-
-# ---------------------------------------------------------------- data (worker side)
-
-
-@dataclass(frozen=True)
-class FollowUpLine:
-    """One follow-up as the list and the details show it."""
-
-    id: str
-    title: str
-    details: str | None
-    dealer_id: str | None
-    dealer_name: str | None
-    owner_user_id: str
-    owner_name: str
-    due_on: date
-    days_overdue: int
-    status: FollowUpStatus
-    direction: FollowUpDirection
-    source_type: FollowUpSource
-    escalated: bool
-    counterpart_dept: str | None
-    result: str | None
-    result_notified_at: datetime | None
-    verify_by: date | None
-
-
-@dataclass(frozen=True)
-class FollowUpList:
-    lines: tuple[FollowUpLine, ...]
-    overdue: int
-    today: date
-    me: str
-
-
-def _lines(store: Store, ids: Sequence[str], today: date) -> dict[str, FollowUpLine]:
-    if not ids:
-        return {}
-    with store.read() as session:
-        rows = session.execute(
-            select(FollowUp, Dealer.name, AppUser.display_name)
-            .outerjoin(Dealer, Dealer.id == FollowUp.dealer_id)
-            .outerjoin(AppUser, AppUser.id == FollowUp.owner_user_id)
-            .where(FollowUp.id.in_(list(ids)))
-        ).all()
-        return {
-            row.id: FollowUpLine(
-                id=row.id,
-                title=row.title,
-                details=row.details,
-                dealer_id=row.dealer_id,
-                dealer_name=dealer_name,
-                owner_user_id=row.owner_user_id,
-                owner_name=owner_name or "",
-                due_on=row.due_on,
-                days_overdue=max(0, (today - row.due_on).days)
-                if row.status in OPEN_STATUSES
-                else 0,
-                status=row.status,
-                direction=row.direction,
-                source_type=row.source_type,
-                escalated=row.escalated,
-                counterpart_dept=row.counterpart_dept,
-                result=row.result,
-                result_notified_at=row.result_notified_at,
-                verify_by=row.verify_by,
-            )
-            for row, dealer_name, owner_name in rows
-        }
-
-
-def load_follow_ups(store: Store, *, mine: bool, status: str = OPEN_FILTER) -> FollowUpList:
-    """Overdue first (most overdue first), then the rest by due date, filtered."""
-    from fieldrep.storage.queries import overdue_follow_ups
-
-    today = store.today()
-    me = store.user.user_id
-    owner = me if mine else None
-    if status == OPEN_FILTER:
-        statuses: tuple[FollowUpStatus, ...] = OPEN_STATUSES
-    elif status == ALL_FILTER:
-        statuses = tuple(FollowUpStatus)
-    else:
-        statuses = (FollowUpStatus(status),)
-    overdue_ids: list[str] = []
-    if any(wanted in OPEN_STATUSES for wanted in statuses):
-        page = overdue_follow_ups(store, owner_user_id=owner, limit=LIST_LIMIT)
-        overdue_ids = [row.id for row in page.items if row.status in statuses]
-    query = (
-        select(FollowUp.id)
-        .outerjoin(Dealer, Dealer.id == FollowUp.dealer_id)
-        .where(
-            FollowUp.deleted.is_(False),
-            FollowUp.status.in_(statuses),
-            (Dealer.id.is_(None)) | Dealer.deleted.is_(False),
-        )
-        .order_by(FollowUp.due_on, FollowUp.id)
-        .limit(LIST_LIMIT)
-    )
-    if owner is not None:
-        query = query.where(FollowUp.owner_user_id == owner)
-    if set(statuses) <= set(OPEN_STATUSES):
-        query = query.where(FollowUp.due_on >= today)  # the overdue ones came above
-    with store.read() as session:
-        later_ids = [found for found in session.scalars(query) if found not in overdue_ids]
-    lines = _lines(store, [*overdue_ids, *later_ids], today)
-    ordered = tuple(lines[i] for i in [*overdue_ids, *later_ids] if i in lines)
-    return FollowUpList(ordered, len(overdue_ids), today, me)
-
-
-def due_for_reminder(store: Store) -> list[FollowUpLine]:
-    """The user's open follow-ups due today or overdue that were not reminded today."""
-    today = store.today()
-    with store.read() as session:
-        rows = session.execute(
-            select(FollowUp.id, FollowUp.reminded_at).where(
-                FollowUp.deleted.is_(False),
-                FollowUp.owner_user_id == store.user.user_id,
-                FollowUp.status.in_(OPEN_STATUSES),
-                FollowUp.due_on <= today,
-            )
-        ).all()
-    ids = [
-        row_id
-        for row_id, reminded in rows
-        if reminded is None or reminded.astimezone().date() < today
-    ]
-    lines = _lines(store, ids, today)
-    return sorted(lines.values(), key=lambda line: (line.due_on, line.id))
-
-
-def mark_reminded(store: Store, ids: Sequence[str]) -> None:
-    """Note that the user was reminded of these follow-ups now."""
-    from fieldrep.storage.services.followups import update_follow_up
-    from fieldrep.storage.types import utcnow
-
-    now = utcnow()
-    for follow_up_id in ids:
-        update_follow_up(store, follow_up_id, {"reminded_at": now})
 
 
 # ---------------------------------------------------------------- dialogs
