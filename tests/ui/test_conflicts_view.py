@@ -377,3 +377,26 @@ def test_conflicts_follow_the_language_while_hidden(
         assert view.tabs.tabText(0) == "Conflicts (2)"
     finally:
         apply_language(qapp, "zh_CN")
+
+
+def test_a_refused_new_record_says_it_is_not_on_the_server(qapp: QApplication) -> None:
+    from fieldrep.sync.api import RefusedField, RejectedView
+    from fieldrep.ui.views.conflicts import refused_fields, refused_values
+
+    change = RejectedView(
+        op_id="op",
+        table="dealer",
+        row_id="row",
+        record_label="新店",
+        kind="upsert",
+        created=True,
+        fields=(
+            RefusedField("city", "城市", "宁波", "宁波"),
+            RefusedField("employee_count", "员工人数", 5, 5),
+        ),
+        reason="拒绝",
+        created_at=None,
+    )
+    assert refused_fields(change) == "新记录"
+    assert refused_values(change, "mine") == "城市: 宁波; 员工人数: 5"
+    assert refused_values(change, "now") == "（服务器上没有）"

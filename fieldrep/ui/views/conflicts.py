@@ -167,6 +167,8 @@ def refused_values(change: RejectedView, which: str) -> str:
     """
     if change.kind == "delete":
         return _("(deleted)") if which == "mine" else _("(kept)")
+    if change.created and which == "now":
+        return _("(not on the server)")
     parts = []
     for field in change.fields:
         wire = field.mine if which == "mine" else field.now
@@ -239,7 +241,8 @@ class RejectedPanel(QWidget):
         self.intro.setText(
             _(
                 "The server refused these changes, for example a field only a manager may "
-                "change. Your copy shows the server's value again. Copy your value to ask "
+                "change. Your copy shows the server's value again; a new record the server "
+                "refused leaves your copy when you dismiss it. Copy your value to ask "
                 "someone who may change it, and dismiss a line once you have seen it."
             )
         )
