@@ -60,7 +60,7 @@ def register(subparsers: Any) -> None:
     init.set_defaults(func=cmd_init)
 
     territory = commands.add_parser("add-territory", help=_("Add a territory"))
-    territory.add_argument("name")
+    territory.add_argument("name", help=_("The territory's name, e.g. 杭州"))
     territory.add_argument("--region", help=_("Region the territory belongs to"))
     territory.add_argument("--manager", help=_("User name of the territory's manager"))
     _db_option(territory)
@@ -68,7 +68,12 @@ def register(subparsers: Any) -> None:
 
     user = commands.add_parser("add-user", help=_("Add a user"))
     user.add_argument("name", help=_("User name used to sign in"))
-    user.add_argument("--role", required=True, choices=ROLES)
+    user.add_argument(
+        "--role",
+        required=True,
+        choices=ROLES,
+        help=_("What the user may do: rep, manager or admin"),
+    )
     user.add_argument("--display-name", help=_("Name shown to others, e.g. 王经理"))
     user.add_argument("--manager", help=_("User name of the manager whose team this rep joins"))
     user.add_argument(
@@ -78,7 +83,7 @@ def register(subparsers: Any) -> None:
     user.set_defaults(func=cmd_add_user)
 
     password = commands.add_parser("set-password", help=_("Set a user's password"))
-    password.add_argument("name")
+    password.add_argument("name", help=_("User name"))
     password.add_argument(
         "--password-stdin", action="store_true", help=_("Read the password from standard input")
     )
@@ -86,8 +91,8 @@ def register(subparsers: Any) -> None:
     password.set_defaults(func=cmd_set_password)
 
     assign = commands.add_parser("assign", help=_("Assign a user to a territory"))
-    assign.add_argument("user")
-    assign.add_argument("territory")
+    assign.add_argument("user", help=_("User name"))
+    assign.add_argument("territory", help=_("The territory's name"))
     _db_option(assign)
     assign.set_defaults(func=cmd_assign)
 

@@ -47,6 +47,8 @@ EXIT_REFUSED = 4
 EXIT_BUSY = 5
 EXIT_NO_KEYRING = 6
 
+RESOLUTIONS = ("mine", "theirs", "value", "dismissed")
+
 
 def register(subparsers: Any) -> None:
     """Add this module's commands to the ``fieldrep`` parser."""
@@ -84,30 +86,46 @@ def register(subparsers: Any) -> None:
     dealer = subparsers.add_parser("dealer", help=_("Add, change or show a dealer"))
     actions = dealer.add_subparsers(dest="dealer_action", required=True)
     add = actions.add_parser("add", help=_("Add a dealer and print its id"))
-    add.add_argument("--name", required=True)
-    add.add_argument("--city", required=True)
-    add.add_argument("values", nargs="*", metavar="FIELD=VALUE")
+    add.add_argument("--name", required=True, help=_("The dealer's name"))
+    add.add_argument("--city", required=True, help=_("The city the dealer is in"))
+    add.add_argument(
+        "values",
+        nargs="*",
+        metavar="FIELD=VALUE",
+        help=_("More fields, e.g. abc_class=A phone=0571-88886666 (class C if not given)"),
+    )
     _db_option(add)
     add.set_defaults(func=cmd_dealer_add)
     change = actions.add_parser("set", help=_("Change fields of a dealer"))
-    change.add_argument("id")
-    change.add_argument("values", nargs="+", metavar="FIELD=VALUE")
+    change.add_argument("id", help=_("The dealer's id"))
+    change.add_argument(
+        "values", nargs="+", metavar="FIELD=VALUE", help=_("Fields to change, e.g. city=宁波")
+    )
     change.add_argument("--reason", help=_("Why a classification changes"))
     _db_option(change)
     change.set_defaults(func=cmd_dealer_set)
     show = actions.add_parser("show", help=_("Show a dealer"))
-    show.add_argument("id")
-    show.add_argument("--json", action="store_true")
+    show.add_argument("id", help=_("The dealer's id"))
+    show.add_argument("--json", action="store_true", help=_("Print the dealer as JSON"))
     _db_option(show)
     show.set_defaults(func=cmd_dealer_show)
 
     conflicts = subparsers.add_parser("conflicts", help=_("List or resolve sync conflicts"))
-    conflicts.add_argument("--json", action="store_true")
+    conflicts.add_argument(
+        "--json", action="store_true", help=_("Print the open conflicts as JSON")
+    )
     conflicts.add_argument("--resolve", metavar="ID", help=_("Resolve this conflict"))
     conflicts.add_argument(
-        "--take", choices=("mine", "theirs", "value", "dismissed"), default="theirs"
+        "--take",
+        choices=RESOLUTIONS,
+        help=_(
+            "With --resolve: keep mine, take theirs (the default), a typed value "
+            "(--value) or dismiss the conflict"
+        ),
     )
-    conflicts.add_argument("--value", help=_("The value to apply with --take value"))
+    conflicts.add_argument(
+        "--value", help=_("With --resolve: the value to apply (implies --take value)")
+    )
     _db_option(conflicts)
     conflicts.set_defaults(func=cmd_conflicts)
 
@@ -266,10 +284,23 @@ def cmd_dealer_show(args: argparse.Namespace) -> int:
     return _with_store(args, run)
 
 
+def _resolution(args: argparse.Namespace) -> str:
+    """--take, or "value" when only --value is given; a value needs --take value."""
+    take: str = args.take or ("value" if args.value is not None else "theirs")
+    if take == "value" and args.value is None:
+        raise CliError(_("--take value needs the value: add --value TEXT"), EXIT_BAD_INPUT)
+    if take != "value" and args.value is not None:
+        raise CliError(
+            _("--value applies only with --take value, not with --take {take}").format(take=take),
+            EXIT_BAD_INPUT,
+        )
+    return take
+
+
 def cmd_conflicts(args: argparse.Namespace) -> int:
     def run(store: Store) -> int:
         if args.resolve:
-            api.resolve_conflict(store, args.resolve, args.take, args.value)
+            api.resolve_conflict(store, args.resolve, _resolution(args), args.value)
             print(_("Resolved; the change is sent with the next sync."))
             return 0
         views = api.list_conflicts(store.engine)
