@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING
 
@@ -29,12 +28,10 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-from sqlalchemy import select
 
 from fieldrep.i18n import N_, _
-from fieldrep.storage.cadence import ComplianceRow, compliance
+from fieldrep.storage.cadence import ComplianceRow
 from fieldrep.storage.enums import AbcClass, PeriodType, ReportSection, Role
-from fieldrep.storage.models import Territory
 from fieldrep.ui.common import format_day, format_percent
 from fieldrep.ui.forms import date_edit, qdate_to_date
 from fieldrep.ui.qtcompat import emit
@@ -44,8 +41,8 @@ from fieldrep.ui.views.base import View
 from fieldrep.ui.views.today import Panel
 
 if TYPE_CHECKING:
-    from fieldrep.reports.data import MgmtReport, RepTally
-    from fieldrep.storage.services.core import Store
+    from fieldrep.reports.data import RepTally
+    from fieldrep.reports.screen import ReportsData
     from fieldrep.ui.services import AppServices
 
 log = logging.getLogger("fieldrep.ui")
@@ -55,68 +52,9 @@ PERIOD_KEY = "reports/period"
 SPLITTER = "reports_main"
 
 
-@dataclass(frozen=True)
-class ReportsData:
-    """One period's report and cadence compliance, for a rep or a manager's team."""
-
-    period: PeriodType
-    day: date
-    start: date
-    end: date
-    counted_until: date  # compliance is counted up to here (today in a running period)
-    team: bool
-    report: MgmtReport
-    by_rep: tuple[ComplianceRow, ...]
-    by_class: tuple[ComplianceRow, ...]
-
-    def section_count(self, section: ReportSection) -> int:
-        return len(self.report.items_in(section)) + len(self.report.written_in(section))
-
-
 def can_see_team(role: Role) -> bool:
     """Managers and administrators report on a team; a rep on their own work."""
     return role in (Role.MANAGER, Role.ADMIN)
-
-
-def _team_territories(store: Store) -> tuple[str, ...]:
-    with store.read() as session:
-        run = session.scalars(
-            select(Territory.id).where(
-                Territory.manager_user_id == store.user.user_id, Territory.deleted.is_(False)
-            )
-        ).all()
-    return tuple(run) or ((store.user.territory_id,) if store.user.territory_id else ())
-
-
-def load_reports(store: Store, period: PeriodType, day: date, team: bool) -> ReportsData:
-    """The report and the compliance tables of the period containing ``day``."""
-    from fieldrep.reports.data import gather_mgmt_report, period_bounds, rep_scope, team_scope
-
-    start, end = period_bounds(period, day)
-    until = max(min(end, store.today()), start)
-    user = store.user
-    territories = _team_territories(store) if team else (user.territory_id,)
-    with store.read() as session:
-        if team:
-            scope = team_scope(session, territories, user.user_id)
-        else:
-            scope = rep_scope(session, user.user_id)
-        report = gather_mgmt_report(session, period, day, scope)
-        by_rep = compliance(session, start, until, group_by="rep", territory_ids=territories)
-        by_class = compliance(session, start, until, group_by="class", territory_ids=territories)
-    if not team:
-        by_rep = [row for row in by_rep if row.key == user.user_id]
-    return ReportsData(
-        period=period,
-        day=day,
-        start=start,
-        end=end,
-        counted_until=until,
-        team=team,
-        report=report,
-        by_rep=tuple(by_rep),
-        by_class=tuple(by_class),
-    )
 
 
 def _number(value: int) -> str:
@@ -339,6 +277,8 @@ class ReportsView(View):
         self.loading = True
         self._stale = False
         self.preview_button.setEnabled(False)
+        from fieldrep.reports.screen import load_reports
+
         store = self.services.store
         period, day, team = self.current_period(), self.current_day(), self.team()
         self.services.workers.run_db(
@@ -427,4 +367,4 @@ def create_view(services: AppServices, parent: QWidget | None) -> View:
     return ReportsView(services, parent)
 
 
-__all__ = ["ReportsData", "ReportsView", "can_see_team", "create_view", "load_reports"]
+__all__ = ["ReportsView", "can_see_team", "create_view"]

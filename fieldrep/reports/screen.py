@@ -1,0 +1,81 @@
+"""What the Reports view shows: a period's management report and cadence compliance.
+
+Gathered on the database worker (no Qt) for :mod:`fieldrep.ui.views.reports`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import select
+
+from fieldrep.reports.data import (
+    MgmtReport,
+    gather_mgmt_report,
+    period_bounds,
+    rep_scope,
+    team_scope,
+)
+from fieldrep.storage.cadence import ComplianceRow, compliance
+from fieldrep.storage.enums import PeriodType, ReportSection
+from fieldrep.storage.models import Territory
+from fieldrep.storage.services.core import Store
+
+
+@dataclass(frozen=True)
+class ReportsData:
+    """One period's report and cadence compliance, for a rep or a manager's team."""
+
+    period: PeriodType
+    day: date
+    start: date
+    end: date
+    counted_until: date  # compliance is counted up to here (today in a running period)
+    team: bool
+    report: MgmtReport
+    by_rep: tuple[ComplianceRow, ...]
+    by_class: tuple[ComplianceRow, ...]
+
+    def section_count(self, section: ReportSection) -> int:
+        return len(self.report.items_in(section)) + len(self.report.written_in(section))
+
+
+def team_territories(store: Store) -> tuple[str, ...]:
+    """The territories the user manages; their own territory when they manage none."""
+    with store.read() as session:
+        run = session.scalars(
+            select(Territory.id).where(
+                Territory.manager_user_id == store.user.user_id, Territory.deleted.is_(False)
+            )
+        ).all()
+    return tuple(run) or ((store.user.territory_id,) if store.user.territory_id else ())
+
+
+def load_reports(store: Store, period: PeriodType, day: date, team: bool) -> ReportsData:
+    """The report and the compliance tables of the period containing ``day``."""
+    start, end = period_bounds(period, day)
+    until = max(min(end, store.today()), start)
+    user = store.user
+    territories = team_territories(store) if team else (user.territory_id,)
+    with store.read() as session:
+        if team:
+            scope = team_scope(session, territories, user.user_id)
+        else:
+            scope = rep_scope(session, user.user_id)
+        report = gather_mgmt_report(session, period, day, scope)
+        by_rep = compliance(session, start, until, group_by="rep", territory_ids=territories)
+        by_class = compliance(session, start, until, group_by="class", territory_ids=territories)
+    if not team:
+        by_rep = [row for row in by_rep if row.key == user.user_id]
+    return ReportsData(
+        period=period,
+        day=day,
+        start=start,
+        end=end,
+        counted_until=until,
+        team=team,
+        report=report,
+        by_rep=tuple(by_rep),
+        by_class=tuple(by_class),
+    )
