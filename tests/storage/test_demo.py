@@ -330,3 +330,13 @@ def test_the_search_index_and_due_list_are_built(demo: tuple[Engine, DemoSummary
     assert dealer.id in [hit.dealer_id for hit in hits]
     assert due
     assert due[0].days_overdue >= due[-1].days_overdue
+
+
+def test_every_dealer_has_its_pinyin_sort_key(demo: tuple[Engine, DemoSummary]) -> None:
+    from fieldrep.storage.sorting import name_sort_key
+
+    engine, _ = demo
+    with engine.connect() as connection:
+        rows = connection.exec_driver_sql("SELECT name, name_sort FROM dealer").all()
+    assert rows
+    assert all(key == name_sort_key(name) for name, key in rows)
