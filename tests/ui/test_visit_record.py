@@ -42,16 +42,13 @@ from fieldrep.storage.models import (
     VisitPlanItem,
 )
 from fieldrep.storage.queries import todays_plan
+from fieldrep.storage.screens.visit_record import resolve_target
 from fieldrep.storage.services.core import Store
 from fieldrep.ui import drafts
 from fieldrep.ui.language import apply_language
 from fieldrep.ui.mainwindow import MainWindow
 from fieldrep.ui.views.today import TodayView
-from fieldrep.ui.views.visit_record import (
-    ObjectionEditor,
-    VisitRecordWindow,
-    resolve_target,
-)
+from fieldrep.ui.views.visit_record import ObjectionEditor, VisitRecordWindow
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "screenshots"
 # Latin words a Chinese screen may show: the product name, key names, the A/B/C

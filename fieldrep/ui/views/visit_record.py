@@ -50,7 +50,6 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-from sqlalchemy import or_, select
 
 from fieldrep.i18n import N_, _
 from fieldrep.storage.enums import (
@@ -67,16 +66,21 @@ from fieldrep.storage.enums import (
 from fieldrep.storage.errors import FieldProblem, ValidationError
 from fieldrep.storage.fields import REASON_REQUIRED, field_label, problem
 from fieldrep.storage.models import (
-    AppUser,
-    Contact,
     ContactRecord,
-    ContactRecordParticipant,
-    Dealer,
     FollowUp,
     Objection,
-    VisitPlanItem,
 )
-from fieldrep.storage.services.core import Record, Store, fetch, live, snapshot
+from fieldrep.storage.screens.visit_record import (
+    AnswerChoice,
+    DealerMatch,
+    PersonChoice,
+    VisitContext,
+    VisitTarget,
+    find_dealers,
+    load_visit_context,
+    resolve_target,
+)
+from fieldrep.storage.services.core import Record
 from fieldrep.storage.types import new_id
 from fieldrep.ui.drafts import DraftAutosaver, DraftKeeper, SavedDraft, refresh_drafts_hint
 from fieldrep.ui.forms import (
@@ -109,7 +113,6 @@ log = logging.getLogger("fieldrep.ui")
 DRAFT_KIND = "visit_record"
 CONTACT_ID_ROLE = int(Qt.ItemDataRole.UserRole) + 1
 DEALER_ID_ROLE = int(Qt.ItemDataRole.UserRole) + 2
-PICKER_LIMIT = 30
 PICKER_DELAY_MS = 200
 DEFAULT_DUE_DAYS = 7
 
@@ -159,188 +162,6 @@ def owner_combo(users: Sequence[tuple[str, str]], owner: str) -> QComboBox:
         combo.addItem(_("A colleague not on this device"), owner)
     select_data(combo, owner)
     return combo
-
-
-# ---------------------------------------------------------------- data (worker side)
-
-
-@dataclass(frozen=True)
-class PersonChoice:
-    """A contact at the dealer who can take part in the visit."""
-
-    id: str
-    name: str
-    title: str | None
-    is_senior: bool
-
-
-@dataclass(frozen=True)
-class AnswerChoice:
-    """A playbook answer the rep can pick for an objection."""
-
-    id: str
-    type: str
-    title: str
-    text: str
-    pattern: str | None
-
-
-@dataclass(frozen=True)
-class VisitContext:
-    """Everything the visit record needs from the database, loaded in one call."""
-
-    dealer_id: str
-    dealer_name: str
-    today: date
-    me: str
-    contacts: tuple[PersonChoice, ...]
-    users: tuple[tuple[str, str], ...]  # (user id, display name)
-    answers: Mapping[str, tuple[AnswerChoice, ...]]
-    plan_item: Record | None = None
-    record: Record | None = None
-    participant_ids: tuple[str, ...] = ()
-    saved_objections: tuple[Record, ...] = ()
-    saved_follow_ups: tuple[Record, ...] = ()
-
-
-@dataclass(frozen=True)
-class VisitTarget:
-    """What an id opened as a visit record points at."""
-
-    dealer_id: str | None = None
-    plan_item_id: str | None = None
-    record_id: str | None = None
-
-
-def resolve_target(store: Store, record_id: str) -> VisitTarget:
-    """Whether ``record_id`` is a planned visit, a contact record or a dealer (or nothing)."""
-    if not record_id:
-        return VisitTarget()
-    with store.read() as session:
-        item = session.get(VisitPlanItem, record_id)
-        if item is not None and not item.deleted:
-            if item.contact_record_id:
-                return VisitTarget(item.dealer_id, record_id=item.contact_record_id)
-            return VisitTarget(item.dealer_id, plan_item_id=item.id)
-        record = session.get(ContactRecord, record_id)
-        if record is not None and not record.deleted:
-            return VisitTarget(record.dealer_id, record_id=record.id)
-        dealer = session.get(Dealer, record_id)
-        if dealer is not None and not dealer.deleted:
-            return VisitTarget(dealer.id)
-    return VisitTarget()
-
-
-def load_visit_context(store: Store, target: VisitTarget) -> VisitContext:
-    """The dealer, its contacts, the territory's people and the playbook (and a saved record)."""
-    from fieldrep.storage.services.playbook import answers_for
-
-    plan_item = fetch(store, VisitPlanItem, target.plan_item_id) if target.plan_item_id else None
-    record = fetch(store, ContactRecord, target.record_id) if target.record_id else None
-    dealer_id = target.dealer_id or (
-        plan_item["dealer_id"] if plan_item else record["dealer_id"] if record else None
-    )
-    if not dealer_id:
-        raise ValueError("a visit record needs a dealer")
-    dealer = fetch(store, Dealer, dealer_id)
-    participant_ids: tuple[str, ...] = ()
-    objections: tuple[Record, ...] = ()
-    follow_ups: tuple[Record, ...] = ()
-    with store.read() as session:
-        contacts = tuple(
-            PersonChoice(row.id, row.name, row.title, row.is_senior)
-            for row in session.scalars(
-                live(Contact)
-                .where(Contact.dealer_id == dealer_id)
-                .order_by(Contact.is_senior.desc(), Contact.name)
-            )
-        )
-        users = tuple(
-            (row.id, row.display_name)
-            for row in session.scalars(
-                live(AppUser)
-                .where(AppUser.territory_id == dealer["territory_id"])
-                .order_by(AppUser.display_name)
-            )
-        )
-        if record is not None:
-            participant_ids = tuple(
-                session.scalars(
-                    select(ContactRecordParticipant.contact_id).where(
-                        ContactRecordParticipant.contact_record_id == record.id,
-                        ContactRecordParticipant.deleted.is_(False),
-                    )
-                )
-            )
-            objection_rows = session.scalars(
-                live(Objection).where(Objection.contact_record_id == record.id)
-            ).all()
-            objections = tuple(snapshot(row) for row in objection_rows)
-            sources = [record.id, *(row.id for row in objection_rows)]
-            follow_ups = tuple(
-                snapshot(row)
-                for row in session.scalars(
-                    live(FollowUp)
-                    .where(or_(*(FollowUp.source_id == source for source in sources)))
-                    .order_by(FollowUp.due_on)
-                )
-            )
-        # Owners from elsewhere (a manager, a colleague since moved) keep their name.
-        known = {user_id for user_id, _name in users}
-        missing = {row["owner_user_id"] for row in follow_ups} - known - {store.user.user_id}
-        if missing:
-            users = (
-                *users,
-                *(
-                    (row.id, row.display_name)
-                    for row in session.scalars(live(AppUser).where(AppUser.id.in_(missing)))
-                ),
-            )
-    if store.user.user_id not in {user_id for user_id, _name in users}:
-        users = ((store.user.user_id, store.user.display_name or store.user.user_id), *users)
-    answers = {
-        kind.code: tuple(
-            AnswerChoice(
-                row.id,
-                kind.code,
-                row["title"],
-                row["answer_text"],
-                row["response_pattern"].code if row["response_pattern"] else None,
-            )
-            for row in answers_for(store, kind)
-        )
-        for kind in ObjectionType
-    }
-    return VisitContext(
-        dealer_id=dealer_id,
-        dealer_name=dealer["name"],
-        today=store.today(),
-        me=store.user.user_id,
-        contacts=contacts,
-        users=users,
-        answers=answers,
-        plan_item=plan_item,
-        record=record,
-        participant_ids=participant_ids,
-        saved_objections=objections,
-        saved_follow_ups=follow_ups,
-    )
-
-
-@dataclass(frozen=True)
-class DealerMatch:
-    id: str
-    name: str
-    city: str | None
-
-
-def find_dealers(store: Store, text: str) -> list[DealerMatch]:
-    """The best matching dealers for the picker (name, pinyin or phone)."""
-    from fieldrep.storage.queries import DealerListFilter, dealer_list_ids, dealer_list_rows
-
-    ids = dealer_list_ids(store, DealerListFilter(text=text)).ids[:PICKER_LIMIT]
-    rows = dealer_list_rows(store, ids)
-    return [DealerMatch(rows[i].id, rows[i].name, rows[i].city) for i in ids if i in rows]
 
 
 # ---------------------------------------------------------------- follow-ups from the lines
