@@ -1,6 +1,8 @@
-"""What the Reports view shows: a period's management report and cadence compliance.
+"""What the GUI shows of the printed documents' content, gathered on the database worker.
 
-Gathered on the database worker (no Qt) for :mod:`fieldrep.ui.views.reports`.
+The Reports view's management report and cadence compliance
+(:mod:`fieldrep.ui.views.reports`), and the dealer card's sections
+(:mod:`fieldrep.ui.views.dealer_card`). No Qt here.
 """
 
 from __future__ import annotations
@@ -11,7 +13,9 @@ from datetime import date
 from sqlalchemy import select
 
 from fieldrep.reports.data import (
+    DealerCard,
     MgmtReport,
+    gather_dealer_card,
     gather_mgmt_report,
     period_bounds,
     rep_scope,
@@ -79,3 +83,9 @@ def load_reports(store: Store, period: PeriodType, day: date, team: bool) -> Rep
         by_rep=tuple(by_rep),
         by_class=tuple(by_class),
     )
+
+
+def dealer_card_content(store: Store, dealer_id: str) -> DealerCard:
+    """The profile card of one dealer, as the dealer card window and its printout show it."""
+    with store.read() as session:
+        return gather_dealer_card(session, dealer_id)

@@ -9,30 +9,19 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import date
-from decimal import Decimal
 
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPalette, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from fieldrep.i18n import N_, _, current_language
+from fieldrep.storage.screens.dealer_card import MonthPoint
 
 REVENUE_COLOUR = QColor("#1e88e5")
 COLLECTED_COLOUR = QColor("#43a047")
 REVENUE_LABEL = N_("Revenue")
 COLLECTED_LABEL = N_("Collected")
 NO_FIGURES = N_("No monthly sales figures yet.")
-
-
-@dataclass(frozen=True)
-class MonthPoint:
-    """One month of a dealer's figures (summed over products)."""
-
-    month: date
-    revenue: Decimal | None
-    collected: Decimal | None
 
 
 def nice_step(maximum: float, steps: int = 4) -> float:
@@ -182,4 +171,4 @@ class SalesChart(QWidget):
         painter.drawLine(plot.bottomLeft(), plot.bottomRight())
 
 
-__all__ = ["MonthPoint", "SalesChart", "axis_label", "nice_step"]
+__all__ = ["SalesChart", "axis_label", "nice_step"]

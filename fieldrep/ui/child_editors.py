@@ -24,7 +24,6 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QEvent, QObject, Qt, Signal
@@ -59,6 +58,7 @@ from fieldrep.storage.models import (
     RetailPriceChange,
     SyncedBase,
 )
+from fieldrep.storage.screens.dealer_card import ChildList, CreditScale, load_child_lists
 from fieldrep.sync.protocol import TABLES
 from fieldrep.ui.common import format_day, format_money
 from fieldrep.ui.forms import (
@@ -321,39 +321,11 @@ CHILD_SPECS: dict[str, ChildSpec] = {
 
 def load_children(store: Store, dealer_id: str) -> dict[str, tuple[Record, ...]]:
     """The live rows of every child list of one dealer, in the card's order."""
-    from fieldrep.storage.services.core import live, snapshot
-
-    children: dict[str, tuple[Record, ...]] = {}
-    with store.read() as session:
-        for spec in CHILD_SPECS.values():
-            model: Any = spec.model
-            ordering = [getattr(model, name) for name in spec.order]
-            if spec.newest_first:
-                ordering = [column.desc() for column in ordering]
-            rows = session.scalars(
-                live(model).where(model.dealer_id == dealer_id).order_by(*ordering, model.id)
-            )
-            children[spec.key] = tuple(snapshot(row) for row in rows)
-    return children
-
-
-@dataclass(frozen=True)
-class CreditScale:
-    """The territory's 5C scale: scores run 1..maximum; high risk below a line."""
-
-    maximum: int
-    high_risk_below: Decimal
-
-
-def load_credit_scale(store: Store, territory_id: str) -> CreditScale:
-    from fieldrep.storage.services.settings_service import get_setting
-    from fieldrep.storage.settings import CREDIT_HIGH_RISK_BELOW, CREDIT_SCALE_MAX
-
-    with store.read() as session:
-        return CreditScale(
-            get_setting(session, territory_id, CREDIT_SCALE_MAX),
-            Decimal(get_setting(session, territory_id, CREDIT_HIGH_RISK_BELOW)),
-        )
+    lists = {
+        spec.key: ChildList(spec.model, spec.order, spec.newest_first)
+        for spec in CHILD_SPECS.values()
+    }
+    return load_child_lists(store, dealer_id, lists)
 
 
 # ---------------------------------------------------------------- the generic dialog
@@ -1015,11 +987,9 @@ __all__ = [
     "ChildTable",
     "ComplaintDialog",
     "CreditReviewDialog",
-    "CreditScale",
     "NewComplaintDialog",
     "SectionTable",
     "load_children",
-    "load_credit_scale",
     "may_change_field",
     "may_delete",
     "may_write",

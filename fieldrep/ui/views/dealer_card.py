@@ -23,7 +23,6 @@ All loading and saving runs on the database worker.
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
@@ -68,22 +67,26 @@ from fieldrep.storage.enums import (
     LabelledEnum,
     LegacyStatus,
     ObjectionOutcome,
-    PeriodType,
     RecordStatus,
     VisitType,
 )
 from fieldrep.storage.errors import ValidationError
 from fieldrep.storage.fields import PROFILE_CARD_SECTIONS, field_label
 from fieldrep.storage.models import ClassHistory, Contact, Dealer, VisitPlanItem
-from fieldrep.ui.chart import MonthPoint, SalesChart
+from fieldrep.storage.screens.dealer_card import (
+    CreditScale,
+    MonthPoint,
+    load_credit_scale,
+    monthly_figures,
+    user_names,
+)
+from fieldrep.ui.chart import SalesChart
 from fieldrep.ui.child_editors import (
     CHILD_SPECS,
     ChildTable,
     CreditReviewDialog,
-    CreditScale,
     SectionTable,
     load_children,
-    load_credit_scale,
     may_change_field,
     may_write,
 )
@@ -321,52 +324,22 @@ class CardData:
     children: Mapping[str, tuple[Record, ...]] = dataclass_field(default_factory=dict)
 
 
-def monthly_figures(store: Store, dealer_id: str, months: int = CHART_MONTHS) -> list[MonthPoint]:
-    """Revenue and collections of the last ``months`` months, summed over products."""
-    from fieldrep.storage.models import SalesFigure
-    from fieldrep.storage.services.core import live
-
-    revenue: dict[date, Decimal] = defaultdict(Decimal)
-    collected: dict[date, Decimal] = defaultdict(Decimal)
-    seen: set[date] = set()
-    with store.read() as session:
-        for figure in session.scalars(
-            live(SalesFigure).where(
-                SalesFigure.dealer_id == dealer_id,
-                SalesFigure.period_type == PeriodType.MONTH,
-            )
-        ):
-            month = figure.period_start
-            seen.add(month)
-            revenue[month] += figure.revenue or Decimal(0)
-            collected[month] += figure.collected or Decimal(0)
-    latest = sorted(seen)[-months:]
-    return [MonthPoint(month, revenue[month], collected[month]) for month in latest]
-
-
 def load_card(store: Store, dealer_id: str) -> CardData:
     """The dealer, its profile sections, people, timeline, warnings and monthly figures."""
-    from fieldrep.reports.data import gather_dealer_card
-    from fieldrep.storage.models import AppUser
+    from fieldrep.reports.screen import dealer_card_content
     from fieldrep.storage.queries import dealer_timeline, dealer_warnings
     from fieldrep.storage.services.contacts import dealer_contacts
-    from fieldrep.storage.services.core import fetch, live
+    from fieldrep.storage.services.core import fetch
 
     dealer = fetch(store, Dealer, dealer_id)
-    with store.read() as session:
-        card = gather_dealer_card(session, dealer_id)
-        users = tuple(
-            (row.id, row.display_name)
-            for row in session.scalars(live(AppUser).order_by(AppUser.display_name))
-        )
     return CardData(
         dealer=dealer,
-        card=card,
+        card=dealer_card_content(store, dealer_id),
         contacts=tuple(dealer_contacts(store, dealer_id)),
-        users=users,
+        users=user_names(store),
         timeline=tuple(dealer_timeline(store, dealer_id, limit=TIMELINE_LIMIT)),
         warnings=tuple(dealer_warnings(store, dealer_id)),
-        months=tuple(monthly_figures(store, dealer_id)),
+        months=tuple(monthly_figures(store, dealer_id, CHART_MONTHS)),
         today=store.today(),
         children=load_children(store, dealer_id),
     )
@@ -1523,7 +1496,6 @@ __all__ = [
     "CardData",
     "DealerCardWindow",
     "load_card",
-    "monthly_figures",
     "open_record",
     "show_dealer_card",
 ]
