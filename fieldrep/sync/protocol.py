@@ -25,6 +25,15 @@ Field policies (decided here, enforced by the server, shown by the client):
   ``deleted`` flag, are ignored; the op's kind decides deletion.
 - ``territory_id`` is the row's scope. It is required on insert and cannot be
   changed afterwards (reason ``territory_immutable``).
+- *References* (:data:`REFERENCES`): whenever an op sets or changes a field that
+  names another synced row, that row must be on the server, not deleted and in
+  the same territory as the op's row; otherwise the field is refused with
+  ``missing_parent``, ``parent_deleted`` or ``parent_out_of_scope`` (an insert
+  is then rejected as a whole). Delete wins here too: nothing new is attached
+  to a deleted parent; the refused change stays on the device that made it, in
+  its list of refused changes. Within one batch an op waits for the ops that
+  create the rows it refers to, so a parent and its children made offline
+  together are accepted whatever their order in the batch.
 - *Manager-only* fields and tables: a rep's change to such a field is refused
   with reason ``manager_only``; the op's other fields still apply (status
   ``merged``, the refused field listed in ``refused``), or the op is
@@ -63,6 +72,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from datetime import UTC, date, datetime, time
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
@@ -155,6 +165,8 @@ class TableSpec:
     never_deleted: bool = False  # deletes are refused (append-only)
     pseudo: bool = False  # not a client model (sync_conflict)
     client_writable_fields: frozenset[str] | None = None  # None: all but stamped
+    #: Reference field -> the synced table it points at (a client foreign key).
+    references: Mapping[str, str] = dataclass_field(default_factory=dict)
 
     def field(self, name: str) -> FieldSpec:
         return self.fields[name]
@@ -878,6 +890,45 @@ WRITE_ONCE_FIELDS: Final[dict[str, frozenset[str]]] = {
 FROZEN_WHEN: Final[dict[str, tuple[str, str]]] = {"contact_record": ("status", "final")}
 #: Append-only: rows that are never deleted (a finalised record is also never deleted).
 NEVER_DELETED_TABLES: Final = frozenset({"objection"})
+#: References between synced rows: table -> {field: parent table}. Each is a foreign
+#: key on the client (``tests/sync/test_protocol_schema.py`` keeps them equal), and
+#: a territory's devices hold only that territory's rows, so the server accepts a
+#: reference only to a live row of the same territory (reasons ``missing_parent``,
+#: ``parent_deleted``, ``parent_out_of_scope``). Ids of people (``*_user_id``) and
+#: the free ids without a foreign key are not references in this sense.
+REFERENCES: Final[dict[str, dict[str, str]]] = {
+    "after_sales_event": {"dealer_id": "dealer"},
+    "agreement": {"dealer_id": "dealer"},
+    "carried_product": {"dealer_id": "dealer"},
+    "channel_conflict": {"offender_dealer_id": "dealer"},
+    "channel_conflict_dealer": {"conflict_id": "channel_conflict", "dealer_id": "dealer"},
+    "class_history": {"dealer_id": "dealer"},
+    "competitor_note": {"dealer_id": "dealer"},
+    "complaint": {"dealer_id": "dealer"},
+    "contact": {"dealer_id": "dealer", "reports_to_id": "contact"},
+    "contact_record": {"dealer_id": "dealer", "plan_item_id": "visit_plan_item"},
+    "contact_record_participant": {"contact_record_id": "contact_record", "contact_id": "contact"},
+    "credit_assessment": {"dealer_id": "dealer"},
+    "dealer_assessment": {"dealer_id": "dealer"},
+    "follow_up": {"dealer_id": "dealer"},
+    "follow_up_step": {"follow_up_id": "follow_up"},
+    "legacy_issue": {"dealer_id": "dealer"},
+    "negotiation_note": {"dealer_id": "dealer", "agreement_id": "agreement"},
+    "objection": {
+        "dealer_id": "dealer",
+        "contact_record_id": "contact_record",
+        "raised_by_contact_id": "contact",
+        "playbook_answer_id": "objection_answer",
+    },
+    "project": {"dealer_id": "dealer"},
+    "relationship_grade": {"dealer_id": "dealer"},
+    "report_task": {"report_id": "customer_mgmt_report"},
+    "retail_price_change": {"dealer_id": "dealer"},
+    "sales_figure": {"dealer_id": "dealer"},
+    "sales_target": {"dealer_id": "dealer"},
+    "training_session": {"dealer_id": "dealer", "contact_record_id": "contact_record"},
+    "visit_plan_item": {"plan_id": "visit_plan", "dealer_id": "dealer"},
+}
 
 
 # --------------------------------------------------------------------------- conflict records
@@ -943,6 +994,7 @@ def _build_tables() -> dict[str, TableSpec]:
             manager_only=name in MANAGER_ONLY_TABLES,
             server_managed=name in SERVER_MANAGED_TABLES,
             never_deleted=name in NEVER_DELETED_TABLES,
+            references=REFERENCES.get(name, {}),
         )
     tables[CONFLICT_TABLE] = TableSpec(
         name=CONFLICT_TABLE,
@@ -1136,6 +1188,9 @@ class Reason(StrEnum):
     ROW_DELETED = "row_deleted"
     CONFLICT = "conflict"
     NOT_DELETED = "not_deleted"
+    MISSING_PARENT = "missing_parent"
+    PARENT_DELETED = "parent_deleted"
+    PARENT_OUT_OF_SCOPE = "parent_out_of_scope"
     # request-level errors
     UNSUPPORTED_CLIENT = "unsupported_client"
     CURSOR_TOO_OLD = "cursor_too_old"
@@ -1178,6 +1233,13 @@ REASON_MESSAGES: Final[dict[Reason, str]] = {
         "{field}: changed elsewhere at the same time; the other value stays until resolved."
     ),
     Reason.NOT_DELETED: N_("The record is not deleted, so there is nothing to restore."),
+    Reason.MISSING_PARENT: N_("{field}: the record it refers to is not on the server."),
+    Reason.PARENT_DELETED: N_(
+        "{field}: the record it refers to was deleted elsewhere; restore it first."
+    ),
+    Reason.PARENT_OUT_OF_SCOPE: N_(
+        "{field}: the record it refers to belongs to another territory."
+    ),
     Reason.UNSUPPORTED_CLIENT: N_(
         "This version of FieldRep is not supported by the server. Please update FieldRep."
     ),

@@ -84,6 +84,17 @@ def test_snapshot_order_puts_parents_before_children() -> None:
                 assert position[parent] < position[table_name], (parent, table_name)
 
 
+@pytest.mark.parametrize("table_name", sorted(_model_tables()))
+def test_references_are_exactly_the_models_foreign_keys(table_name: str) -> None:
+    table = _model_tables()[table_name]
+    foreign_keys = {
+        column.name: foreign_key.column.table.name
+        for column in table.columns
+        for foreign_key in column.foreign_keys
+    }
+    assert dict(TABLES[table_name].references) == foreign_keys
+
+
 def test_policies_name_existing_fields_and_tables() -> None:
     for policy in (
         protocol.MANAGER_ONLY_FIELDS,

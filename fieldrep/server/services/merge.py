@@ -7,7 +7,10 @@ conflict records for explanation only.
 
 from __future__ import annotations
 
+import heapq
 import uuid
+from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -88,6 +91,73 @@ def _rejected(op: PushOp, reason: Reason, params: dict[str, str]) -> OpResult:
     )
 
 
+def referenced_keys(ops: Sequence[PushOp]) -> set[RowKey]:
+    """The rows the ops' reference fields name (to load them with the batch's rows)."""
+    found: set[RowKey] = set()
+    for op in ops:
+        spec = TABLES.get(op.table)
+        if spec is None or op.kind == "delete":
+            continue
+        for name, parent in spec.references.items():
+            value = op.fields.get(name)
+            if isinstance(value, str):
+                found.add((parent, value))
+    return found
+
+
+def batch_order(ops: Sequence[PushOp]) -> list[int]:
+    """The order to apply a batch's ops in: as sent, except that an op waits for the
+    ops of the batch that create or restore a row it refers to.
+
+    A client coalesces edits into a row's first op, so a contact created offline
+    and then moved to a dealer created later can precede that dealer in the batch.
+    An op also stays behind the earlier ops of its own row (create, then delete).
+    Ops that refer to each other in a cycle go as sent. The order depends only on
+    the batch, so the same batch always gives the same server state.
+    """
+    writers: dict[RowKey, list[int]] = defaultdict(list)
+    for index, op in enumerate(ops):
+        if op.kind != "delete":
+            writers[(op.table, op.row_id)].append(index)
+    own_row: dict[RowKey, list[int]] = defaultdict(list)
+    needs: list[set[int]] = []
+    for index, op in enumerate(ops):
+        key = (op.table, op.row_id)
+        wanted = set(own_row[key])
+        own_row[key].append(index)
+        for parent_key in referenced_keys([op]):
+            wanted.update(i for i in writers.get(parent_key, ()) if i != index)
+        needs.append(wanted)
+    dependants: dict[int, list[int]] = defaultdict(list)
+    for index, wanted in enumerate(needs):
+        for needed in wanted:
+            dependants[needed].append(index)
+    ready = [index for index, wanted in enumerate(needs) if not wanted]
+    heapq.heapify(ready)
+    done: set[int] = set()
+    order: list[int] = []
+    while len(order) < len(ops):
+        # Nothing ready means a cycle of references: its first op goes as sent.
+        index = heapq.heappop(ready) if ready else min(set(range(len(ops))) - done)
+        if index in done:
+            continue
+        done.add(index)
+        order.append(index)
+        for dependant in dependants[index]:
+            needs[dependant].discard(index)
+            if not needs[dependant] and dependant not in done:
+                heapq.heappush(ready, dependant)
+    return order
+
+
+def apply_batch(context: MergeContext, ops: Sequence[PushOp]) -> list[OpResult]:
+    """Apply a batch's ops in :func:`batch_order`; results come back in the sent order."""
+    results: dict[int, OpResult] = {}
+    for index in batch_order(ops):
+        results[index] = apply_op(context, ops[index])
+    return [results[index] for index in range(len(ops))]
+
+
 def apply_op(context: MergeContext, op: PushOp) -> OpResult:
     """Apply ``op`` and say what happened to it (never raises for a refusal)."""
     try:
@@ -156,10 +226,39 @@ def _insert(context: MergeContext, spec: TableSpec, op: PushOp, fields: dict[str
     for name, field_spec in spec.fields.items():
         if field_spec.required and name not in SERVER_STAMPED_FIELDS and fields.get(name) is None:
             raise OpRejected(Reason.MISSING_FIELD, field=name)
+    for name in spec.references:
+        refusal = _reference_refusal(context, spec, name, fields.get(name), territory_id)
+        if refusal is not None:
+            raise OpRejected(refusal, field=name)
     values = {name: fields.get(name) for name in spec.fields}
     row = context.writer.insert(op.table, op.row_id, territory_id, values, op_id=str(op.op_id))
     context.rows[(op.table, op.row_id)] = row
     return OpResult(op_id=op.op_id, status="applied", row_version=row.row_version, deleted=False)
+
+
+def _reference_refusal(
+    context: MergeContext, spec: TableSpec, name: str, value: Any, territory_id: str
+) -> Reason | None:
+    """Why ``value`` may not be the new value of reference field ``name`` (None: it may).
+
+    Devices hold only their territories' rows and enforce the references as
+    foreign keys, so a row naming a parent they cannot have would make every
+    device of the territory fail to apply it. The parent must be on the server,
+    live (delete wins: a child is not attached to a deleted parent) and in the
+    row's own territory. Rows created earlier in the batch count (see
+    :func:`batch_order`); the batch's referenced rows were loaded with its rows.
+    """
+    parent_table = spec.references.get(name)
+    if parent_table is None or value is None:
+        return None
+    parent = context.rows.get((parent_table, str(value)))
+    if parent is None:
+        return Reason.MISSING_PARENT
+    if parent.territory_id != territory_id:
+        return Reason.PARENT_OUT_OF_SCOPE
+    if parent.deleted:
+        return Reason.PARENT_DELETED
+    return None
 
 
 def _is_frozen(spec: TableSpec, row: ServerRow) -> bool:
@@ -241,6 +340,11 @@ def _update(
                     context, row, op, name, ConflictKind.APPEND_ONLY, base, new, current
                 )
             )
+            continue
+        # Checked only when the reference changes: rows already held stay editable.
+        refusal = _reference_refusal(context, spec, name, new, row.territory_id)
+        if refusal is not None:
+            outcome.refuse(name, refusal)
             continue
         if name in base and same_value(field_spec, current, base[name]):
             values[name] = new

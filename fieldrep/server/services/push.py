@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from fieldrep.server.core.db import Database
 from fieldrep.server.core.errors import ApiError
 from fieldrep.server.models import PushBatch, ServerRow
-from fieldrep.server.services.merge import MergeContext, RowKey, apply_op
+from fieldrep.server.services.merge import MergeContext, RowKey, apply_batch, referenced_keys
 from fieldrep.server.services.rowstore import ChangeWriter, current_epoch
 from fieldrep.server.services.scope import Caller
 from fieldrep.sync.protocol import SCOPE_FIELD, PushOp, PushRequest, PushResponse, Reason
@@ -110,8 +110,14 @@ def push(database: Database, caller: Caller, request: PushRequest) -> PushRespon
         # Lock before reading rows: rows are only changed under their stream's lock,
         # so what we read next stays current until commit.
         writer.lock_streams(caller.visible(touched))
-        context = MergeContext(session, caller, writer, _load_rows(session, keys))
-        results = [apply_op(context, op) for op in request.ops]
+        # The rows the ops refer to are read too (their territory and tombstone are
+        # checked); a parent of another territory is not locked: only its
+        # territory is used, and a row's territory never changes.
+        wanted = _keys_by_table(request.ops)
+        for table, row_id in referenced_keys(request.ops):
+            wanted.setdefault(table, []).append(row_id)
+        context = MergeContext(session, caller, writer, _load_rows(session, wanted))
+        results = apply_batch(context, request.ops)
         response = PushResponse(
             batch_id=request.batch_id, epoch=current_epoch(session), results=results
         )

@@ -1,0 +1,200 @@
+"""References between synced rows: a parent must be on the server, live and in the row's territory.
+
+Devices enforce references as foreign keys and hold only their territories' rows,
+so one accepted row naming a parent they cannot have would break the sync of every
+device of its territory (audit probe: a 杭州 contact on a 宁波 dealer).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from servertest import ApiClient, World, dealer_fields, latest, op
+
+from fieldrep.server.core.security import new_id
+from fieldrep.sync.protocol import Reason, reason_message
+
+pytestmark = pytest.mark.anyio
+
+
+def _contact(territory_id: str, dealer_id: str, name: str = "王采购") -> dict[str, Any]:
+    return {
+        "territory_id": territory_id,
+        "dealer_id": dealer_id,
+        "name": name,
+        "decision_role": "unknown",
+        "is_senior": False,
+        "is_business_contact": False,
+        "is_settlement_contact": False,
+        "is_counterpart": False,
+        "is_sales_staff": False,
+        "is_shop_assistant": False,
+        "can_block": False,
+    }
+
+
+def _follow_up_step(territory_id: str, follow_up_id: str) -> dict[str, Any]:
+    return {
+        "territory_id": territory_id,
+        "follow_up_id": follow_up_id,
+        "seq": 1,
+        "description": "电话确认",
+        "due_on": "2026-11-20",
+    }
+
+
+async def _server_rows(client: ApiClient) -> set[tuple[str, str]]:
+    client.cursors = {}
+    return set(latest(await client.pull()))
+
+
+async def test_a_contact_on_a_dealer_of_another_territory_is_refused(
+    alice: ApiClient, carol: ApiClient, bob: ApiClient, world: World
+) -> None:
+    ningbo_dealer = await carol.insert_dealer(world.t2, "宁波店")
+    contact = new_id()
+    answer = await alice.push(op("contact", contact, _contact(world.t1, ningbo_dealer)))
+    result = answer.results[0]
+    assert result.status == "rejected"
+    assert result.reason == Reason.PARENT_OUT_OF_SCOPE
+    assert result.params == {"field": "dealer_id"}
+    assert result.message == reason_message(Reason.PARENT_OUT_OF_SCOPE, field="dealer_id")
+    # Nothing reached the territory's stream: bob's devices have nothing to fail on.
+    assert ("contact", contact) not in await _server_rows(bob)
+
+
+async def test_an_admin_cannot_attach_across_territories_either(
+    root: ApiClient, world: World
+) -> None:
+    ningbo_dealer = await root.insert_dealer(world.t2, "宁波店")
+    answer = await root.push(op("contact", new_id(), _contact(world.t1, ningbo_dealer)))
+    assert answer.results[0].reason == Reason.PARENT_OUT_OF_SCOPE
+
+
+async def test_a_parent_the_server_never_saw_is_refused(alice: ApiClient, world: World) -> None:
+    answer = await alice.push(op("contact", new_id(), _contact(world.t1, new_id())))
+    result = answer.results[0]
+    assert result.status == "rejected"
+    assert result.reason == Reason.MISSING_PARENT
+
+
+async def test_a_row_of_another_table_with_the_id_is_no_parent(
+    alice: ApiClient, world: World
+) -> None:
+    dealer = await alice.insert_dealer(world.t1)
+    contact = new_id()
+    await alice.push(op("contact", contact, _contact(world.t1, dealer)))
+    # A follow-up step names a follow_up; a contact with that id is not one.
+    answer = await alice.push(op("follow_up_step", new_id(), _follow_up_step(world.t1, contact)))
+    assert answer.results[0].reason == Reason.MISSING_PARENT
+
+
+async def test_a_child_created_under_a_dealer_deleted_meanwhile_is_refused(
+    alice: ApiClient, bob: ApiClient, world: World
+) -> None:
+    dealer = await alice.insert_dealer(world.t1)
+    deleted = await bob.push(op("dealer", dealer, kind="delete", base_version=1))
+    assert deleted.results[0].deleted is True
+    answer = await alice.push(op("contact", new_id(), _contact(world.t1, dealer)))
+    result = answer.results[0]
+    assert result.status == "rejected"
+    assert result.reason == Reason.PARENT_DELETED
+    # Restoring the dealer makes it a parent again.
+    restored = await bob.push(op("dealer", dealer, kind="restore", base_version=2))
+    assert restored.results[0].deleted is False
+    again = await alice.push(op("contact", new_id(), _contact(world.t1, dealer)))
+    assert again.results[0].status == "applied"
+
+
+async def test_parent_and_children_in_one_batch_are_applied_in_any_order(
+    alice: ApiClient, bob: ApiClient, world: World
+) -> None:
+    dealer, boss, buyer = new_id(), new_id(), new_id()
+    boss_fields = _contact(world.t1, dealer, "老板")
+    buyer_fields = {**_contact(world.t1, dealer, "采购"), "reports_to_id": boss}
+    # As a client may send them: a row's first op carries its later edits, so a
+    # contact moved under a dealer created afterwards comes first.
+    answer = await alice.push(
+        op("contact", buyer, buyer_fields),
+        op("contact", boss, boss_fields),
+        op("dealer", dealer, dealer_fields(world.t1)),
+    )
+    assert [result.status for result in answer.results] == ["applied"] * 3
+    rows = latest(await bob.pull())
+    assert rows[("contact", buyer)].values["reports_to_id"] == boss
+    # Applied parents first: the stream's order is one a device can apply page by page.
+    order = [change.row_id for change in sorted(rows.values(), key=lambda c: c.change_no or 0)]
+    assert order.index(dealer) < order.index(boss) < order.index(buyer)
+
+
+async def test_a_created_then_deleted_row_keeps_its_order_while_waiting_for_its_parent(
+    alice: ApiClient, world: World
+) -> None:
+    dealer, contact = new_id(), new_id()
+    answer = await alice.push(
+        op("contact", contact, _contact(world.t1, dealer)),
+        op("contact", contact, kind="delete"),
+        op("dealer", dealer, dealer_fields(world.t1)),
+    )
+    assert [result.status for result in answer.results] == ["applied"] * 3
+    assert answer.results[1].deleted is True
+    assert latest(await alice.pull())[("contact", contact)].deleted is True
+
+
+async def test_a_child_after_a_refused_parent_in_the_batch_is_refused(
+    alice: ApiClient, world: World
+) -> None:
+    dealer = new_id()
+    answer = await alice.push(
+        op("dealer", dealer, dealer_fields(world.t2)),  # 宁波: not alice's
+        op("contact", new_id(), _contact(world.t1, dealer)),
+    )
+    assert answer.results[0].reason == Reason.OUT_OF_SCOPE
+    assert answer.results[1].reason == Reason.MISSING_PARENT
+
+
+async def test_a_parent_from_an_earlier_batch_is_a_parent(alice: ApiClient, world: World) -> None:
+    dealer = await alice.insert_dealer(world.t1)
+    answer = await alice.push(op("contact", new_id(), _contact(world.t1, dealer)))
+    assert answer.results[0].status == "applied"
+
+
+async def test_moving_a_row_to_a_bad_parent_refuses_that_field_only(
+    alice: ApiClient, carol: ApiClient, world: World
+) -> None:
+    dealer = await alice.insert_dealer(world.t1)
+    contact = new_id()
+    await alice.push(op("contact", contact, _contact(world.t1, dealer)))
+    ningbo_dealer = await carol.insert_dealer(world.t2, "宁波店")
+    answer = await alice.push(
+        op(
+            "contact",
+            contact,
+            {"dealer_id": ningbo_dealer, "title": "采购经理"},
+            base={"dealer_id": dealer, "title": None},
+            base_version=1,
+        )
+    )
+    result = answer.results[0]
+    assert result.status == "merged"
+    assert [(issue.field, issue.reason) for issue in result.refused] == [
+        ("dealer_id", Reason.PARENT_OUT_OF_SCOPE)
+    ]
+    row = latest(await alice.pull())[("contact", contact)]
+    assert row.values["dealer_id"] == dealer
+    assert row.values["title"] == "采购经理"
+
+
+async def test_a_row_whose_parent_is_gone_stays_editable(
+    alice: ApiClient, bob: ApiClient, world: World
+) -> None:
+    dealer = await alice.insert_dealer(world.t1)
+    contact = new_id()
+    await alice.push(op("contact", contact, _contact(world.t1, dealer)))
+    await bob.push(op("dealer", dealer, kind="delete", base_version=1))
+    # The reference is not changed, so it is not checked again.
+    answer = await alice.push(
+        op("contact", contact, {"title": "老板"}, base={"title": None}, base_version=1)
+    )
+    assert answer.results[0].status == "applied"
