@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, datetime, time
 from decimal import Decimal, InvalidOperation
+from enum import Enum
 from typing import Any
 
 from sqlalchemy import Boolean, Column, Date, Integer, Time
@@ -579,6 +580,44 @@ def _enum_class(column_type: TypeEngine[Any]) -> type[LabelledEnum] | None:
     if isinstance(column_type, EnumCode):
         return column_type.enum_class
     return None
+
+
+class FieldKind(Enum):
+    """What a column holds, which decides the editor a form gives it."""
+
+    TEXT = "text"
+    LONG_TEXT = "long_text"
+    CHOICE = "choice"
+    REFERENCE = "reference"
+    BOOL = "bool"
+    DATE = "date"
+    DATETIME = "datetime"
+    TIME = "time"
+    INTEGER = "integer"
+    NUMBER = "number"
+    LIST = "list"
+
+
+def field_kind(model: type[Base], name: str, *, long: bool = False) -> FieldKind:
+    """The editor kind of ``model.name`` from its column type."""
+    column_type = columns(model)[name].type
+    if isinstance(column_type, EnumCode):
+        return FieldKind.CHOICE
+    if isinstance(column_type, DecimalText):
+        return FieldKind.NUMBER
+    if isinstance(column_type, UtcDateTime):
+        return FieldKind.DATETIME
+    if isinstance(column_type, JsonList):
+        return FieldKind.LIST
+    if isinstance(column_type, Boolean):
+        return FieldKind.BOOL
+    if isinstance(column_type, Integer):
+        return FieldKind.INTEGER
+    if isinstance(column_type, Date):
+        return FieldKind.DATE
+    if isinstance(column_type, Time):
+        return FieldKind.TIME
+    return FieldKind.LONG_TEXT if long else FieldKind.TEXT
 
 
 def parse_field_value(model: type[Base], field_name: str, text: str) -> Any:

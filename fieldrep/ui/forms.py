@@ -19,7 +19,6 @@ import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime, time
 from decimal import Decimal
-from enum import Enum
 from typing import Any
 
 from PySide6.QtCore import QDate, QEvent, QObject, Qt, Signal
@@ -36,14 +35,13 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-from sqlalchemy import Boolean, Date, Integer, Time
 
 from fieldrep.i18n import N_, _
 from fieldrep.storage.enums import LabelledEnum
 from fieldrep.storage.errors import FieldProblem, ValidationError
-from fieldrep.storage.fields import columns, field_label, parse_field_value
+from fieldrep.storage.fields import FieldKind, columns, field_kind, field_label, parse_field_value
 from fieldrep.storage.models import Base
-from fieldrep.storage.types import DecimalText, EnumCode, JsonList, UtcDateTime
+from fieldrep.storage.types import EnumCode
 from fieldrep.ui.qtcompat import emit
 
 log = logging.getLogger("fieldrep.ui")
@@ -57,44 +55,6 @@ DATETIME_HINT = N_("e.g. 2026-03-31 14:30")
 TIME_HINT = N_("e.g. 14:30")
 LIST_HINT = N_("separate items with commas")
 NUMBER_HINT = N_("a number")
-
-
-class FieldKind(Enum):
-    """Which editor a column gets."""
-
-    TEXT = "text"
-    LONG_TEXT = "long_text"
-    CHOICE = "choice"
-    REFERENCE = "reference"
-    BOOL = "bool"
-    DATE = "date"
-    DATETIME = "datetime"
-    TIME = "time"
-    INTEGER = "integer"
-    NUMBER = "number"
-    LIST = "list"
-
-
-def field_kind(model: type[Base], name: str, *, long: bool = False) -> FieldKind:
-    """The editor kind of ``model.name`` from its column type."""
-    column_type = columns(model)[name].type
-    if isinstance(column_type, EnumCode):
-        return FieldKind.CHOICE
-    if isinstance(column_type, DecimalText):
-        return FieldKind.NUMBER
-    if isinstance(column_type, UtcDateTime):
-        return FieldKind.DATETIME
-    if isinstance(column_type, JsonList):
-        return FieldKind.LIST
-    if isinstance(column_type, Boolean):
-        return FieldKind.BOOL
-    if isinstance(column_type, Integer):
-        return FieldKind.INTEGER
-    if isinstance(column_type, Date):
-        return FieldKind.DATE
-    if isinstance(column_type, Time):
-        return FieldKind.TIME
-    return FieldKind.LONG_TEXT if long else FieldKind.TEXT
 
 
 def value_text(value: Any) -> str:
