@@ -727,13 +727,26 @@ def dealer_list_ids(
         if filters.with_open_follow_ups:
             query = query.where(select(FollowUp.id).where(*_open_follow_up_condition()).exists())
         if sort is None and ranks is not None:
-            found = session.scalars(query).all()
+            found = _first_column(session, query)
             ordered = sorted(found, key=lambda dealer_id: ranks[dealer_id])
             return DealerIds(tuple(ordered), truncated)
         query = query.order_by(
             *_dealer_order(sort or "name", descending), DEALER_NAME_SORT, Dealer.id
         )
-        return DealerIds(tuple(session.scalars(query).all()), truncated)
+        return DealerIds(tuple(_first_column(session, query)), truncated)
+
+
+def _first_column(session: Session, query: Select[str]) -> list[str]:
+    """The first value of each row of ``query``, read as plain sqlite3 tuples.
+
+    The whole list is 50,000 ids: SQLAlchemy takes longer to make its rows than
+    SQLite to find them. The values are rendered into the statement by
+    SQLAlchemy's own literal rendering (quotes escaped), so nothing is bound.
+    """
+    statement = query.compile(
+        dialect=session.get_bind().dialect, compile_kwargs={"literal_binds": True}
+    )
+    return [row[0] for row in _driver(session).execute(str(statement))]
 
 
 # A search matching more dealers than the list shows (one letter, 有限) is too broad
