@@ -45,6 +45,7 @@ from PySide6.QtWidgets import (
 )
 
 from fieldrep.i18n import N_, _
+from fieldrep.storage.display import format_money
 from fieldrep.storage.enums import ComplaintStatus, CreditRisk, PeriodType, Role
 from fieldrep.storage.errors import ValidationError
 from fieldrep.storage.fields import REASON_REQUIRED, field_label, problem
@@ -60,7 +61,7 @@ from fieldrep.storage.models import (
 )
 from fieldrep.storage.screens.dealer_card import ChildList, CreditScale, load_child_lists
 from fieldrep.sync.protocol import TABLES
-from fieldrep.ui.common import format_day, format_money
+from fieldrep.ui.common import format_day
 from fieldrep.ui.forms import (
     FieldError,
     FieldGrid,

@@ -54,26 +54,7 @@ def format_moment(moment: datetime | None, today: date) -> str:
     return local.strftime("%Y-%m-%d %H:%M")
 
 
-def format_money(amount: Decimal | float | int | None) -> str:
-    """Yuan with thousands separators; Chinese readers get 万 for large amounts."""
-    from decimal import Decimal
-
-    if amount is None:
-        return ""
-    value = Decimal(str(amount))
-    if current_language() == "zh_CN" and abs(value) >= 10000:
-        shown = f"{value / 10000:,.1f}".removesuffix(".0")
-        return _("{amount} ten-thousand yuan").format(amount=shown)
-    return _("{amount} yuan").format(amount=f"{value:,.0f}")
-
-
 def format_percent(value: Decimal | float) -> str:
     from decimal import Decimal
 
     return f"{Decimal(str(value)):.1f}%"
-
-
-def join_sentences(*sentences: str) -> str:
-    """Sentences one after the other: Chinese needs no space between them."""
-    separator = "" if current_language() == "zh_CN" else " "
-    return separator.join(sentence for sentence in sentences if sentence)

@@ -32,9 +32,10 @@ from PySide6.QtWidgets import (
 )
 
 from fieldrep.i18n import N_, _, ngettext
+from fieldrep.storage.display import join_sentences
 from fieldrep.ui import registry
 from fieldrep.ui import uisettings as keys
-from fieldrep.ui.common import app_title, join_sentences
+from fieldrep.ui.common import app_title
 from fieldrep.ui.ops import Workers
 from fieldrep.ui.qtcompat import emit
 from fieldrep.ui.services import AppServices

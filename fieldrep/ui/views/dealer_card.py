@@ -60,6 +60,7 @@ from PySide6.QtWidgets import (
 )
 
 from fieldrep.i18n import N_, _
+from fieldrep.storage.display import format_money
 from fieldrep.storage.enums import (
     ComplaintStatus,
     CreditRisk,
@@ -90,7 +91,7 @@ from fieldrep.ui.child_editors import (
     may_change_field,
     may_write,
 )
-from fieldrep.ui.common import format_day, format_money
+from fieldrep.ui.common import format_day
 from fieldrep.ui.forms import (
     FieldError,
     FieldGrid,

@@ -1,6 +1,6 @@
 """The Today view: warnings, the day's route, dealers due for a visit, follow-ups due.
 
-Everything comes from :func:`fieldrep.ui.today_data.load_today` in one call on
+Everything comes from :func:`fieldrep.storage.screens.today.load_today` in one call on
 the database worker. Every line opens its record (Enter or double-click), every
 warning leads to the view that explains it.
 """
@@ -32,8 +32,8 @@ from fieldrep.ui.uisettings import UiSettings
 from fieldrep.ui.views.base import View
 
 if TYPE_CHECKING:
+    from fieldrep.storage.screens.today import TodayData, TodayWarning
     from fieldrep.ui.services import AppServices
-    from fieldrep.ui.today_data import TodayData, TodayWarning
 
 LIGHT_COLOURS = {"green": "#2e7d32", "yellow": "#f9a825", "red": "#c62828"}
 OVERDUE = QColor("#c62828")
@@ -282,7 +282,7 @@ class TodayView(View):
     # -- data
 
     def refresh(self) -> None:
-        from fieldrep.ui.today_data import load_sales_warnings, load_today
+        from fieldrep.storage.screens.today import load_sales_warnings, load_today
 
         store = self.services.store
         workers = self.services.workers

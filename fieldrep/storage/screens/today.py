@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 
 from fieldrep.i18n import N_, _, current_language, ngettext
 from fieldrep.storage.cadence import DueDealer, due_dealers, visit_stats
+from fieldrep.storage.display import format_money, join_sentences
 from fieldrep.storage.enums import PeriodType, Role
 from fieldrep.storage.models import Dealer, SalesFigure, SalesTarget
 from fieldrep.storage.queries import FollowUpRow, PlanRow, overdue_follow_ups, todays_plan
@@ -38,7 +39,6 @@ from fieldrep.storage.services.core import Store
 from fieldrep.storage.services.settings_service import get_setting
 from fieldrep.storage.settings import VERIFY_PERIOD_DAYS, WARNING_LINE_PCT
 from fieldrep.storage.workdays import previous_working_day
-from fieldrep.ui.common import format_money, join_sentences
 
 DUE_LIMIT = 100
 FOLLOW_UP_LIMIT = 100
