@@ -23,9 +23,9 @@ from fieldrep.logging_setup import shutdown_logging
 from fieldrep.storage.enums import AbcClass
 from fieldrep.storage.models import Dealer
 from fieldrep.storage.services import core
-from fieldrep.sync import api
+from fieldrep.sync import api, client
 from fieldrep.sync.engine import SyncSummary
-from fieldrep.sync.protocol import CONFLICT_TABLE
+from fieldrep.sync.protocol import CONFLICT_TABLE, PROTOCOL_MAX
 
 # The end-to-end harness of the sync tests (a module beside their tests, not a package).
 sys.path.insert(0, str(Path(__file__).resolve().parent / "sync"))
@@ -223,3 +223,27 @@ def subparser(parser: Any, path: list[str]) -> Any:
         [choices] = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
         parser = choices.choices[name]
     return parser
+
+
+def test_sync_outside_the_servers_protocol_range_says_update_fieldrep(
+    capsys: pytest.CaptureFixture[str],
+    world: World,
+    devices: tuple[Device, Device],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    alice, _mona = devices
+    db = str(alice.db_path)
+    dealer = core.create(alice.store, Dealer, {"name": "杭州恒达", "abc_class": AbcClass.B})
+    monkeypatch.setattr(client, "PROTOCOL_VERSION", PROTOCOL_MAX + 1)
+    code, out, err = run(capsys, "--lang", "en", "sync", "--db", db)
+    assert code == 4, (out, err)
+    assert err.strip().endswith(
+        "This version of FieldRep is not supported by the server. Please update FieldRep."
+    ), err
+    assert "Traceback" not in err
+    code, _out, err = run(capsys, "sync", "--db", db)
+    assert code == 4 and "请更新 FieldRep" in err, err
+    assert [op.row_id for op in alice.outbox()] == [dealer.id], "the change still waits"
+    monkeypatch.setattr(client, "PROTOCOL_VERSION", PROTOCOL_MAX)
+    assert run(capsys, "sync", "--db", db)[0] == 0
+    assert ("dealer", dealer.id) in server_rows(world)
