@@ -49,11 +49,13 @@ DEALER_NAME_SORT: Any = literal_column(f"dealer.{COLUMN}")
 _HAN = "\u3007\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
 _PIECE = re.compile(f"([{_HAN}]+)|[^\\W_{_HAN}]+")
 
+# With the id at the end both cover the dealer list's ids in name order: a list of
+# 50,000 is read off the index alone, never from the wide dealer rows.
 INDEXES = (
     # The dealer list without filters, and every list of live dealers by name.
-    f"CREATE INDEX ix_dealer_live_name_sort ON dealer (deleted, {COLUMN})",
+    f"CREATE INDEX ix_dealer_live_name_sort ON dealer (deleted, {COLUMN}, id)",
     # The dealer list filtered by class (the filter it is used with most).
-    f"CREATE INDEX ix_dealer_class_name_sort ON dealer (abc_class, deleted, {COLUMN})",
+    f"CREATE INDEX ix_dealer_class_name_sort ON dealer (abc_class, deleted, {COLUMN}, id)",
 )
 INDEX_NAMES = ("ix_dealer_live_name_sort", "ix_dealer_class_name_sort")
 _SET_KEY = f"UPDATE dealer SET {COLUMN} = {SQL_FUNCTION}(NEW.name) WHERE id = NEW.id;"
