@@ -36,6 +36,7 @@ from fieldrep.reports.layout import (
 )
 from fieldrep.reports.visit_summary import follow_up_table
 from fieldrep.storage.enums import CHANNEL_TALKING_POINTS
+from fieldrep.storage.preparation import PREP_MATERIALS
 
 # DOMAIN.md §4.1 step 2: what to learn during the visit.
 QUESTION_PROMPTS = (
@@ -48,19 +49,6 @@ QUESTION_PROMPTS = (
 )
 SENIOR_PROMPT = N_(
     "Who are the senior managers, what are they like, and can we arrange a senior visit?"
-)
-
-# DOMAIN.md §5.1 materials checklist; the codes match VisitPlanItem.prep_checklist.
-MATERIALS = (
-    ("company_intro", N_("Company introduction (disc or video)")),
-    ("clippings", N_("Press clippings")),
-    ("certificates", N_("Certificates and qualifications")),
-    ("magazines", N_("Magazines")),
-    ("brochures", N_("Product brochures")),
-    ("dealer_success_cases", N_("Examples of successful dealers")),
-    ("recent_partners", N_("Recent partners")),
-    ("industry_cases", N_("Industry customer cases")),
-    ("proof_documents", N_("Proof documents (data, surveys, customer opinions)")),
 )
 
 LAST_VISIT_CHARS = 400
@@ -103,7 +91,7 @@ def story(content: DealerBrief, stop_number: int | None = None) -> list[Flowable
     parts.append(
         short_section(
             _("Materials checklist"),
-            checklist((_(english), code in ticked) for code, english in MATERIALS),
+            checklist((_(english), code in ticked) for code, english in PREP_MATERIALS),
         )
     )
     return parts

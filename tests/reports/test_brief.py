@@ -13,10 +13,11 @@ from sqlalchemy.orm import Session
 
 from fieldrep.i18n import translate
 from fieldrep.reports import render_brief
-from fieldrep.reports.brief import MATERIALS, QUESTION_PROMPTS, SENIOR_PROMPT
+from fieldrep.reports.brief import QUESTION_PROMPTS, SENIOR_PROMPT
 from fieldrep.reports.data import gather_brief
 from fieldrep.storage.enums import CHANNEL_TALKING_POINTS, ChannelType
 from fieldrep.storage.errors import NotFound
+from fieldrep.storage.preparation import PREP_MATERIALS
 
 TODAY = date(2026, 11, 25)
 NO_SENIOR = translate(
@@ -60,7 +61,7 @@ def test_brief_has_profile_people_history_open_items_and_preparation(
     assert "确认培训方案并预约培训时间" in text and "讨论培训安排" in text
     for prompt in QUESTION_PROMPTS:
         assert zh(prompt) in text, prompt
-    for _code, material in MATERIALS:
+    for _code, material in PREP_MATERIALS:
         assert zh(material) in text, material
     assert "■" in text and "□" in text  # brochures and cases ticked, the rest open
     assert_fonts_embedded(pdf)

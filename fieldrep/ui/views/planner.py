@@ -5,7 +5,7 @@
   says so. Each day lists the rep's planned visits in route order: number, time
   slot, class and dealer.
 - Beside it, dealers due by cadence proposed for the free slots of the period
-  (:func:`fieldrep.ui.planner_data.load_planner`). Drag one onto a day, or select
+  (:func:`fieldrep.storage.screens.planner.load_planner`). Drag one onto a day, or select
   it and press Enter (or "Plan"), to plan it.
 - Reschedule by dragging a visit onto another day, or by keyboard on the selected
   visit: Ctrl+Left/Right moves it to the previous/next working day, Alt+Up/Down
@@ -17,7 +17,7 @@
   preview.
 
 All data work runs on the database worker through the op helper; the view keeps
-only the frozen :class:`~fieldrep.ui.planner_data.PlannerData` it shows.
+only the frozen :class:`~fieldrep.storage.screens.planner.PlannerData` it shows.
 """
 
 from __future__ import annotations
@@ -65,10 +65,7 @@ from PySide6.QtWidgets import (
 from fieldrep.i18n import N_, _, current_language, ngettext
 from fieldrep.storage.errors import ValidationError
 from fieldrep.storage.models import VisitPlanItem
-from fieldrep.storage.workdays import add_working_days
-from fieldrep.ui.common import WEEKDAYS, format_day
-from fieldrep.ui.forms import FieldGrid, FormBinding
-from fieldrep.ui.planner_data import (
+from fieldrep.storage.screens.planner import (
     DEFAULT_PER_DAY,
     PREP_MATERIALS,
     PREP_STEPS,
@@ -88,6 +85,9 @@ from fieldrep.ui.planner_data import (
     shift_anchor,
     unplan_item,
 )
+from fieldrep.storage.workdays import add_working_days
+from fieldrep.ui.common import WEEKDAYS, format_day
+from fieldrep.ui.forms import FieldGrid, FormBinding
 from fieldrep.ui.qtcompat import emit
 from fieldrep.ui.uisettings import UiSettings
 from fieldrep.ui.views.base import View

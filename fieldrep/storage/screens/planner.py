@@ -32,12 +32,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from fieldrep.i18n import N_
-from fieldrep.reports.brief import MATERIALS
 from fieldrep.storage.cadence import DueDealer, proposed_visits
 from fieldrep.storage.enums import AbcClass, PlanItemStatus, Role, VisitType
 from fieldrep.storage.errors import ValidationError
 from fieldrep.storage.fields import problem
 from fieldrep.storage.models import Dealer, VisitPlanItem
+from fieldrep.storage.preparation import PREP_CODES, PREP_MATERIALS, PREP_STEPS
 from fieldrep.storage.services.core import (
     Record,
     Store,
@@ -51,21 +51,6 @@ from fieldrep.storage.workdays import KNOWN_YEARS, is_working_day, working_days_
 
 DEFAULT_PER_DAY = 6
 
-# DOMAIN.md §4.1 step 1 (拜访前): research, material and cases, appointment with an
-# agenda, professional dress. The appointment has its own column
-# (appointment_confirmed); the other steps are codes in prep_checklist.
-PREP_STEPS: tuple[tuple[str, str], ...] = (
-    (
-        "research",
-        N_("Researched the dealer: size, products or agency type, industries, success cases"),
-    ),
-    ("product_material", N_("Product material and industry cases ready")),
-    ("agenda_set", N_("Agenda set")),
-    ("professional_dress", N_("Dressed professionally")),
-)
-# §5.1 materials checklist: the same codes the pre-visit brief prints.
-PREP_MATERIALS: tuple[tuple[str, str], ...] = MATERIALS
-PREP_CODES = tuple(code for code, _label in PREP_STEPS + PREP_MATERIALS)
 
 LOCKED_STATUSES = (PlanItemStatus.DONE,)
 REASON_VISIT_DONE = N_("the visit has already been made")
