@@ -87,6 +87,13 @@ class UnsupportedClient(Refused):
     )
 
 
+class SignInRefused(Refused):
+    """HTTP 401 at sign-in: wrong user name or password (about the sign-in, not a sync)."""
+
+    def user_message(self) -> str:
+        return self.detail  # the server's reason, already in the user's language
+
+
 class SignedOut(Refused):
     """401 that a refresh cannot fix: revoked device, expired or reused refresh token."""
 
@@ -281,7 +288,7 @@ class SyncClient:
             raise TooManyAttempts(detail, code, _retry_after(response))
         if status == 401:
             if code == Reason.INVALID_CREDENTIALS:
-                raise Refused(detail, code)
+                raise SignInRefused(detail, code)
             raise SignedOut(detail, code)
         raise Refused(detail, code)
 

@@ -65,6 +65,8 @@ class SyncStatusBar(QStatusBar):
         self.pending_label.setObjectName("status_pending")
         self.last_sync_label = QLabel()
         self.last_sync_label.setObjectName("status_last_sync")
+        self.account_label = QLabel()
+        self.account_label.setObjectName("status_account")
         self.conflicts_button = QToolButton()
         self.conflicts_button.setObjectName("status_conflicts")
         self.conflicts_button.setAutoRaise(True)
@@ -74,6 +76,7 @@ class SyncStatusBar(QStatusBar):
         self.sync_button.clicked.connect(self.sync_clicked)
         for widget in (
             self.network_label,
+            self.account_label,
             self.pending_label,
             self.last_sync_label,
             self.conflicts_button,
@@ -150,8 +153,14 @@ class SyncStatusBar(QStatusBar):
         if state is None:
             self.pending_label.setText(_("Pending changes: …"))
             self.last_sync_label.setText("")
+            self.account_label.setText("")
             self.conflicts_button.setText(_("Conflicts: …"))
         else:
+            self.account_label.setText(
+                _("Signed in: {user}").format(user=state.username)
+                if state.signed_in
+                else _("Not signed in")
+            )
             self.pending_label.setText(
                 ngettext(
                     "{count} change waiting to sync",

@@ -37,6 +37,7 @@ class SyncState:
     server_url: str | None
     username: str | None
     rejected: int = 0  # changes the server refused, kept until the rep dismisses them
+    signed_in: bool = False  # this user's tokens are in the keyring
 
     @property
     def configured(self) -> bool:
@@ -86,7 +87,21 @@ def read_sync_state(engine: Engine) -> SyncState:
         server_url=server,
         username=user,
         rejected=api.rejected_count(engine),
+        signed_in=has_tokens(server, user),
     )
+
+
+def has_tokens(server_url: str | None, username: str | None) -> bool:
+    """Whether this user is signed in to this server (their tokens are in the keyring)."""
+    from fieldrep.sync import tokens
+
+    if not server_url or not username:
+        return False
+    try:
+        return tokens.load_tokens(server_url, username) is not None
+    except tokens.NoSecureStorage as error:
+        log.info("keyring unavailable, shown as signed out: %s", error)
+        return False
 
 
 def sync_now(db_path: Path) -> SyncOutcome:
