@@ -201,15 +201,12 @@ class SettingsDialog(QDialog):
     # -- cadence
 
     def _load_cadence(self) -> None:
-        from fieldrep.storage.services.settings_service import territory_settings
+        from fieldrep.storage.screens.settings import load_territory_settings
 
         store = self.services.store
-
-        def load() -> dict[str, Any]:
-            with store.read() as session:
-                return territory_settings(session, store.user.territory_id)
-
-        self.services.workers.run_db(self, load, self._show_cadence)
+        self.services.workers.run_db(
+            self, lambda: load_territory_settings(store), self._show_cadence
+        )
 
     def _show_cadence(self, values: dict[str, Any]) -> None:
         self.loaded_values = values
