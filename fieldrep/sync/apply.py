@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, text
 
 from fieldrep.storage.models import Base
-from fieldrep.sync import capture, local
+from fieldrep.sync import capture, local, orphans
 from fieldrep.sync.protocol import MODEL_TABLES, WireType
 from fieldrep.sync.values import same_local, to_local, wire_type
 
@@ -49,6 +49,7 @@ class ApplyStats:
     updated: int = 0
     kept_fields: int = 0  # pulled values not applied because a local edit is pending
     stale: int = 0  # log changes older than the local row (already seen)
+    parked: int = 0  # rows whose parent is not on this device (see orphans)
     unknown_tables: set[str] = field(default_factory=set)
 
 
@@ -106,6 +107,11 @@ def apply_rows(
     try:
         for table, rows in by_table.items():
             _apply_table(connection, table, rows, stats, sync_run, own_user, record_digest)
+        # A row whose parent is not here would fail this page's commit at every sync.
+        orphans.bring_back(connection)
+        stats.parked = orphans.park_orphans(
+            connection, {table: [c.row_id for c in rows] for table, rows in by_table.items()}
+        )
     finally:
         capture.set_capture(connection, True)
     return stats
