@@ -203,6 +203,112 @@ def test_the_ui_imports_qt() -> None:
     assert any(name.startswith("PySide6") for name in _imported_modules(tree))
 
 
+def _is_type_checking_block(node: ast.If) -> bool:
+    test = node.test
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+    )
+
+
+def _is_sqlalchemy_import(node: ast.AST) -> bool:
+    if isinstance(node, ast.Import):
+        return any(alias.name.split(".")[0] == "sqlalchemy" for alias in node.names)
+    return (
+        isinstance(node, ast.ImportFrom)
+        and node.level == 0
+        and (node.module or "").split(".")[0] == "sqlalchemy"
+    )
+
+
+def _sqlalchemy_imports(tree: ast.AST) -> list[tuple[ast.Import | ast.ImportFrom, bool]]:
+    """Every import of SQLAlchemy in ``tree``, and whether it is under ``if TYPE_CHECKING:``."""
+    found: list[tuple[ast.Import | ast.ImportFrom, bool]] = []
+
+    def visit(node: ast.AST, type_only: bool) -> None:
+        if isinstance(node, ast.Import | ast.ImportFrom) and _is_sqlalchemy_import(node):
+            found.append((node, type_only))
+        if isinstance(node, ast.If) and _is_type_checking_block(node):
+            for child in node.body:
+                visit(child, True)
+            for child in node.orelse:
+                visit(child, type_only)
+            return
+        for child in ast.iter_child_nodes(node):
+            visit(child, type_only)
+
+    visit(tree, False)
+    return found
+
+
+def _sql_offences(tree: ast.AST) -> list[str]:
+    """SQLAlchemy imports the UI may not have, as ``line: import`` strings.
+
+    The UI runs no SQL (the queries live in fieldrep.storage, mostly
+    fieldrep/storage/screens). It may hold the store's engine and hand it, opaquely,
+    to sync and report functions, so ``Engine`` may be imported for annotations
+    under ``if TYPE_CHECKING:``; nothing else from SQLAlchemy, and nothing at run time.
+    """
+    offences = []
+    for node, type_only in _sqlalchemy_imports(tree):
+        names = [alias.name for alias in node.names]
+        opaque_engine = (
+            type_only
+            and isinstance(node, ast.ImportFrom)
+            and node.module == "sqlalchemy"
+            and names == ["Engine"]
+        )
+        if not opaque_engine:
+            offences.append(f"{node.lineno}: {ast.unparse(node)}")
+    return offences
+
+
+def test_the_ui_imports_no_sqlalchemy() -> None:
+    offenders = []
+    for path in sorted((PACKAGE / "ui").rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        offenders.extend(f"{_relative(path)}:{offence}" for offence in _sql_offences(tree))
+    assert offenders == [], "move the query into fieldrep/storage (e.g. storage/screens)"
+
+
+def test_the_sql_scan_tells_an_opaque_engine_from_a_query() -> None:
+    # Guards the scan above: run-time imports and anything but Engine are caught.
+    allowed = (
+        "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from sqlalchemy import Engine\n"
+    )
+    assert _sql_offences(ast.parse(allowed)) == []
+    for source in (
+        "from sqlalchemy import Engine\n",
+        "from sqlalchemy import select\n",
+        "import sqlalchemy.orm\n",
+        "def load():\n    from sqlalchemy.orm import Session\n",
+        "if TYPE_CHECKING:\n    from sqlalchemy.orm import Session\n",
+        "if TYPE_CHECKING:\n    pass\nelse:\n    from sqlalchemy import Engine\n",
+    ):
+        assert len(_sql_offences(ast.parse(source))) == 1, source
+
+
+def _imports_of(package: str, layers: tuple[str, ...]) -> list[str]:
+    """``path imports module`` for every import of ``package`` in the given layers."""
+    offenders = []
+    for layer in layers:
+        for path in sorted((PACKAGE / layer).rglob("*.py")):
+            tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+            for module in _imported_modules(tree):
+                if module == package or module.startswith(package + "."):
+                    offenders.append(f"{_relative(path)} imports {module}")
+    return offenders
+
+
+def test_storage_sync_and_reports_never_import_the_ui() -> None:
+    # Layers point one way (STYLE.md): nothing below the GUI knows it, even for types.
+    assert _imports_of("fieldrep.ui", ("storage", "sync", "reports")) == []
+
+
+def test_storage_never_imports_the_reports() -> None:
+    # Reports build on storage; data both need (the preparation checklist) lives in storage.
+    assert _imports_of("fieldrep.reports", ("storage",)) == []
+
+
 def _is_cli_module(path: Path) -> bool:
     relative = path.relative_to(PACKAGE)
     return relative.parts[0] == "cli" or (len(relative.parts) == 1 and path.stem.startswith("cli"))
