@@ -37,6 +37,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from fieldrep.storage.db import open_database
 from fieldrep.storage.models import Dealer
+from fieldrep.storage.sorting import DEALER_NAME_SORT
 imported = time.perf_counter()
 engine = open_database(sys.argv[1], create=False)
 with Session(engine) as session:
@@ -44,7 +45,7 @@ with Session(engine) as session:
     rows = session.execute(
         select(Dealer.id, Dealer.name, Dealer.city, Dealer.abc_class)
         .where(Dealer.deleted.is_(False))
-        .order_by(Dealer.name)
+        .order_by(DEALER_NAME_SORT, Dealer.id)
         .limit(100)
     ).all()
 finished = time.perf_counter()

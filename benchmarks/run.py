@@ -177,7 +177,7 @@ def first_query_metrics(path: Path) -> tuple[list[Metric], dict[str, Any]]:
             "  of which the query",
             ours["query_ms_median"],
             "ms",
-            note="first page of the dealer list, ordered by name",
+            note="first page of the dealer list, in pinyin name order",
         ),
         Metric(
             "python imports before opening",
