@@ -8,11 +8,13 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from pypinyin import Style, lazy_pinyin
 from PySide6.QtCore import QDate, Qt
 from PySide6.QtGui import QInputMethodEvent
 from PySide6.QtWidgets import QApplication, QPlainTextEdit, QWidget
 from pytestqt.qtbot import QtBot
 from sqlalchemy import select
+from test_planner import drop, open_planner, reloaded
 from test_visit_record import english_words, ui_language
 
 from fieldrep.storage.enums import FollowUpDirection, FollowUpStatus, ObjectionType
@@ -21,7 +23,7 @@ from fieldrep.storage.queries import overdue_follow_ups
 from fieldrep.storage.services.core import Store
 from fieldrep.storage.services.followups import FollowUpDraft, create_follow_up
 from fieldrep.ui.mainwindow import MainWindow
-from fieldrep.ui.views.dealer_card import DealerCardWindow, PlanVisitDialog
+from fieldrep.ui.views.dealer_card import DealerCardWindow
 from fieldrep.ui.views.dealers import DealersView
 from fieldrep.ui.views.follow_ups import (
     EscalateDialog,
@@ -209,28 +211,61 @@ def test_no_system_tray_means_no_reminders_and_one_log_line(
 def test_a_rep_day_from_the_dealer_list_to_today(
     qtbot: QtBot, main_window: MainWindow, demo_store: Store
 ) -> None:
-    # Find the dealer in the list by its pinyin initials and open its card.
+    # The morning: the Planner proposes the dealers due by cadence; take the first.
+    day = demo_store.today()
+    planner = open_planner(qtbot, main_window, day)
+    assert planner.data is not None and planner.data.proposals
+    source = planner.proposals.topLevelItem(0)
+    proposal = planner.proposals.proposal(source)
+    assert proposal is not None
+    dealer_id, name = proposal.dealer.dealer_id, proposal.dealer.name
+
+    # Look the dealer up in the list by the pinyin initials of its name, as a rep types.
     main_window.show_view("dealers")
     dealers = main_window.views["dealers"]
     assert isinstance(dealers, DealersView)
     qtbot.waitUntil(lambda: dealers.model.loaded and not dealers.model.loading)
-    dealers.table.setCurrentIndex(dealers.model.index(5, 0))
-    dealer_id = dealers.model.dealer_id(5)
+    everyone = dealers.model.rowCount()
+    initials = "".join(lazy_pinyin(name[:4], style=Style.FIRST_LETTER)).lower()
+    assert initials.isascii() and len(initials) == 4, initials
+    dealers.search.setFocus()
+    qtbot.keyClicks(dealers.search, initials)
+
+    def found_row() -> int | None:
+        if dealers.model.loading or dealers.model.rowCount() >= everyone:
+            return None
+        rows = range(dealers.model.rowCount())
+        return next((row for row in rows if dealers.model.dealer_id(row) == dealer_id), None)
+
+    qtbot.waitUntil(lambda: found_row() is not None, timeout=10_000)
+    row = found_row()
+    assert row is not None
+    assert 0 < dealers.model.rowCount() < everyone, "the list is filtered"
+    dealers.table.setFocus()
+    dealers.table.setCurrentIndex(dealers.model.index(row, 0))
     qtbot.keyClick(dealers.table, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: bool(main_window.findChildren(DealerCardWindow)))
     card = main_window.findChildren(DealerCardWindow)[0]
     qtbot.waitUntil(lambda: card.data is not None)
     assert card.dealer_id == dealer_id
-
-    # Plan a visit for today.
-    qtbot.mouseClick(card.plan_button, Qt.MouseButton.LeftButton)
-    plan = card.findChild(PlanVisitDialog)
-    assert plan is not None
-    plan.day.setDate(plan.day.minimumDate())
-    with qtbot.waitSignal(card.visit_planned, timeout=10000) as planned:
-        plan.buttons.button(plan.buttons.StandardButton.Ok).click()
-    item_id = planned.args[0].id
     card.close()
+
+    # Plan it for today from the Planner's due list: drag it onto today.
+    planner = open_planner(qtbot, main_window, day)
+    assert planner.data is not None
+    [source] = [
+        item
+        for item in (
+            planner.proposals.topLevelItem(i) for i in range(planner.proposals.topLevelItemCount())
+        )
+        if (found := planner.proposals.proposal(item)) and found.dealer.dealer_id == dealer_id
+    ]
+    before = planner.data
+    assert drop(planner.cell(day).list, planner.proposals.mimeData([source]))
+    reloaded(qtbot, planner, before)
+    assert planner.data is not None
+    [planned] = [item for item in planner.data.items_on(day) if item.dealer_id == dealer_id]
+    item_id = planned.id
 
     # It is on Today's route; open it from there.
     today = main_window.views["today"]
@@ -296,6 +331,8 @@ def test_a_rep_day_from_the_dealer_list_to_today(
             today.data is not None and any(row.id == follow_up.id for row in today.data.follow_ups)
         )
     )
+    shown = [row.title for row in today.follow_ups.model.rows() if row.id == follow_up.id]
+    assert shown == ["明天前发返利测算表"], "listed on Today's follow-ups panel"
 
 
 @pytest.mark.parametrize("lang", ["zh_CN", "en"])
