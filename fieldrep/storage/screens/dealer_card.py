@@ -7,13 +7,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fieldrep.storage.enums import PeriodType
 from fieldrep.storage.models import AppUser, SalesFigure, SyncedBase
-from fieldrep.storage.services.core import Record, Store, live, snapshot
-from fieldrep.storage.services.settings_service import get_setting
-from fieldrep.storage.settings import CREDIT_HIGH_RISK_BELOW, CREDIT_SCALE_MAX
+
+if TYPE_CHECKING:
+    # The services are imported when first used, as they were by the card window:
+    # the chart imports this module for MonthPoint alone.
+    from fieldrep.storage.services.core import Record, Store
 
 
 @dataclass(frozen=True)
@@ -27,6 +29,8 @@ class MonthPoint:
 
 def monthly_figures(store: Store, dealer_id: str, months: int) -> list[MonthPoint]:
     """Revenue and collections of the last ``months`` months, summed over products."""
+    from fieldrep.storage.services.core import live
+
     revenue: dict[date, Decimal] = defaultdict(Decimal)
     collected: dict[date, Decimal] = defaultdict(Decimal)
     seen: set[date] = set()
@@ -47,6 +51,8 @@ def monthly_figures(store: Store, dealer_id: str, months: int) -> list[MonthPoin
 
 def user_names(store: Store) -> tuple[tuple[str, str], ...]:
     """(user id, display name) of every user on this device, by name."""
+    from fieldrep.storage.services.core import live
+
     with store.read() as session:
         return tuple(
             (row.id, row.display_name)
@@ -67,6 +73,8 @@ def load_child_lists(
     store: Store, dealer_id: str, lists: Mapping[str, ChildList]
 ) -> dict[str, tuple[Record, ...]]:
     """The live rows of each child list of one dealer, by the lists' keys."""
+    from fieldrep.storage.services.core import live, snapshot
+
     children: dict[str, tuple[Record, ...]] = {}
     with store.read() as session:
         for key, wanted in lists.items():
@@ -91,6 +99,9 @@ class CreditScale:
 
 def load_credit_scale(store: Store, territory_id: str) -> CreditScale:
     """The 5C scale set for ``territory_id``."""
+    from fieldrep.storage.services.settings_service import get_setting
+    from fieldrep.storage.settings import CREDIT_HIGH_RISK_BELOW, CREDIT_SCALE_MAX
+
     with store.read() as session:
         return CreditScale(
             get_setting(session, territory_id, CREDIT_SCALE_MAX),

@@ -5,12 +5,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
 from fieldrep.storage.enums import FollowUpDirection, FollowUpSource, FollowUpStatus
 from fieldrep.storage.models import AppUser, Dealer, FollowUp
-from fieldrep.storage.services.core import Store
+
+if TYPE_CHECKING:
+    # The services are imported when first used: the view imports this module
+    # at start-up, for the reminders, and the services cost a few more modules.
+    from fieldrep.storage.services.core import Store
 
 LIST_LIMIT = 1000
 OPEN_FILTER = "open"
@@ -89,8 +94,6 @@ def _lines(store: Store, ids: Sequence[str], today: date) -> dict[str, FollowUpL
 
 def load_follow_ups(store: Store, *, mine: bool, status: str = OPEN_FILTER) -> FollowUpList:
     """Overdue first (most overdue first), then the rest by due date, filtered."""
-    # Imported when first used (as the services below): the reminders import this
-    # module soon after start-up, before any list is loaded.
     from fieldrep.storage.queries import overdue_follow_ups
 
     today = store.today()
