@@ -43,7 +43,6 @@ from shots import clipped_labels, save_screenshot
 from synce2e import PASSWORD, SERVER_URL, World, fresh_database, make_world, server_rows
 from synctest_keyring import MemoryKeyring
 
-
 # The size of the screenshot tests (tests/ui/test_screenshots.py): the status bar fits.
 SCREENSHOT_SIZE = (1280, 800)
 
