@@ -66,7 +66,16 @@ def _on_connect(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
         hook(dbapi_connection)
 
 
+#: Execution option of read-only work (:meth:`Store.read`): its transaction starts
+#: deferred, so in WAL mode a reader never waits behind a writer (a sync page).
+READ_ONLY = "fieldrep_read_only"
+
+
 def _on_begin(connection: Any) -> None:
+    if connection.get_execution_options().get(READ_ONLY):
+        # A consistent snapshot for several statements, without the write lock.
+        connection.exec_driver_sql("BEGIN DEFERRED")
+        return
     # Writers queue on the database lock instead of failing with "database is
     # locked" half-way through a transaction.
     connection.exec_driver_sql("BEGIN IMMEDIATE")

@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
+from fieldrep.storage.db import READ_ONLY
 from fieldrep.storage.enums import Role
 from fieldrep.storage.errors import FieldProblem, NotFound, ValidationError
 from fieldrep.storage.models import Base, SyncedBase
@@ -65,6 +66,7 @@ class Store:
         self.engine = engine
         self.user = user
         self._today = today or date.today
+        self._read_engine = engine.execution_options(**{READ_ONLY: True})
 
     def today(self) -> date:
         """Today's date (injectable so tests and the demo can fix the clock)."""
@@ -78,7 +80,9 @@ class Store:
 
     @contextmanager
     def read(self) -> Iterator[Session]:
-        with Session(self.engine) as session:
+        """One session for reading: it never takes the write lock, so it does not
+        wait behind a sync writing its pages (WAL gives it a consistent snapshot)."""
+        with Session(self._read_engine) as session:
             yield session
 
 
