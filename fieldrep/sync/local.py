@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, text
 
 from fieldrep.storage.types import new_id, utcnow
+from fieldrep.sync.protocol import TABLES
 
 # Keys of sync_state.
 DEVICE_ID = "device_id"
@@ -163,9 +164,51 @@ def freeze_batch(connection: Connection, limit: int) -> tuple[str, list[OutboxOp
     )
     if not seqs:
         return None
+    seqs = _with_parent_creations(connection, list(seqs))
     batch_id = new_batch(connection)
     move_to_batch(connection, [str(seq) for seq in seqs], batch_id, by="seq")
     return batch_id, batch_ops(connection, batch_id)
+
+
+def _with_parent_creations(connection: Connection, seqs: list[int]) -> list[int]:
+    """These open ops plus the open creations of the rows they refer to, transitively.
+
+    Edits coalesce into a row's first op, so an op can name a row created after
+    it; were that creation left to a later batch, the server would refuse the
+    reference (missing_parent). The server orders a batch's ops itself, so the
+    creation only has to be in the same batch, which may grow past its limit.
+    """
+    chosen = set(seqs)
+    frontier = list(seqs)
+    fields_of = text("SELECT table_name, fields FROM outbox WHERE seq IN :s").bindparams(
+        bindparam("s", expanding=True)
+    )
+    creations = text(
+        "SELECT seq FROM outbox WHERE batch_id IS NULL AND state = 'pending' AND created = 1 "
+        "AND table_name = :t AND row_id IN :ids"
+    ).bindparams(bindparam("ids", expanding=True))
+    while frontier:
+        parents: dict[str, set[str]] = {}
+        for start in range(0, len(frontier), 400):
+            chunk = frontier[start : start + 400]
+            for table, raw in connection.execute(fields_of, {"s": chunk}):
+                spec = TABLES.get(str(table))
+                if spec is None or not spec.references:
+                    continue
+                fields = json.loads(raw)
+                for name, parent in spec.references.items():
+                    if isinstance(fields.get(name), str):
+                        parents.setdefault(parent, set()).add(fields[name])
+        found: set[int] = set()
+        for parent, ids in parents.items():
+            ordered = sorted(ids)
+            for start in range(0, len(ordered), 400):
+                chunk_ids = ordered[start : start + 400]
+                rows = connection.execute(creations, {"t": parent, "ids": chunk_ids})
+                found.update(int(seq) for seq in rows.scalars())
+        frontier = sorted(found - chosen)
+        chosen.update(frontier)
+    return sorted(chosen)
 
 
 def new_batch(connection: Connection) -> str:

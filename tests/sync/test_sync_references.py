@@ -24,6 +24,7 @@ from synce2e import (
     server_rows,
 )
 from synctest_keyring import MemoryKeyring
+from tenacity import wait_none
 
 from fieldrep.server.core.security import new_id
 from fieldrep.server.services import admin
@@ -33,6 +34,7 @@ from fieldrep.storage.enums import AbcClass
 from fieldrep.storage.models import Contact, Dealer
 from fieldrep.storage.services import core
 from fieldrep.sync import orphans
+from fieldrep.sync.engine import SyncEngine
 from fieldrep.sync.protocol import TABLES, Reason, reason_message
 
 
@@ -231,3 +233,28 @@ def test_a_stored_row_without_its_parent_is_parked_until_the_parent_comes(
     with bob.engine.connect() as connection:
         assert orphans.parked_rows(connection) == []
     assert_converged(world, bob)
+
+
+def test_a_parent_created_after_its_child_goes_in_the_childs_batch(
+    world: World, alice: Device, bob: Device
+) -> None:
+    first = core.create(alice.store, Dealer, {"name": "杭州恒达", "abc_class": AbcClass.B}).id
+    contact = core.create(alice.store, Contact, {"dealer_id": first, "name": "王采购"}).id
+    for name in ("甲", "乙", "丙"):
+        core.create(alice.store, Dealer, {"name": name, "abc_class": AbcClass.C})
+    second = core.create(alice.store, Dealer, {"name": "杭州新达", "abc_class": AbcClass.C}).id
+    # The contact's op (second in the outbox) now names the last dealer created.
+    core.update(alice.store, Contact, contact, {"dealer_id": second})
+    engine = SyncEngine(
+        alice.db_path,
+        transport=alice.transport,
+        wait=wait_none(),
+        engine=alice.sync_engine,
+        push_batch_size=2,
+    )
+    summary = engine.sync()
+    assert summary.rejected == []
+    assert summary.batches > 1
+    bob.sync()
+    assert_converged(world, alice)
+    assert bob.rows()[("contact", contact)]["dealer_id"] == second
