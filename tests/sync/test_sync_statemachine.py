@@ -1,8 +1,9 @@
 """Property-based sync: three devices against the real server app with injected faults.
 
 Rules: create, edit, delete, resolve, sync (with or without a fault), crash and
-reopen, and (SQLite server only) back the server up and later restore that
-backup with a new epoch: the devices must give the server back what it lost.
+reopen, and back the server up and later restore that backup with a new epoch
+(SQLite: the backup API; PostgreSQL: a copy of every table in a schema beside
+the example's): the devices must give the server back what it lost.
 After every step the cheap invariants hold; at the end every device
 syncs without faults and the invariants of SYNC.md are checked: convergence,
 no lost edit, no duplicates, deletes propagate, quiescence, intact databases.
@@ -50,6 +51,8 @@ from fieldrep.server.core.config import normalise_database_url, sqlite_url
 from fieldrep.server.core.db import open_server_database
 from fieldrep.server.main import create_app
 from fieldrep.server.models import AuditEntry, ServerRow
+from fieldrep.server.models import Base as ServerBase
+from fieldrep.server.services import admin
 from fieldrep.storage.enums import AbcClass
 from fieldrep.storage.errors import NotFound, ValidationError
 from fieldrep.storage.models import Dealer
@@ -138,6 +141,8 @@ class SyncMachine(RuleBasedStateMachine):
         self.deleted_by: dict[str, set[str]] = {user: set() for user in USERS}
         self.backup: Path | None = None
         self.restores = 0
+        # A backup of the start: any later restore loses what was synced since.
+        self.back_up_server()
 
     def teardown(self) -> None:
         try:
@@ -151,6 +156,7 @@ class SyncMachine(RuleBasedStateMachine):
             if self.schema is not None and self.postgres_url is not None:
                 with _owner(self.postgres_url) as connection:
                     connection.execute(text(f'DROP SCHEMA "{self.schema}" CASCADE'))
+                    connection.execute(text(f'DROP SCHEMA IF EXISTS "{self.schema}_bk" CASCADE'))
 
     # -- helpers
 
@@ -271,10 +277,11 @@ class SyncMachine(RuleBasedStateMachine):
 
     @rule()
     def back_up_server(self) -> None:
-        if self.postgres_url is not None:
-            return  # a restore needs a copy of the server database: SQLite only
         self.backup = self.folder / "backup.db"
-        backup_server(self.world, self.backup)
+        if self.postgres_url is not None and self.schema is not None:
+            _pg_backup(self.postgres_url, self.schema)
+        else:
+            backup_server(self.world, self.backup)
 
     @rule()
     def restore_server_from_backup(self) -> None:
@@ -282,7 +289,12 @@ class SyncMachine(RuleBasedStateMachine):
         if self.backup is None:
             return
         self._forget_superseded()
-        restore_server(self.world, self.backup)
+        if self.postgres_url is not None and self.schema is not None:
+            self.world.database.dispose()
+            _pg_restore(self.postgres_url, self.schema)
+            admin.reset_epoch(self.world.database)
+        else:
+            restore_server(self.world, self.backup)
         self.restores += 1
         event("server restored from a backup")
 
@@ -422,6 +434,34 @@ def _server_record(
         if not open_only or c["status"] == "open"
     }
     return accepted, kept, finals
+
+
+def _pg_backup(url: str, schema: str) -> None:
+    """Copy every server table into a backup schema beside the example's schema."""
+    with _owner(url) as connection:
+        connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}_bk" CASCADE'))
+        connection.execute(text(f'CREATE SCHEMA "{schema}_bk"'))
+        for table in ServerBase.metadata.sorted_tables:
+            connection.execute(
+                text(
+                    f'CREATE TABLE "{schema}_bk"."{table.name}" AS TABLE "{schema}"."{table.name}"'
+                )
+            )
+
+
+def _pg_restore(url: str, schema: str) -> None:
+    """Put the backup schema's rows back in place (one transaction)."""
+    tables = ServerBase.metadata.sorted_tables
+    with _owner(url) as connection:
+        names = ", ".join(f'"{schema}"."{table.name}"' for table in tables)
+        connection.execute(text(f"TRUNCATE {names} CASCADE"))
+        for table in tables:
+            connection.execute(
+                text(
+                    f'INSERT INTO "{schema}"."{table.name}" OVERRIDING SYSTEM VALUE '
+                    f'SELECT * FROM "{schema}_bk"."{table.name}"'
+                )
+            )
 
 
 @contextlib.contextmanager
