@@ -10,7 +10,7 @@ import json
 import logging
 import uuid
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -670,22 +670,58 @@ def digest_entries(engine: Engine, sync_run: str | None = None) -> list[DigestEn
     return entries
 
 
+#: Tables whose rows open as a record of their own in the GUI (registry kinds).
+_OWN_RECORD_KINDS = {"dealer": "dealer", "follow_up": "follow_up", "contact_record": "visit"}
+
+
 def _digest_target(
     connection: Connection, table: str, row_id: str
 ) -> tuple[str | None, str | None]:
-    """The record a digest line opens: the follow-up, the dealer, or the row's dealer."""
-    if table == "dealer":
-        return "dealer", row_id
-    if table == "follow_up":
-        return "follow_up", row_id
-    columns = set(TABLES[table].fields) if table in TABLES else set()
-    if "dealer_id" in columns:
-        dealer = connection.execute(
-            text(f'SELECT dealer_id FROM "{table}" WHERE id = :i'), {"i": row_id}
-        ).scalar()
-        if dealer:
-            return "dealer", str(dealer)
+    """The record a digest line opens: the row itself when it opens on its own (a
+    dealer, a follow-up, a visit record), else the nearest such row it belongs to,
+    found through its references (an objection opens its visit, a follow-up step its
+    follow-up, a contact its dealer). None when the row leads nowhere the rep can open.
+    """
+    for _hop in range(4):  # reference chains are short; a bound guards a cycle
+        kind = _OWN_RECORD_KINDS.get(table)
+        if kind is not None:
+            return kind, row_id
+        spec = TABLES.get(table)
+        if spec is None or not spec.references:
+            return None, None
+        parent = _nearest_parent(connection, table, row_id, spec.references)
+        if parent is None:
+            return None, None
+        table, row_id = parent
     return None, None
+
+
+#: Which parent a digest line prefers: the most specific record that opens on its own.
+_PARENT_PREFERENCE = ("contact_record", "follow_up", "dealer")
+
+
+def _nearest_parent(
+    connection: Connection, table: str, row_id: str, references: Mapping[str, str]
+) -> tuple[str, str] | None:
+    """The referenced row of ``row_id`` a rep would want to open (see above)."""
+
+    def preference(item: tuple[str, str]) -> int:
+        parent_table = item[1]
+        if parent_table in _PARENT_PREFERENCE:
+            return _PARENT_PREFERENCE.index(parent_table)
+        return len(_PARENT_PREFERENCE)
+
+    ordered = sorted(references.items(), key=preference)
+    columns = ", ".join(f'"{name}"' for name, _parent in ordered)
+    found = connection.execute(
+        text(f'SELECT {columns} FROM "{table}" WHERE id = :i'), {"i": row_id}
+    ).first()
+    if found is None:
+        return None
+    for (_name, parent_table), value in zip(ordered, found, strict=True):
+        if value:
+            return parent_table, str(value)
+    return None
 
 
 def _model(table: str) -> Any:

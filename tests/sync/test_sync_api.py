@@ -269,3 +269,63 @@ def test_cli_login_without_a_secure_keyring_says_so_and_stores_nothing(
     assert not (home / "fieldrep.db").exists() or "secret" not in (
         home / "fieldrep.db"
     ).read_bytes().decode("latin-1")
+
+
+def test_digest_lines_open_the_most_specific_record_a_rep_can_open(engine: Engine) -> None:
+    visit, objection, step, contact = (
+        "0190a000-0000-7000-8000-0000000000a1",
+        "0190a000-0000-7000-8000-0000000000a2",
+        "0190a000-0000-7000-8000-0000000000a3",
+        "0190a000-0000-7000-8000-0000000000a4",
+    )
+    pull(
+        engine,
+        manager(),
+        dealer(),
+        row_change(
+            "contact_record",
+            visit,
+            3,
+            dealer_id=DEALER,
+            rep_user_id=REP,
+            contact_at="2026-11-20T09:00:00.000000Z",
+            contact_method="visit",
+        ),
+        row_change(
+            "objection",
+            objection,
+            4,
+            dealer_id=DEALER,
+            contact_record_id=visit,
+            type="price",
+            verbatim="太贵了",
+            raised_on="2026-11-20",
+        ),
+        row_change(
+            "follow_up",
+            FOLLOW_UP,
+            5,
+            dealer_id=DEALER,
+            title="送样品",
+            owner_user_id=REP,
+            due_on="2026-12-01",
+        ),
+        row_change(
+            "follow_up_step",
+            step,
+            6,
+            follow_up_id=FOLLOW_UP,
+            description="打电话",
+            due_on="2026-11-28",
+        ),
+        row_change("contact", contact, 7, dealer_id=DEALER, name="张总"),
+    )
+    with engine.connect() as connection:
+        target = lambda table, row_id: api._digest_target(connection, table, row_id)  # noqa: E731
+        assert target("dealer", DEALER) == ("dealer", DEALER)
+        assert target("contact_record", visit) == ("visit", visit)
+        assert target("objection", objection) == ("visit", visit)  # its visit, not the dealer
+        assert target("follow_up_step", step) == ("follow_up", FOLLOW_UP)
+        assert target("contact", contact) == ("dealer", DEALER)
+        assert target("objection_answer", "0190a000-0000-7000-8000-0000000000ff") == (None, None)
+        assert target("contact", "0190a000-0000-7000-8000-0000000000fe") == (None, None)
