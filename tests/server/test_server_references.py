@@ -198,3 +198,39 @@ async def test_a_row_whose_parent_is_gone_stays_editable(
         op("contact", contact, {"title": "老板"}, base={"title": None}, base_version=1)
     )
     assert answer.results[0].status == "applied"
+
+
+async def test_a_conflict_on_a_reference_resolves_to_a_valid_parent(
+    alice: ApiClient, bob: ApiClient, mona: ApiClient, world: World
+) -> None:
+    first = await alice.insert_dealer(world.t1, "恒达")
+    second = await alice.insert_dealer(world.t1, "新达")
+    third = await alice.insert_dealer(world.t1, "远达")
+    contact = new_id()
+    await alice.push(op("contact", contact, _contact(world.t1, first)))
+    base = {"dealer_id": first}
+    await alice.push(op("contact", contact, {"dealer_id": second}, base=base, base_version=1))
+    answer = await bob.push(op("contact", contact, {"dealer_id": third}, base=base, base_version=1))
+    [conflict_id] = answer.results[0].conflict_ids
+    response = await mona.post(f"/v1/conflicts/{conflict_id}/resolve", {"resolution": "mine"})
+    assert response.status_code == 200, response.text
+    assert latest(await mona.pull())[("contact", contact)].values["dealer_id"] == third
+
+
+async def test_a_conflict_cannot_be_resolved_to_a_missing_parent(
+    alice: ApiClient, bob: ApiClient, mona: ApiClient, world: World
+) -> None:
+    first = await alice.insert_dealer(world.t1, "恒达")
+    second = await alice.insert_dealer(world.t1, "新达")
+    contact = new_id()
+    await alice.push(op("contact", contact, _contact(world.t1, first)))
+    base = {"dealer_id": first}
+    await alice.push(op("contact", contact, {"dealer_id": second}, base=base, base_version=1))
+    # Without a base, bob's older value is a conflict with alice's newer one.
+    answer = await bob.push(op("contact", contact, {"dealer_id": first}))
+    [conflict_id] = answer.results[0].conflict_ids
+    response = await mona.post(
+        f"/v1/conflicts/{conflict_id}/resolve", {"resolution": "value", "value": new_id()}
+    )
+    assert response.status_code == 409
+    assert response.json()["code"] == Reason.MISSING_PARENT

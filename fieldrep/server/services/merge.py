@@ -246,14 +246,19 @@ def _reference_refusal(
     device of the territory fail to apply it. The parent must be on the server,
     live (delete wins: a child is not attached to a deleted parent) and in the
     row's own territory. Rows created earlier in the batch count (see
-    :func:`batch_order`); the batch's referenced rows were loaded with its rows.
+    :func:`batch_order`); a push loads the rows its ops refer to with its rows.
     """
     parent_table = spec.references.get(name)
     if parent_table is None or value is None:
         return None
-    parent = context.rows.get((parent_table, str(value)))
+    key = (parent_table, str(value))
+    parent = context.rows.get(key)
     if parent is None:
-        return Reason.MISSING_PARENT
+        # Not loaded with the batch (a conflict resolution loads only its row).
+        parent = context.session.get(ServerRow, key)
+        if parent is None:
+            return Reason.MISSING_PARENT
+        context.rows[key] = parent
     if parent.territory_id != territory_id:
         return Reason.PARENT_OUT_OF_SCOPE
     if parent.deleted:
