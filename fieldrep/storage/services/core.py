@@ -122,13 +122,33 @@ def _column_values(row: Base) -> dict[str, Any]:
     return {column.key: getattr(row, column.key) for column in row.__table__.columns}
 
 
+def _parent_territory(session: Session, row: Base) -> str | None:
+    """The territory of the first row this new row refers to, if any.
+
+    A child belongs where its parent is: the server refuses a reference to a row
+    of another territory (a manager working in several territories would
+    otherwise file a contact of a 宁波 dealer under their own territory).
+    """
+    for column in row.__table__.columns:
+        value = getattr(row, column.key, None)
+        if value is None:
+            continue
+        for foreign_key in column.foreign_keys:
+            parent = foreign_key.column.table
+            query = select(parent.c.territory_id).where(parent.c.id == value)
+            territory_id = session.scalar(query)
+            if territory_id:
+                return str(territory_id)
+    return None
+
+
 def insert_row(
     session: Session, store: Store, model: type[ModelT], values: Mapping[str, Any]
 ) -> ModelT:
     """Validate and add a new row in the caller's transaction (flushes, never commits)."""
     row = model(**values)
     if not getattr(row, "territory_id", None):
-        row.territory_id = store.user.territory_id
+        row.territory_id = _parent_territory(session, row) or store.user.territory_id
     row.updated_by = store.user.user_id
     now = utcnow()
     row.created_at = now
