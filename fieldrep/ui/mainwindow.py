@@ -285,6 +285,11 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         self._sync_timer.stop()
         self.save_layout()
+        # The digest is a window of its own over this window's data: it closes with it
+        # rather than outliving it (and its workers) on screen.
+        from fieldrep.ui.views.digest import close_digest
+
+        close_digest(self)
         super().closeEvent(event)
 
     def bring_to_front(self) -> None:

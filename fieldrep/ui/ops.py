@@ -136,6 +136,11 @@ class Workers:
         return self._submit("io", parent, fn, on_success, on_failure)
 
     @property
+    def closed(self) -> bool:
+        """True once :meth:`shutdown` was called: no more work is taken."""
+        return self._closed
+
+    @property
     def busy(self) -> bool:
         """True while a submitted function or its callbacks have not finished."""
         with self._lock:

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import QEvent
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 from sqlalchemy import Engine
@@ -92,13 +93,41 @@ def shown_errors() -> Iterator[list[tuple[str, Severity]]]:
     yield collected
 
 
+def close_windows(qapp: QApplication, *, hide_only: bool = False) -> None:
+    """Close every window a test left open; one that refuses (unsaved changes) is hidden.
+
+    ``hide_only`` when the workers are already shut down: a closing window may
+    start work (a visit record saves its draft), which they would refuse.
+    """
+    for widget in qapp.topLevelWidgets():
+        if widget.isVisible() and (hide_only or not widget.close()):
+            widget.hide()
+
+
+def delete_windows(qapp: QApplication) -> None:
+    """Delete every top-level widget: none lives on into the next test.
+
+    A window outliving its test still gets that test's events (a language switch
+    sends LanguageChange to every top-level widget), and one that reloads on it
+    would submit work to workers shut down long ago.
+    """
+    for widget in qapp.topLevelWidgets():
+        widget.deleteLater()
+    QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+
+
 @pytest.fixture
-def workers(qapp: QApplication, shown_errors: list[tuple[str, Severity]]) -> Iterator[Workers]:
-    """Real worker threads, shut down at the end of the test."""
+def workers(
+    qtbot: QtBot, qapp: QApplication, shown_errors: list[tuple[str, Severity]]
+) -> Iterator[Workers]:
+    """Real worker threads; at the end of the test its windows close, then they shut down."""
     pool = Workers(
         present_error=lambda _parent, message, severity: shown_errors.append((message, severity))
     )
     yield pool
+    close_windows(qapp, hide_only=pool.closed)
+    qtbot.waitUntil(lambda: not pool.busy)
+    delete_windows(qapp)
     pool.shutdown()
 
 

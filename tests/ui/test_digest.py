@@ -16,6 +16,7 @@ from fieldrep.storage.models import AppUser, Dealer
 from fieldrep.sync.api import digest, digest_entries
 from fieldrep.ui import registry
 from fieldrep.ui.mainwindow import MainWindow
+from fieldrep.ui.ops import Workers
 from fieldrep.ui.sync_bridge import SyncOutcome
 from fieldrep.ui.views.digest import DigestButton, DigestDialog
 
@@ -143,6 +144,31 @@ def test_the_digest_is_reachable_from_the_status_bar(
     assert dialog.lines.count() == 2
     assert "寄送新品样机" in dialog.lines.item(1).text()
     dialog.close()
+
+
+def test_the_digest_closes_with_its_window_and_loads_nothing_after_shutdown(
+    qtbot: QtBot, qapp: QApplication, main_window: MainWindow, workers: Workers, pulled: Pulled
+) -> None:
+    from fieldrep.ui.language import apply_language
+
+    finish_sync(main_window, 2)
+    dialog = open_dialog(qtbot, main_window)
+    assert dialog.isVisible()
+    main_window.close()
+    assert not dialog.isVisible(), "the digest goes with its window"
+    qtbot.waitUntil(lambda: not workers.busy)
+    workers.shutdown()
+    # A language switch afterwards (the next window's) retranslates the closed digest
+    # without asking the shut-down workers for its lines, even when it is shown again.
+    try:
+        apply_language(qapp, "en")
+        assert dialog.windowTitle() == "Changes by colleagues"
+        dialog.show()
+        dialog.refresh()
+        assert not workers.busy
+        dialog.close()
+    finally:
+        apply_language(qapp, "zh_CN")
 
 
 @pytest.mark.parametrize("lang", ["zh_CN", "en"])

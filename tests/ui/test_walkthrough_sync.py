@@ -42,6 +42,7 @@ from fieldrep.ui.sync_bridge import SyncOutcome
 from fieldrep.ui.uisettings import UiSettings
 from fieldrep.ui.views.conflicts import ConflictsView
 from fieldrep.ui.views.dealer_card import DealerCardWindow
+from fieldrep.ui.views.digest import DigestDialog
 
 # The end-to-end harness of the sync tests (a module beside their tests, not a package).
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "sync"))
@@ -166,10 +167,13 @@ def test_offline_edit_conflict_resolution_and_a_refused_change(
     type_into(qtbot, card, "city", "宁波")
     type_into(qtbot, card, "employee_count", "15")
     type_into(qtbot, card, "credit_limit", "50000")
-    with qtbot.waitSignal(card.saved, timeout=10_000):
+    # Saved, then reloaded: the card holds the saved values and closes without asking.
+    with qtbot.waitSignals([card.saved, card.loaded], timeout=10_000):
         qtbot.mouseClick(card.save_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: card.data is not None and not card.busy)
-    card.close()
+    assert card.binding.changed_names() == []
+    assert card.close()
+    assert not card.isVisible()
 
     offline = sync_now(qtbot, window)
     assert not offline.ok and not offline.reached_server
@@ -187,6 +191,12 @@ def test_offline_edit_conflict_resolution_and_a_refused_change(
     network.online = True
     online = sync_now(qtbot, window)
     assert online.ok and online.conflicts == 2, online.message
+    # The manager's changes open the digest by itself; read, it is closed.
+    digest = window.findChild(DigestDialog, "digest_dialog")
+    assert digest is not None and digest.isVisible()
+    qtbot.waitUntil(lambda: digest.entries is not None and len(digest.entries) == 2)
+    assert all("王经理" in entry.text for entry in digest.entries)
+    digest.close()
     assert status.network() is not Network.OFFLINE
     status_shows(qtbot, window, lambda state: state.conflicts == 2 and state.rejected == 1)
     assert status.conflicts_button.text() == "2 个冲突 · 1 条被拒绝的更改"
@@ -268,4 +278,5 @@ def test_offline_edit_conflict_resolution_and_a_refused_change(
     assert api.rejected_count(alice.engine) == 0
     quiet = sync_now(qtbot, window)
     assert quiet.ok and quiet.conflicts == 0
+    assert not digest.isVisible(), "syncs that brought nothing new leave the digest closed"
     assert not shown_errors, shown_errors

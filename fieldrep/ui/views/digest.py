@@ -98,8 +98,10 @@ class DigestDialog(QDialog):
     def changeEvent(self, event: QEvent) -> None:
         if event.type() == QEvent.Type.LanguageChange:
             self.retranslate()
-            if self.isVisible():
-                self.refresh()  # the lines are sentences in the language of the moment
+            # The lines are sentences in the language of the moment; a closed digest
+            # (or one whose window is gone) reloads when it is shown again instead.
+            if self.isVisible() and self.window_.isVisible():
+                self.refresh()
         super().changeEvent(event)
 
     def retranslate(self) -> None:
@@ -123,8 +125,8 @@ class DigestDialog(QDialog):
     def refresh(self) -> None:
         """Load the last sync's digest on the database worker."""
         services = self.window_.services
-        if services is None:
-            return
+        if services is None or services.workers.closed:
+            return  # no database yet, or the application is shutting down
         engine = services.store.engine
         services.workers.run_db(self, lambda: load_digest(engine), self._loaded)
 
@@ -168,6 +170,13 @@ def show_digest(window: MainWindow) -> DigestDialog:
     dialog.show()
     dialog.raise_()
     return dialog
+
+
+def close_digest(window: MainWindow) -> None:
+    """Close the window's digest, if open: it shows that window's data and goes with it."""
+    dialog = window.findChild(DigestDialog, "digest_dialog")
+    if dialog is not None:
+        dialog.close()
 
 
 class DigestButton(QToolButton):
@@ -219,4 +228,11 @@ def install_digest(window: MainWindow) -> DigestButton:
     return button
 
 
-__all__ = ["DigestButton", "DigestDialog", "install_digest", "load_digest", "show_digest"]
+__all__ = [
+    "DigestButton",
+    "DigestDialog",
+    "close_digest",
+    "install_digest",
+    "load_digest",
+    "show_digest",
+]
