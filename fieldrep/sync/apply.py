@@ -110,7 +110,8 @@ def apply_rows(
         # A row whose parent is not here would fail this page's commit at every sync.
         orphans.bring_back(connection)
         stats.parked = orphans.park_orphans(
-            connection, {table: [c.row_id for c in rows] for table, rows in by_table.items()}
+            connection,
+            {table: [(c.row_id, c.values) for c in rows] for table, rows in by_table.items()},
         )
     finally:
         capture.set_capture(connection, True)
