@@ -525,7 +525,7 @@ def _open_dialog(
 
 
 class DraftsHint(QPushButton):
-    """A quiet status-bar button, "2 unsaved drafts", that opens the drafts list."""
+    """A quiet status-bar button, "2 drafts", that opens the list of unsaved drafts."""
 
     def __init__(self, services: AppServices, window: QMainWindow) -> None:
         super().__init__(window)
@@ -548,9 +548,8 @@ class DraftsHint(QPushButton):
 
     def retranslate(self) -> None:
         self.setText(
-            ngettext("{count} unsaved draft", "{count} unsaved drafts", self.count).format(
-                count=self.count
-            )
+            # Short: the status bar's permanent widgets must fit 1024 px (the tooltip says more).
+            ngettext("{count} draft", "{count} drafts", self.count).format(count=self.count)
         )
         self.setToolTip(_("Visit records typed but not saved yet: click to see them."))
 

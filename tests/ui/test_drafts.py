@@ -337,6 +337,6 @@ def test_screenshots_of_the_drafts_list(
             assert dialog.restore_button.text() == "打开草稿"
         else:
             assert dialog.restore_button.text() == "Open draft"
-            assert hint.text() == "1 unsaved draft"
+            assert hint.text() == "1 draft"
         dialog.reject()
     qtbot.waitUntil(lambda: not workers.busy)

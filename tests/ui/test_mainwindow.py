@@ -171,7 +171,9 @@ def test_status_bar_shows_sync_state(qtbot: QtBot, main_window: MainWindow) -> N
     assert status.last_sync_label.text() == "尚未同步"
     assert status.conflicts_button.text() == "0 个冲突"
     assert status.sync_button.text() == "立即同步"
-    assert status.network_label.text() in ("● 在线", "○ 离线", "网络状态未知")
+    network, signed_in = status.network_label.text().split(" · ")
+    assert network in ("● 在线", "○ 离线", "网络状态未知")
+    assert signed_in == "未登录", "the demo has no server to sign in to"
 
 
 def test_sync_now_without_a_server_explains_in_the_status_bar(

@@ -136,7 +136,7 @@ def test_sign_in_sync_and_sign_out_through_the_settings_dialog(
     window = make_window(qtbot, workers, ui_settings, store, db_path)
     status = window.status
     qtbot.waitUntil(lambda: status.state is not None)
-    assert status.account_label.text() == "未登录"
+    assert status.network_label.text().endswith(" · 未登录")
     made_offline = core.create(
         store, Dealer, {"name": "杭州恒达", "abc_class": AbcClass.B, "city": "杭州"}
     )
@@ -150,21 +150,22 @@ def test_sign_in_sync_and_sign_out_through_the_settings_dialog(
     assert dialog.password.text() == ""
     assert memory_keyring.secrets == {}
     assert not shown_errors, "no error dialog, no traceback"
-    assert status.account_label.text() == "未登录"
+    assert status.network_label.text().endswith(" · 未登录")
 
     # The right one: signed in, the status bar says who, the sync sends the offline work.
     sign_in(qtbot, dialog, PASSWORD)
     assert dialog.sync_message.text() == "已登录为 李雷。", dialog.sync_message.text()
     assert dialog.sync_message.styleSheet() == ""
     assert [key[0] for key in memory_keyring.secrets] == [SERVICE]
-    qtbot.waitUntil(lambda: status.account_label.text() == "已登录：alice")
+    qtbot.waitUntil(lambda: status.network_label.text().endswith(" · alice"))
     save_screenshot(dialog, "settings_signed_in_zh_CN")
     dialog.reject()
     outcome = sync_now(qtbot, window)
     assert outcome.ok, outcome.message
     qtbot.waitUntil(lambda: status.state is not None and status.state.pending == 0)
     assert server_rows(world)[("dealer", made_offline.id)]["name"] == "杭州恒达"
-    assert status.account_label.text() == "已登录：alice"
+    assert status.network_label.text().endswith(" · alice")
+    assert "已以 alice 身份登录" in status.network_label.toolTip()
     window.resize(*SCREENSHOT_SIZE)
     QApplication.processEvents()
     save_screenshot(window, "status_signed_in_zh_CN")
@@ -182,10 +183,10 @@ def test_sign_in_sync_and_sign_out_through_the_settings_dialog(
     assert dialog.sync_message.text() == "已退出登录。尚未发送的修改仍保留在本机。"
     assert memory_keyring.secrets == {}
     assert pending(engine) == [waiting.id], "the outbox is kept"
-    qtbot.waitUntil(lambda: status.account_label.text() == "未登录")
+    qtbot.waitUntil(lambda: status.network_label.text().endswith(" · 未登录"))
     apply_language(qapp, "en")
     try:
-        assert status.account_label.text() == "Not signed in"
+        assert status.network_label.text().endswith(" · not signed in")
         dialog.adjustSize()
         QApplication.processEvents()
         assert clipped_labels(dialog) == []

@@ -200,13 +200,14 @@ class DigestButton(QToolButton):
 
     def retranslate(self) -> None:
         if self.count:
+            # Short: the status bar's permanent widgets must fit 1024 px (the tooltip says more).
             self.setText(
                 ngettext(
-                    "{count} change by colleagues", "{count} changes by colleagues", self.count
+                    "{count} colleague change", "{count} colleague changes", self.count
                 ).format(count=self.count)
             )
         else:
-            self.setText(_("Changes by colleagues"))
+            self.setText(_("Colleagues' changes"))
         self.setToolTip(_("What colleagues changed in the last sync"))
 
 
