@@ -12,13 +12,13 @@ import json
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QInputMethodEvent
-from PySide6.QtWidgets import QApplication, QPlainTextEdit, QWidget
+from PySide6.QtWidgets import QApplication, QListView, QPlainTextEdit, QWidget
 from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 from uitest import all_texts
@@ -293,6 +293,12 @@ def test_screenshots(
         assert window.grab().save(str(SCREENSHOTS / f"visit_record_{lang}.png"))
         if lang == "zh_CN":
             assert not english_words(window)
+        # The playbook's answers as the picker lists them: best first, how often each worked
+        # (a list over the picker's model: the offscreen platform cannot open its popup).
+        answers = QListView()
+        answers.setModel(objection.answer.model())
+        answers.resize(objection.answer.width(), answers.sizeHintForRow(0) * 8)
+        assert answers.grab().save(str(SCREENSHOTS / f"visit_record_answers_{lang}.png"))
         window.autosaver.discard()
         window.close()
         qtbot.waitUntil(lambda: not main_window.findChildren(VisitRecordWindow))
@@ -688,3 +694,42 @@ def test_closing_what_we_owe_needs_the_result_and_the_dealer_told(
         done = session.get(FollowUp, added.id)
         assert done is not None and done.status == FollowUpStatus.DONE
         assert done.result == "价格表已寄出" and done.result_notified_at is not None
+
+
+def test_the_answer_picker_offers_the_best_answer_first_with_how_often_it_worked(
+    qapp: QApplication,
+) -> None:
+    from fieldrep.storage.screens.visit_record import AnswerChoice
+
+    # As the screen data hands them over: ranked best first (not by title).
+    price = (
+        AnswerChoice("a1", "price", "十中九", "稳定", None, times_used=10, times_resolved=9),
+        AnswerChoice("a2", "price", "一次就成", "碰巧", None, times_used=1, times_resolved=1),
+        AnswerChoice("a3", "price", "未用过", "新写的", None),
+    )
+    brand = (AnswerChoice("b1", "brand", "样板市场", "看样板", None, times_used=2),)
+    editor = ObjectionEditor({"price": price, "brand": brand}, date(2026, 11, 25))
+    editor.type.setCurrentIndex(editor.type.findData(ObjectionType.PRICE.code))
+    texts = [editor.answer.itemText(row) for row in range(editor.answer.count())]
+    assert texts == [
+        "自己填写应答",
+        "十中九 · 成功 9 次，共用 10 次",
+        "一次就成 · 成功 1 次，共用 1 次",
+        "未用过 · 尚未使用",
+    ]
+    assert [editor.answer.itemData(row) for row in range(1, 4)] == ["a1", "a2", "a3"]
+    assert editor.answer.itemData(1, Qt.ItemDataRole.ToolTipRole) == "稳定"
+    editor.answer.setCurrentIndex(1)
+    picked = editor.picked_answer()
+    assert picked is not None and picked.title == "十中九"
+    assert editor.answer_text.toPlainText() == "稳定"
+
+    # Another type offers its own answers; English says it with the plural.
+    editor.type.setCurrentIndex(editor.type.findData(ObjectionType.BRAND.code))
+    with ui_language("en"):
+        editor.retranslate()  # the visit record window does this for its objections
+        texts = [editor.answer.itemText(row) for row in range(editor.answer.count())]
+        assert texts == ["Write my own answer", "样板市场 · worked 0 of 2 times"]
+        editor.type.setCurrentIndex(editor.type.findData(ObjectionType.PRICE.code))
+        assert editor.answer.itemText(2) == "一次就成 · worked 1 of 1 time"
+        assert editor.answer.itemText(3) == "未用过 · not used yet"

@@ -36,13 +36,15 @@ class PersonChoice:
 
 @dataclass(frozen=True)
 class AnswerChoice:
-    """A playbook answer the rep can pick for an objection."""
+    """A playbook answer the rep can pick for an objection, with how often it worked."""
 
     id: str
     type: str
     title: str
     text: str
     pattern: str | None
+    times_used: int = 0
+    times_resolved: int = 0
 
 
 @dataclass(frozen=True)
@@ -93,8 +95,6 @@ def resolve_target(store: Store, record_id: str) -> VisitTarget:
 
 def load_visit_context(store: Store, target: VisitTarget) -> VisitContext:
     """The dealer, its contacts, the territory's people and the playbook (and a saved record)."""
-    # Imported when a record first opens, not with the view (as before the move).
-    from fieldrep.storage.services.playbook import answers_for
 
     plan_item = fetch(store, VisitPlanItem, target.plan_item_id) if target.plan_item_id else None
     record = fetch(store, ContactRecord, target.record_id) if target.record_id else None
@@ -159,19 +159,6 @@ def load_visit_context(store: Store, target: VisitTarget) -> VisitContext:
             )
     if store.user.user_id not in {user_id for user_id, _name in users}:
         users = ((store.user.user_id, store.user.display_name or store.user.user_id), *users)
-    answers = {
-        kind.code: tuple(
-            AnswerChoice(
-                row.id,
-                kind.code,
-                row["title"],
-                row["answer_text"],
-                row["response_pattern"].code if row["response_pattern"] else None,
-            )
-            for row in answers_for(store, kind)
-        )
-        for kind in ObjectionType
-    }
     return VisitContext(
         dealer_id=dealer_id,
         dealer_name=dealer["name"],
@@ -179,13 +166,44 @@ def load_visit_context(store: Store, target: VisitTarget) -> VisitContext:
         me=store.user.user_id,
         contacts=contacts,
         users=users,
-        answers=answers,
+        answers=ranked_answers(store),
         plan_item=plan_item,
         record=record,
         participant_ids=participant_ids,
         saved_objections=objections,
         saved_follow_ups=follow_ups,
     )
+
+
+def ranked_answers(store: Store) -> dict[str, tuple[AnswerChoice, ...]]:
+    """The playbook's live answers per objection type (code), best first.
+
+    The order is the playbook's ranking (:func:`~fieldrep.storage.services.playbook.ranking_key`:
+    the Wilson lower bound of how often an answer resolved the objection), so the
+    answer most likely to work is offered first and never-used ones come last.
+    """
+    # Imported when a record first opens, not with the view (as before the move).
+    from fieldrep.storage.services.playbook import answers_for, playbook_stats
+
+    stats = playbook_stats(store)  # ranked, all types in one query
+    rank = {entry.answer_id: position for position, entry in enumerate(stats)}
+    by_id = {entry.answer_id: entry for entry in stats}
+    answers: dict[str, tuple[AnswerChoice, ...]] = {}
+    for kind in ObjectionType:
+        rows = sorted(answers_for(store, kind), key=lambda row: rank.get(row.id, len(rank)))
+        answers[kind.code] = tuple(
+            AnswerChoice(
+                row.id,
+                kind.code,
+                row["title"],
+                row["answer_text"],
+                row["response_pattern"].code if row["response_pattern"] else None,
+                times_used=by_id[row.id].times_used if row.id in by_id else 0,
+                times_resolved=by_id[row.id].times_resolved if row.id in by_id else 0,
+            )
+            for row in rows
+        )
+    return answers
 
 
 @dataclass(frozen=True)

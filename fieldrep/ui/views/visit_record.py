@@ -51,7 +51,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from fieldrep.i18n import N_, _
+from fieldrep.i18n import N_, _, ngettext
 from fieldrep.storage.enums import (
     OBJECTION_EXAMPLES,
     ContactMethod,
@@ -150,6 +150,17 @@ RECORD_FROZEN = N_(
     "This visit record is finalised, so its text can no longer change. "
     "Objections and follow-ups can still be added and updated."
 )
+
+
+def answer_item_text(choice: AnswerChoice) -> str:
+    """A playbook answer in the picker: its title and how often it worked."""
+    if choice.times_used == 0:
+        return _("{title} · not used yet").format(title=choice.title)
+    return ngettext(
+        "{title} · worked {resolved} of {used} time",
+        "{title} · worked {resolved} of {used} times",
+        choice.times_used,
+    ).format(title=choice.title, resolved=choice.times_resolved, used=choice.times_used)
 
 
 def owner_combo(users: Sequence[tuple[str, str]], owner: str) -> QComboBox:
@@ -825,8 +836,12 @@ class ObjectionEditor(QFrame):
         blocked = self.answer.blockSignals(True)
         self.answer.clear()
         self.answer.addItem(_("Write my own answer"), "")
+        # Best first (the playbook's ranking), each with how often it worked.
         for choice in self.answers.get(self.current_type().code, ()):
-            self.answer.addItem(choice.title, choice.id)
+            self.answer.addItem(answer_item_text(choice), choice.id)
+            self.answer.setItemData(
+                self.answer.count() - 1, choice.text, Qt.ItemDataRole.ToolTipRole
+            )
         select_data(self.answer, current)
         self.answer.blockSignals(blocked)
 
@@ -879,7 +894,7 @@ class ObjectionEditor(QFrame):
         retranslate_enum_combo(self.type, ObjectionType)
         retranslate_enum_combo(self.pattern, ResponsePattern)
         retranslate_enum_combo(self.outcome, ObjectionOutcome)
-        self.answer.setItemText(0, _("Write my own answer"))
+        self._fill_answers()  # "worked n of m" in the new language
         self.real_concern.setPlaceholderText(_("What really worries them?"))
         self.follow_up.setPlaceholderText(_("What will be done, if the objection stays open"))
         self.remove.setText(_("Remove this objection"))

@@ -1,0 +1,68 @@
+"""The visit record's playbook answers: per objection type, best first, with their counts."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+
+from fieldrep.storage.models import Objection
+from fieldrep.storage.screens.visit_record import ranked_answers
+from fieldrep.storage.services import core
+from fieldrep.storage.services.core import Record, Store
+from fieldrep.storage.services.playbook import add_answer, playbook_stats
+
+MakeDealer = Callable[..., Record]
+
+
+def use(store: Store, dealer: Record, answer: Record, outcome: str) -> None:
+    core.create(
+        store,
+        Objection,
+        {
+            "dealer_id": dealer.id,
+            "type": answer["type"].code,
+            "verbatim": "价格太高",
+            "raised_on": date(2026, 3, 1),
+            "playbook_answer_id": answer.id,
+            "outcome": outcome,
+        },
+    )
+
+
+def test_answers_come_best_first_by_the_playbook_ranking(
+    store: Store, make_dealer: MakeDealer
+) -> None:
+    dealer = make_dealer()
+    # By title the order would be 一次就成, 三中一, 十中九, 未用过.
+    lucky = add_answer(store, {"type": "price", "title": "一次就成", "answer_text": "碰巧"})
+    weak = add_answer(store, {"type": "price", "title": "三中一", "answer_text": "偶尔"})
+    proven = add_answer(store, {"type": "price", "title": "十中九", "answer_text": "稳定"})
+    add_answer(store, {"type": "price", "title": "未用过", "answer_text": "新写的"})
+    brand = add_answer(store, {"type": "brand", "title": "样板市场", "answer_text": "看样板"})
+    use(store, dealer, lucky, "resolved")
+    for outcome in ("resolved", "lost", "partially"):
+        use(store, dealer, weak, outcome)
+    for outcome in ["resolved"] * 9 + ["lost"]:
+        use(store, dealer, proven, outcome)
+    use(store, dealer, brand, "lost")
+
+    answers = ranked_answers(store)
+    price = answers["price"]
+    assert [choice.title for choice in price] == ["十中九", "一次就成", "三中一", "未用过"]
+    assert [(choice.times_resolved, choice.times_used) for choice in price] == [
+        (9, 10),
+        (1, 1),
+        (1, 3),
+        (0, 0),
+    ]
+    assert [choice.id for choice in price] == [
+        entry.answer_id for entry in playbook_stats(store, "price")
+    ], "the playbook view's order"
+    assert price[0].text == "稳定" and price[0].type == "price"
+    [only_brand] = answers["brand"]
+    assert (only_brand.title, only_brand.times_resolved, only_brand.times_used) == (
+        "样板市场",
+        0,
+        1,
+    )
+    assert answers["reward"] == (), "a type without answers offers none"
