@@ -247,3 +247,23 @@ def test_sync_outside_the_servers_protocol_range_says_update_fieldrep(
     monkeypatch.setattr(client, "PROTOCOL_VERSION", PROTOCOL_MAX)
     assert run(capsys, "sync", "--db", db)[0] == 0
     assert ("dealer", dealer.id) in server_rows(world)
+
+
+def test_the_sync_line_counts_only_what_others_changed_as_received(
+    capsys: pytest.CaptureFixture[str], world: World, devices: tuple[Device, Device]
+) -> None:
+    alice, mona = devices
+    db = str(alice.db_path)
+    code, _out, err = run(capsys, "--lang", "en", "sync", "--db", db)
+    assert code == 0, err
+    dealer = core.create(alice.store, Dealer, {"name": "杭州恒达", "abc_class": AbcClass.B})
+    code, out, err = run(capsys, "--lang", "en", "sync", "--db", db)
+    assert code == 0, err
+    assert out.startswith("Sync done: 1 sent, 0 received,"), out
+
+    mona.sync()
+    core.update(mona.store, Dealer, dealer.id, {"city": "温州"})
+    mona.sync()
+    code, out, err = run(capsys, "--lang", "en", "sync", "--db", db)
+    assert code == 0, err
+    assert out.startswith("Sync done: 0 sent, 1 received,"), out

@@ -231,8 +231,10 @@ def test_a_second_start_reuses_the_server_and_its_demo(
         assert count(client, "dealer") == DEALERS, "no second demo in the client"
         assert len(server_rows(server_db)) == rows_before, "no second demo on the server"
         summary = api.run_sync(db_path)
-        # The change comes back once with its new version (no further outbox entry).
-        assert (summary.pushed, summary.pulled, summary.rejected) == (1, 1, [])
+        # The change comes back once with its new version (no further outbox entry):
+        # bookkeeping, not a change received from someone else.
+        assert (summary.pushed, summary.pulled, summary.rejected) == (1, 0, [])
+        assert summary.echoed == 1
         assert server_rows(server_db)[("dealer", dealer_id)]["notes"] == "第二次启动前的修改"
         assert client_rows(client) == server_rows(server_db)
     finally:

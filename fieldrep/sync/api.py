@@ -39,6 +39,7 @@ from fieldrep.sync.protocol import (
     from_wire,
     parse_datetime,
 )
+from fieldrep.sync.refusals import reason_text
 from fieldrep.sync.values import to_local, to_wire
 
 __all__ = [
@@ -380,8 +381,15 @@ class RejectedView:
     kind: str  # "upsert" or "delete"
     created: bool  # the change made a new record
     fields: tuple[RefusedField, ...]
-    reason: str
+    #: The outbox's reason column: the server's reason code as JSON (older rows: text).
+    stored_reason: str | None
     created_at: datetime | None  # when I made the change
+
+    @property
+    def reason(self) -> str:
+        """Why, in the current language (the list may outlive a language switch)."""
+        names = [refused.field for refused in self.fields]
+        return _readable_reason(reason_text(self.stored_reason), self.table, names)
 
 
 # Fields a refused change carries that say nothing to the rep.
@@ -428,19 +436,19 @@ def _rejected_view(connection: Connection, op: local.OutboxOp) -> RejectedView:
         kind=op.kind,
         created=op.created,
         fields=tuple(shown),
-        reason=_readable_reason(op.reason or _("Refused by the server."), op.table, shown),
+        stored_reason=op.reason,
         created_at=_local_moment(op.created_at),
     )
 
 
-def _readable_reason(reason: str, table: str, fields: Sequence[RefusedField]) -> str:
+def _readable_reason(reason: str, table: str, fields: Sequence[str]) -> str:
     """The server's reason with a leading column or table name put as the rep knows it.
 
     The engine words a refusal from the server's answer, which names the column
     (``abc_class: only a manager ...``) or, for a whole record, the table
     (``sales_target: ...``); the rep knows them as "Visit class", "Sales target".
     """
-    names = [(refused.field, refused.label) for refused in fields]
+    names = [(name, _label(table, name)) for name in fields]
     names.append((table, _table_label(table)))
     for name, label in names:
         for separator in (":", "："):

@@ -39,13 +39,13 @@ from fieldrep.sync.protocol import (
     SERVER_STAMPED_FIELDS,
     TABLES,
     Change,
-    FieldIssue,
     OpResult,
     PullRequest,
     PushOp,
     PushRequest,
     Reason,
 )
+from fieldrep.sync.refusals import Refusal
 from fieldrep.sync.values import to_local, to_wire
 
 log = logging.getLogger("fieldrep.sync")
@@ -68,11 +68,16 @@ class SyncBusy(SyncError):
 
 @dataclass(frozen=True)
 class RejectedChange:
-    """A change the server refused, with the reason in the current language."""
+    """A change the server refused and why (worded in the language of the moment)."""
 
     table: str
     row_id: str
-    reason: str
+    refusal: Refusal
+
+    @property
+    def reason(self) -> str:
+        """The reason in the current language."""
+        return self.refusal.text()
 
 
 @dataclass
@@ -80,7 +85,10 @@ class SyncSummary:
     """What one sync did, for the status line and the GUI."""
 
     pushed: int = 0
+    #: Changes made by others (other people or this rep's other devices).
     pulled: int = 0
+    #: Our own pushed changes coming back with their new row_version: bookkeeping.
+    echoed: int = 0
     merged: int = 0
     conflicts: int = 0
     rejected: list[RejectedChange] = field(default_factory=list)
@@ -144,6 +152,8 @@ class SyncEngine:
         self._engine = engine
         # Test hooks: called between the phases of a cycle (e.g. to edit meanwhile).
         self.after_push: Callable[[], None] | None = None
+        # The row_versions this sync's pushes gave each row: telling echoes from news.
+        self._own_versions: dict[tuple[str, str], set[int]] = {}
 
     @property
     def engine(self) -> Engine:
@@ -181,6 +191,7 @@ class SyncEngine:
         with sync_lock(self.db_path), self.client() as client:
             summary = SyncSummary()
             run_id = str(uuid.uuid4())
+            self._own_versions = {}
             # Every request carries the protocol version (426 when unsupported) and the
             # pull carries the epoch (410 when it changed). Only with changes to send is
             # the epoch asked first: after a restore, what the server lost must be
@@ -266,6 +277,7 @@ class SyncEngine:
             for op in ops:
                 outcomes = [by_op.get(str(op_id)) for op_id in _push_op_ids(op)]
                 known = [result for result in outcomes if result is not None]
+                self._note_own_versions(op, known)
                 if not known:
                     unanswered.append(op.op_id)
                 elif op.table != CONFLICT_TABLE and all(r.status == "applied" for r in known):
@@ -288,14 +300,23 @@ class SyncEngine:
             capture.set_capture(connection, True)
             local.finish_batch(connection, batch_id)
 
+    def _note_own_versions(self, op: OutboxOp, results: list[OpResult]) -> None:
+        versions = {
+            result.row_version
+            for result in results
+            if result.status != "rejected" and result.row_version is not None
+        }
+        if versions:
+            self._own_versions.setdefault((op.table, op.row_id), set()).update(versions)
+
     def _record_op(
         self, connection: Connection, op: OutboxOp, results: list[OpResult], summary: SyncSummary
     ) -> None:
         rejected = [result for result in results if result.status == "rejected"]
         if rejected and len(rejected) == len(results):
-            reason = _result_message(rejected[0])
-            local.reject(connection, op.op_id, reason)
-            summary.rejected.append(RejectedChange(op.table, op.row_id, reason))
+            refusal = Refusal.of_result(rejected[0])
+            local.reject(connection, op.op_id, refusal.stored())
+            summary.rejected.append(RejectedChange(op.table, op.row_id, refusal))
             if op.table != CONFLICT_TABLE:
                 _restore_server_values(connection, op, set(op.fields))
             return
@@ -310,13 +331,13 @@ class SyncEngine:
                 not_taken.update(result.kept_both)
                 for issue in result.refused:
                     not_taken.add(issue.field)
-                    reason = _issue_message(issue)
-                    summary.rejected.append(RejectedChange(op.table, op.row_id, reason))
-                    local.keep_refused(connection, op, issue.field, reason)
+                    refusal = Refusal.of_issue(issue)
+                    summary.rejected.append(RejectedChange(op.table, op.row_id, refusal))
+                    local.keep_refused(connection, op, issue.field, refusal.stored())
             elif result.status == "rejected":
                 not_taken.update(op.fields)
                 summary.rejected.append(
-                    RejectedChange(op.table, op.row_id, _result_message(result))
+                    RejectedChange(op.table, op.row_id, Refusal.of_result(result))
                 )
         if op.table != CONFLICT_TABLE:
             _restore_server_values(connection, op, not_taken)
@@ -347,6 +368,7 @@ class SyncEngine:
                 self._start_resync(summary, epoch_changed=error.code == Reason.EPOCH_CHANGED)
                 continue
             with self.engine.begin() as connection:
+                echoes = _own_echoes(connection, page.changes, self._own_versions)
                 if _bulk_page(page.changes):
                     with _derived_suspended(connection):
                         _apply_page(connection, page.changes, run_id, own_user, reconciling)
@@ -357,9 +379,10 @@ class SyncEngine:
                     _drop_streams(connection, page.revoked_streams)
                 local.set_cursors(connection, page.cursors)
                 local.set_state(connection, local.SERVER_EPOCH, page.epoch)
-            summary.pulled += len(page.changes)
+            summary.pulled += len(page.changes) - echoes
+            summary.echoed += echoes
             summary.pages += 1
-            report(STAGE_PULL, summary.pulled, None)
+            report(STAGE_PULL, summary.pulled + summary.echoed, None)
             if not page.has_more:
                 self._rebuild_derived_if_stale()
                 return reconciling and self._finish_reconcile(summary)
@@ -494,30 +517,6 @@ def to_push_ops(op: OutboxOp) -> list[PushOp]:
     ]
 
 
-def _result_message(result: OpResult) -> str:
-    from fieldrep.sync.protocol import REASON_MESSAGES
-
-    if result.reason is not None and result.reason in REASON_MESSAGES:
-        return _(REASON_MESSAGES[result.reason]).format_map(_Params(result.params))
-    return result.message or _("Refused by the server.")
-
-
-def _issue_message(issue: FieldIssue) -> str:
-    from fieldrep.sync.protocol import REASON_MESSAGES
-
-    template = REASON_MESSAGES.get(issue.reason)
-    if template is None:
-        return issue.message
-    params = dict(issue.params)
-    params.setdefault("field", issue.field)
-    return _(template).format_map(_Params(params))
-
-
-class _Params(dict[str, Any]):
-    def __missing__(self, key: str) -> str:
-        return "{" + key + "}"
-
-
 # -- local effects of push answers
 
 
@@ -590,6 +589,40 @@ def _clear_shadow(connection: Connection, table: str, row_id: str, names: set[st
 
 
 # -- applying pulled pages
+
+
+def _own_echoes(
+    connection: Connection, changes: list[Change], own_versions: dict[tuple[str, str], set[int]]
+) -> int:
+    """How many of ``changes`` only bring back what this sync pushed (read before applying).
+
+    A change is an echo when every row_version between the local one and the
+    pulled one came from our pushes: had anyone else changed the row in between
+    (a merge), the pulled state carries their change too and is news.
+    """
+    echoes = 0
+    for change in changes:
+        ours = own_versions.get((change.table, change.row_id))
+        if not ours or change.row_version not in ours:
+            continue
+        local_version = _local_version(connection, change.table, change.row_id)
+        if local_version is None:
+            continue
+        between = range(reconcile.old_version(local_version) + 1, change.row_version + 1)
+        if all(version in ours for version in between):
+            echoes += 1
+    return echoes
+
+
+def _local_version(connection: Connection, table: str, row_id: str) -> int | None:
+    if table == CONFLICT_TABLE:
+        sql = "SELECT row_version FROM sync_conflict WHERE id = :i"
+    elif table in TABLES and not TABLES[table].pseudo:
+        sql = f'SELECT row_version FROM "{table}" WHERE id = :i'
+    else:
+        return None
+    version = connection.execute(text(sql), {"i": row_id}).scalar()
+    return None if version is None else int(version)
 
 
 def _apply_page(

@@ -84,6 +84,45 @@ def test_parallel_edits_of_different_fields_merge(world: World, alice: Device, b
         assert_converged(world, device)
 
 
+def test_my_own_change_coming_back_is_not_counted_as_received(
+    world: World, alice: Device, bob: Device
+) -> None:
+    from fieldrep.i18n import language
+
+    alice.sync()
+    dealer_id = new_dealer(alice, city="杭州")
+    created = alice.sync()
+    assert (created.pushed, created.pulled, created.echoed) == (1, 0, 1)
+    core.update(alice.store, Dealer, dealer_id, {"city": "宁波"})
+    edited = alice.sync()
+    assert (edited.pushed, edited.pulled, edited.echoed) == (1, 0, 1)
+    with language("en"):
+        assert edited.line().startswith("Sync done: 1 sent, 0 received,"), edited.line()
+
+    bob.sync()
+    core.update(bob.store, Dealer, dealer_id, {"address": "西湖区 1 号"})
+    bob.sync()
+    news = alice.sync()
+    assert (news.pushed, news.pulled, news.echoed) == (0, 1, 0)
+    with language("en"):
+        assert news.line().startswith("Sync done: 0 sent, 1 received,"), news.line()
+
+
+def test_my_change_merged_with_another_devices_change_is_received(
+    world: World, alice: Device, bob: Device
+) -> None:
+    dealer_id = new_dealer(alice, city="杭州")
+    alice.sync()
+    bob.sync()
+    core.update(bob.store, Dealer, dealer_id, {"address": "西湖区 1 号"})
+    bob.sync()
+    core.update(alice.store, Dealer, dealer_id, {"city": "宁波"})
+    # The row comes back once, carrying bob's address as well as my city: news.
+    merged = alice.sync()
+    assert (merged.pushed, merged.pulled, merged.echoed) == (1, 1, 0)
+    assert core.fetch(alice.store, Dealer, dealer_id)["address"] == "西湖区 1 号"
+
+
 def test_same_field_conflict_keeps_both_values_and_converges(
     world: World, alice: Device, bob: Device
 ) -> None:
@@ -104,8 +143,10 @@ def test_same_field_conflict_keeps_both_values_and_converges(
     [conflict] = api.list_conflicts(bob.engine)
     assert (conflict.mine, conflict.theirs) == ("温州", "宁波")
     api.resolve_conflict(bob.store, conflict.id, "mine")
-    bob.sync()
-    alice.sync()
+    resolved = bob.sync()
+    # The value and the resolution come back with new versions: nothing new for bob.
+    assert (resolved.pushed, resolved.pulled, resolved.echoed) == (2, 0, 2)
+    assert alice.sync().pulled == 2, "the dealer and the conflict record are news for alice"
     for device in (alice, bob):
         assert core.fetch(device.store, Dealer, dealer_id)["city"] == "温州"
         assert api.list_conflicts(device.engine) == []

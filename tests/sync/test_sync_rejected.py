@@ -60,7 +60,7 @@ def test_a_refused_field_is_listed_with_my_value_the_server_value_and_the_reason
 ) -> None:
     dealer_id = synced_dealer(alice)
     core.update(alice.store, Dealer, dealer_id, {"abc_class": AbcClass.A, "city": "宁波"})
-    with language("en"):  # the reason is worded in the language of the sync
+    with language("en"):
         summary = alice.sync()
     assert len(summary.rejected) == 1
 
@@ -78,7 +78,8 @@ def test_a_refused_field_is_listed_with_my_value_the_server_value_and_the_reason
         "A",
         "B",
     )
-    assert refused.reason == "Visit class: only a manager can change this."
+    with language("en"):
+        assert refused.reason == "Visit class: only a manager can change this."
     assert refused.created_at is not None
     # The other field of the same edit went through; the refused one shows the server's.
     server = server_rows(world)[("dealer", dealer_id)]
@@ -145,7 +146,8 @@ def test_a_refused_new_record_is_listed_by_what_i_filled_in_and_leaves_when_dism
     assert refused.created and refused.table == "sales_target"
     shown = {field.field: field.mine for field in refused.fields}
     assert set(shown) == {"period_type", "period_start", "revenue_target"}, "no empty columns"
-    assert refused.reason.startswith("Sales target"), refused.reason
+    with language("en"):
+        assert refused.reason.startswith("Sales target"), refused.reason
 
     assert api.dismiss_rejected(alice.engine, [refused.op_id]) == 1
     with alice.engine.connect() as connection:
@@ -156,3 +158,65 @@ def test_a_refused_new_record_is_listed_by_what_i_filled_in_and_leaves_when_dism
     assert api.pending_count(alice.engine) == 0, "removing it sends nothing"
     again = alice.sync()
     assert (again.pushed, again.rejected) == (0, [])
+
+
+def test_a_refusal_reads_in_the_language_it_is_shown_in_not_the_one_it_was_synced_in(
+    world: World, alice: Device
+) -> None:
+    dealer_id = synced_dealer(alice)
+    core.update(alice.store, Dealer, dealer_id, {"abc_class": AbcClass.A})
+    with language("zh_CN"):
+        summary = alice.sync()
+    [change] = summary.rejected
+    with language("en"):
+        assert change.reason == "abc_class: only a manager can change this."
+        [refused] = api.list_rejected(alice.engine)
+        assert refused.reason == "Visit class: only a manager can change this."
+    with language("zh_CN"):
+        assert change.reason == "abc_class：只有经理可以修改。"
+        assert refused.reason == "拜访分类（ABC）：只有经理可以修改。", "listed in en, shown in zh"
+        [again] = api.list_rejected(alice.engine)
+        assert again.reason == refused.reason
+
+
+def test_a_refused_new_record_synced_in_english_is_listed_in_chinese(
+    world: World, alice: Device
+) -> None:
+    alice.sync()
+    core.create(
+        alice.store,
+        SalesTarget,
+        {"period_type": PeriodType.MONTH, "period_start": date(2026, 11, 1)},
+    )
+    with language("en"):
+        alice.sync()
+        [refused] = api.list_rejected(alice.engine)
+        english = refused.reason
+    with language("zh_CN"):
+        [refused] = api.list_rejected(alice.engine)
+        chinese = refused.reason
+    assert english.startswith("Sales target"), english
+    assert chinese != english
+    assert not any("a" <= letter.lower() <= "z" for letter in chinese), chinese
+
+
+def test_a_reason_stored_as_text_by_an_older_version_is_still_listed(
+    world: World, alice: Device
+) -> None:
+    dealer_id = synced_dealer(alice)
+    core.update(alice.store, Dealer, dealer_id, {"abc_class": AbcClass.A})
+    core.update(alice.store, Dealer, dealer_id, {"abc_class": AbcClass.C})
+    alice.sync()
+    with alice.engine.begin() as connection:
+        connection.exec_driver_sql(
+            "UPDATE outbox SET reason = ? WHERE state = 'rejected'",
+            ("abc_class：只有经理可以修改。",),
+        )
+    with language("en"):
+        [refused] = api.list_rejected(alice.engine)
+        assert refused.reason == "Visit class：只有经理可以修改。", "as worded then, field named"
+    with alice.engine.begin() as connection:
+        connection.exec_driver_sql("UPDATE outbox SET reason = NULL WHERE state = 'rejected'")
+    with language("en"):
+        [refused] = api.list_rejected(alice.engine)
+        assert refused.reason == "Refused by the server."

@@ -208,7 +208,13 @@ def test_conflicts_screenshots(
         apply_language(qapp, "zh_CN")
 
 
-MANAGER_ONLY = "服务器拒绝：只有经理可以修改。"
+def manager_only(field: str) -> str:
+    """A manager-only refusal of ``field`` as the sync engine stores it (worded when shown)."""
+    from fieldrep.sync.protocol import Reason
+    from fieldrep.sync.refusals import Refusal
+
+    message = f"{field}: only a manager can change this."
+    return Refusal(Reason.MANAGER_ONLY.value, (("field", field),), message).stored()
 
 
 def refuse(engine: Engine, dealer_id: str, field: str, mine: object, reason: str) -> str:
@@ -252,7 +258,8 @@ def refused(demo_engine: Engine, demo: object) -> tuple[str, str]:
             .limit(1)
         ).one()
     assert count != 99
-    return refuse(demo_engine, dealer_id, "employee_count", 99, MANAGER_ONLY), dealer_id
+    refusal = manager_only("employee_count")
+    return refuse(demo_engine, dealer_id, "employee_count", 99, refusal), dealer_id
 
 
 def open_refused(qtbot: QtBot, window: MainWindow) -> ConflictsView:
@@ -279,7 +286,8 @@ def test_refused_changes_are_listed_and_counted_in_the_status_bar(
     item = panel.list.topLevelItem(0)
     assert item is not None
     now = dealer_value(demo_engine, dealer_id, "employee_count")
-    assert [item.text(c) for c in (1, 2, 3, 5)] == ["员工人数", "99", str(now), MANAGER_ONLY]
+    reason = "员工人数：只有经理可以修改。"
+    assert [item.text(c) for c in (1, 2, 3, 5)] == ["员工人数", "99", str(now), reason]
     assert item.text(4).startswith("2026-11-24")
     assert panel.selected_ids() == [op_id]
 
@@ -323,7 +331,7 @@ def test_refused_changes_screenshots(
         second = connection.execute(
             select(Dealer.id).order_by(Dealer.name.desc()).limit(1)
         ).scalar_one()
-    refuse(demo_engine, second, "abc_class", "A", MANAGER_ONLY)
+    refuse(demo_engine, second, "abc_class", "A", manager_only("abc_class"))
     apply_language(qapp, lang)
     try:
         main_window.resize(1280, 800)
@@ -353,12 +361,16 @@ def test_refused_changes_follow_the_language_while_hidden(
         item = panel.list.topLevelItem(0)
         assert item is not None
         assert (item.text(1), panel.dismiss_button.text()) == ("Number of employees", "Dismiss")
+        # The reason was stored while the app spoke Chinese; it reads in English now.
+        assert item.text(5) == "Number of employees: only a manager can change this."
         assert view.tabs.tabText(1) == "Refused changes (1)"
         header = panel.list.headerItem()
         assert [header.text(c) for c in range(4)] == ["Record", "Field", "My value", "Now"]
     finally:
         apply_language(qapp, "zh_CN")
-    assert view.rejected_panel.list.topLevelItem(0).text(1) == "员工人数"  # type: ignore[union-attr]
+    item = view.rejected_panel.list.topLevelItem(0)
+    assert item is not None
+    assert (item.text(1), item.text(5)) == ("员工人数", "员工人数：只有经理可以修改。")
 
 
 def test_conflicts_follow_the_language_while_hidden(
@@ -394,7 +406,7 @@ def test_a_refused_new_record_says_it_is_not_on_the_server(qapp: QApplication) -
             RefusedField("city", "城市", "宁波", "宁波"),
             RefusedField("employee_count", "员工人数", 5, 5),
         ),
-        reason="拒绝",
+        stored_reason="拒绝",
         created_at=None,
     )
     assert refused_fields(change) == "新记录"
