@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
+    QDialog,
     QLabel,
     QListWidget,
     QListWidgetItem,
@@ -283,6 +284,14 @@ class MainWindow(QMainWindow):
         self.settings.sync()
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        # Record windows (dealer cards, visit records) close first: one with unsaved
+        # work asks about it, and its answer decides whether the app closes at all.
+        for window in self.record_windows():
+            if not window.close():
+                window.raise_()
+                window.activateWindow()
+                event.ignore()
+                return
         self._sync_timer.stop()
         self.save_layout()
         # The digest is a window of its own over this window's data: it closes with it
@@ -291,6 +300,17 @@ class MainWindow(QMainWindow):
 
         close_digest(self)
         super().closeEvent(event)
+
+    def record_windows(self) -> list[QWidget]:
+        """The record windows open over this window (not its dialogs)."""
+        return [
+            child
+            for child in self.findChildren(QWidget)
+            if child.isWindow()
+            and child.isVisible()
+            and child.parentWidget() is self
+            and not isinstance(child, QDialog)
+        ]
 
     def bring_to_front(self) -> None:
         """Another start asked for this window: show it, un-minimised, on top."""

@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+import shiboken6
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QCheckBox, QLineEdit, QMessageBox, QPlainTextEdit
 from pytestqt.qtbot import QtBot
@@ -123,7 +124,8 @@ def card(qtbot: QtBot, main_window: MainWindow, dealer_id: str) -> Iterator[Deal
     assert main_window.services is not None
     window = open_card(qtbot, main_window, main_window.services, dealer_id)
     yield window
-    window.close()
+    if shiboken6.isValid(window):  # closing the main window may have closed it already
+        window.close()
 
 
 @pytest.fixture

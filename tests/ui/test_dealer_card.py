@@ -7,9 +7,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import shiboken6
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QInputMethodEvent
-from PySide6.QtWidgets import QApplication, QComboBox, QLineEdit, QWidget
+from PySide6.QtWidgets import QApplication, QComboBox, QLineEdit, QMessageBox, QWidget
 from pytestqt.qtbot import QtBot
 from sqlalchemy import func, select
 from test_visit_record import english_words, ui_language
@@ -17,6 +18,7 @@ from test_visit_record import english_words, ui_language
 from fieldrep.storage.enums import AbcClass, ClassScheme, Role, VisitType
 from fieldrep.storage.fields import editable_fields
 from fieldrep.storage.models import AppUser, ClassHistory, Contact, Dealer, VisitPlanItem
+from fieldrep.storage.screens.visit_record import VisitTarget
 from fieldrep.storage.services.core import Store, UserContext
 from fieldrep.storage.services.dealers import create_dealer
 from fieldrep.ui.mainwindow import MainWindow
@@ -30,7 +32,7 @@ from fieldrep.ui.views.dealer_card import (
     show_dealer_card,
 )
 from fieldrep.ui.views.dealers import DealersView
-from fieldrep.ui.views.visit_record import VisitRecordWindow
+from fieldrep.ui.views.visit_record import VisitRecordWindow, show_visit_record
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "screenshots"
 
@@ -80,8 +82,10 @@ def card(qtbot: QtBot, main_window: MainWindow, dealer_id: str) -> Iterator[Deal
     window = show_dealer_card(main_window.services, main_window, dealer_id)
     wait_loaded(qtbot, window)
     yield window
-    window.binding.load(window.data.dealer.values if window.data else {})
-    window.close()
+    # pytest-qt closes the main window first, which closes a card with nothing unsaved.
+    if shiboken6.isValid(window):
+        window.binding.load(window.data.dealer.values if window.data else {})
+        window.close()
 
 
 def test_open_the_card_from_the_dealer_list(
@@ -348,3 +352,28 @@ def test_counts_do_not_change_on_open(demo_store: Store, card: DealerCardWindow)
     with demo_store.read() as session:
         assert session.scalar(select(func.count()).select_from(ClassHistory)) is not None
     assert not card.binding.changed_names()
+
+
+def test_closing_the_app_asks_about_a_card_with_unsaved_changes_first(
+    qtbot: QtBot, main_window: MainWindow, dealer_id: str
+) -> None:
+    assert main_window.services is not None
+    main_window.show()
+    card = show_dealer_card(main_window.services, main_window, dealer_id)
+    wait_loaded(qtbot, card)
+    set_line(qtbot, card, "phone", "0571-88886666")
+    # The app does not close: the card asks, and comes to the front.
+    assert not main_window.close()
+    assert main_window.isVisible() and card.isVisible()
+    qtbot.waitUntil(lambda: card.findChild(QMessageBox, "card_close_confirm") is not None)
+    box = card.findChild(QMessageBox, "card_close_confirm")
+    assert box is not None
+    discard = box.button(QMessageBox.StandardButton.Discard)
+    assert discard is not None
+    qtbot.mouseClick(discard, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not card.isVisible())
+    # Nothing unsaved is left: now the app closes, and open record windows close with it.
+    record = show_visit_record(main_window.services, main_window, VisitTarget())
+    assert main_window.record_windows() == [record]
+    assert main_window.close()
+    assert not record.isVisible()
