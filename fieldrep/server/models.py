@@ -117,6 +117,10 @@ class SyncStream(Base):
 
     ``horizon``: change numbers up to it were pruned from the log; a log cursor
     below it gets HTTP 410.
+
+    ``restore_change_no``: the counter when the server was last restored from a
+    backup (``fieldrep server reset-epoch``); null while it never was. A row whose
+    change number is above it changed after that restore.
     """
 
     __tablename__ = "sync_stream"
@@ -124,6 +128,7 @@ class SyncStream(Base):
     territory_id: Mapped[str] = mapped_column(Id, primary_key=True)
     last_change_no: Mapped[int] = mapped_column(BigInteger, default=0)
     horizon: Mapped[int] = mapped_column(BigInteger, default=0)
+    restore_change_no: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class ChangeLog(Base):
@@ -139,7 +144,13 @@ class ChangeLog(Base):
 
 
 class ServerRow(Base):
-    """The current state of one synced row (tombstones included), as wire values."""
+    """The current state of one synced row (tombstones included), as wire values.
+
+    ``restore_version``: the row's version when the server was last restored,
+    kept by the row's first change after that restore (0: the row was created
+    after it). Row versions are reused after a restore; with it, devices tell a
+    row changed after the restore from one they saw later versions of before it.
+    """
 
     __tablename__ = "server_row"
     __table_args__ = (Index("ix_server_row_scan", "territory_id", "table_name", "id"),)
@@ -151,6 +162,7 @@ class ServerRow(Base):
     deleted: Mapped[bool] = mapped_column(default=False)
     change_no: Mapped[int] = mapped_column(BigInteger)
     values: Mapped[dict[str, Any]] = mapped_column(JsonValue)
+    restore_version: Mapped[int | None]
 
 
 class PushBatch(Base):

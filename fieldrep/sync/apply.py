@@ -38,6 +38,8 @@ class RowChange:
     #: From a snapshot page: applied whatever the local version (an epoch reset may
     #: lower versions); a log change older than the local row is skipped.
     snapshot: bool = False
+    #: The row's version when the server was last restored (None: not told).
+    restore_version: int | None = None
 
 
 @dataclass

@@ -647,6 +647,7 @@ def _apply_page(
                 values,
                 change.values.get("updated_by"),
                 snapshot=change.change_no is None,
+                restore_version=change.restore_version,
             )
         )
     if reconciling:

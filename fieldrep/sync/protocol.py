@@ -1396,6 +1396,12 @@ class Change(BaseModel):
     A row changed while a snapshot is being paged can arrive twice (from the
     snapshot and again from the log): apply a change only when its row_version
     is newer than the local one. Cursors are opaque: store them as received.
+
+    ``restore_version`` is the row's version when the server was last restored
+    from a backup (0: the row was created after it; null: never restored, or a
+    server that does not say). Versions are reused after a restore: a device
+    whose copy of the row is newer than this lost that state, and if the row's
+    version is above it too, the row also changed after the restore.
     """
 
     stream: str
@@ -1405,6 +1411,7 @@ class Change(BaseModel):
     row_version: int
     deleted: bool
     values: dict[str, Any]
+    restore_version: int | None = None
 
 
 class UserInfo(BaseModel):

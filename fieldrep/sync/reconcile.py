@@ -17,8 +17,12 @@ So an epoch change (never a plain ``cursor_too_old``) reconciles:
    as the page and its cursors), compares each pulled row with its unseen local
    copy. Fields with a pending outbox op are left alone (they are pushed as they
    are). For the other fields that differ, with ``L`` the local (old epoch) and
-   ``S`` the server's version:
+   ``S`` the server's version, and ``R`` the row's version at the restore (the
+   server sends it with each row, see ``Change.restore_version``):
 
+   - ``L > R`` and ``S > R``: we know a state the restore lost and the row also
+     changed after the restore. Both sides moved (versions are reused after a
+     restore, so ``S > L`` proves nothing here): conflict, as below.
    - ``S > L``: the server knows more changes of the row than we ever saw; we
      take its values (the usual resync).
    - ``S < L`` and the server's last change stamp is older than ours: the server
@@ -33,6 +37,10 @@ So an epoch change (never a plain ``cursor_too_old``) reconciles:
    The server's stamp is the server's own clock (``updated_at`` of both copies);
    it only decides between "apply" and "conflict" when the versions already prove
    that our state was lost, so a wrong clock can never drop a change.
+   A row deleted on the server and live here is sent back as a restore (our lost
+   undelete) only while the server's row is not known to have changed after the
+   restore; otherwise the server's delete wins and our differing fields become
+   delete-versus-edit conflict records (SYNC.md).
 3. :func:`finish`, once the pull has nothing more (one transaction): rows still
    unseen are missing on the server. Rows the device may push are queued again
    as creates with all their values (a tombstone as create-and-delete, so the
@@ -40,11 +48,12 @@ So an epoch change (never a plain ``cursor_too_old``) reconciles:
    again as the edit it kept (the server records it again if still needed).
    Server-managed rows (users, territories) get their versions back.
 
-Known limit: ``S > L`` is taken as "the server is newer" even when the row was
-also changed after the restore more times than our lost changes: with the
-protocol as it is, a client cannot tell those versions apart. The server could
-(it knows its change numbers at the restore); until it says so, such a row
-takes the server's values.
+Known limits: a server that does not send ``R`` (older than this client, or
+never restored) leaves ``S > L`` as "the server is newer", even for a row changed
+after the restore more times than our lost changes. ``R`` is the version at the
+server's latest restore: a device that slept through two restores compares its
+versions with the newer one, and a row that the first restore lost and that
+moved past ``L`` between the two can still take the server's values.
 """
 
 from __future__ import annotations
@@ -115,9 +124,18 @@ def begin(connection: Connection) -> None:
 
 
 def verdict(
-    local_version: int, server_version: int, local_stamp: Any, server_stamp: Any
+    local_version: int,
+    server_version: int,
+    local_stamp: Any,
+    server_stamp: Any,
+    restore_version: int | None = None,
 ) -> Verdict:
-    """Which side is newer, from the old epoch's version and the server's stamps."""
+    """Which side is newer, from the old epoch's version, the server's stamps and
+    the row's version at the restore (None: the server did not say)."""
+    if _moved_since_restore(local_version, restore_version) and _moved_since_restore(
+        server_version, restore_version
+    ):
+        return Verdict.CONFLICT
     if server_version > local_version:
         return Verdict.SERVER
     if (
@@ -128,6 +146,11 @@ def verdict(
     ):
         return Verdict.APPLY
     return Verdict.CONFLICT
+
+
+def _moved_since_restore(version: int, restore_version: int | None) -> bool:
+    """Whether ``version`` is a state past the row's version at the restore."""
+    return restore_version is not None and version > restore_version
 
 
 def _comparable(table: str) -> list[str]:
@@ -204,6 +227,7 @@ def _compare_row(
         change.row_version,
         to_wire(table, "updated_at", current.get("updated_at")),
         change.values.get("updated_at"),
+        change.restore_version,
     )
     if settled is Verdict.SERVER:
         return
@@ -218,13 +242,19 @@ def _compare_row(
     base: dict[str, Any] = {}
     if settled is Verdict.APPLY:
         base = {name: theirs[name] for name in differing}
+    # The server's copy is deleted, ours lives. Deleted as at the backup: our
+    # restore was lost, send it again. Deleted after the restore: that delete wins
+    # (the pull applies it here); our fields go as edits of a deleted row, which
+    # the server keeps as delete-versus-edit records.
+    if delete_differs and not _moved_since_restore(change.row_version, change.restore_version):
+        mine["deleted"] = 0
+        base["deleted"] = 1
+    if not mine:
+        return
+    if settled is Verdict.APPLY:
         stats.reapplied += 1
     else:
         stats.conflicting += 1
-    if delete_differs:
-        # The server's copy is deleted, ours lives: our restore was lost.
-        mine["deleted"] = 0
-        base["deleted"] = 1
     local.queue_op(
         connection, table, change.row_id, fields=mine, base=base, base_version=change.row_version
     )

@@ -227,3 +227,49 @@ async def test_two_syncs_in_a_row_transfer_nothing(alice: ApiClient, world: Worl
     assert await alice.pull() != []
     assert await alice.pull() == []
     assert await alice.pull() == []
+
+
+async def _dealers(client: ApiClient) -> dict[str, Change]:
+    client.cursors = {}
+    return {c.row_id: c for c in await client.pull() if c.table == "dealer"}
+
+
+async def _set_city(client: ApiClient, reader: ApiClient, dealer_id: str, city: str) -> None:
+    cursors = reader.cursors
+    current = (await _dealers(reader))[dealer_id]
+    reader.cursors = cursors
+    change = op(
+        "dealer",
+        dealer_id,
+        {"city": city},
+        base={"city": current.values["city"]},
+        base_version=current.row_version,
+    )
+    assert (await client.push(change)).results[0].status == "applied"
+
+
+async def test_rows_carry_their_version_at_the_last_restore(
+    alice: ApiClient, bob: ApiClient, world: World
+) -> None:
+    kept = await alice.insert_dealer(world.t1, "店甲")
+    edited = await alice.insert_dealer(world.t1, "店乙")
+    assert {c.restore_version for c in (await _dealers(bob)).values()} == {None}
+    # Changed once before the restore, twice after it.
+    for city in ("宁波", "温州", "台州"):
+        if city == "温州":
+            admin.reset_epoch(world.database)
+        await _set_city(alice, bob, edited, city)
+    created = await alice.insert_dealer(world.t1, "店丙")
+    bob.cursors = {}
+    snapshot = await _dealers(bob)
+    assert {key: (c.row_version, c.restore_version) for key, c in snapshot.items()} == {
+        kept: (1, 1),
+        edited: (4, 2),
+        created: (1, 0),
+    }
+    assert {c.change_no for c in snapshot.values()} == {None}
+    # Log pages say the same.
+    await _set_city(alice, bob, kept, "杭州")
+    log = [c for c in await bob.pull() if c.table == "dealer"]
+    assert [(c.row_id, c.row_version, c.restore_version) for c in log] == [(kept, 2, 1)]
+    assert log[0].change_no is not None

@@ -73,19 +73,31 @@ def server_conflicts(world: World) -> list[dict[str, object]]:
 
 
 @pytest.mark.parametrize(
-    ("local", "server", "local_stamp", "server_stamp", "expected"),
+    ("local", "server", "local_stamp", "server_stamp", "restored", "expected"),
     [
-        (3, 5, "2026-01-02", "2026-01-01", Verdict.SERVER),  # the server knows more changes
-        (5, 3, "2026-01-02", "2026-01-01", Verdict.APPLY),  # the server is at an ancestor
-        (5, 3, "2026-01-01", "2026-01-02", Verdict.CONFLICT),  # both moved since the backup
-        (4, 4, "2026-01-01", "2026-01-02", Verdict.CONFLICT),  # a version reused, other values
-        (5, 3, None, "2026-01-01", Verdict.CONFLICT),  # no stamp: never guess "apply"
+        (3, 5, "2026-01-02", "2026-01-01", None, Verdict.SERVER),  # the server knows more
+        (5, 3, "2026-01-02", "2026-01-01", None, Verdict.APPLY),  # server at an ancestor
+        (5, 3, "2026-01-01", "2026-01-02", None, Verdict.CONFLICT),  # both moved since
+        (4, 4, "2026-01-01", "2026-01-02", None, Verdict.CONFLICT),  # a version reused
+        (5, 3, None, "2026-01-01", None, Verdict.CONFLICT),  # no stamp: never guess "apply"
+        # With the row's version at the restore (R): ours lost (L > R), the server's
+        # changed after the restore (S > R): both moved, however high S is.
+        (2, 3, "2026-01-01", "2026-01-02", 1, Verdict.CONFLICT),
+        (2, 9, "2026-01-01", "2026-01-02", 0, Verdict.CONFLICT),
+        (2, 5, "2026-01-01", "2026-01-02", 2, Verdict.SERVER),  # we lost nothing (L <= R)
+        (5, 3, "2026-01-02", "2026-01-01", 3, Verdict.APPLY),  # unchanged since the restore
+        (5, 3, "2026-01-01", "2026-01-02", 3, Verdict.CONFLICT),  # a stamp still guards
     ],
 )
 def test_verdict(
-    local: int, server: int, local_stamp: str | None, server_stamp: str, expected: Verdict
+    local: int,
+    server: int,
+    local_stamp: str | None,
+    server_stamp: str,
+    restored: int | None,
+    expected: Verdict,
 ) -> None:
-    assert reconcile.verdict(local, server, local_stamp, server_stamp) is expected
+    assert reconcile.verdict(local, server, local_stamp, server_stamp, restored) is expected
 
 
 def test_old_version_survives_the_mark() -> None:
@@ -191,6 +203,103 @@ def test_a_row_changed_on_both_sides_keeps_both_values(
     city = (server_dealer(world, dealer_id) or {})["city"]
     assert city == "温州"
     assert [(c["field"], c["mine"], c["theirs"]) for c in conflicts] == [("city", "宁波", "温州")]
+    for device in (alice, bob):
+        assert_converged(world, device)
+
+
+def test_a_lost_edit_survives_more_changes_made_after_the_restore(
+    world: World, alice: Device, bob: Device, backup: Path
+) -> None:
+    dealer_id = new_dealer(alice, "杭州恒达", city="杭州")
+    alice.sync()
+    bob.sync()
+    backup_server(world, backup)
+    core.update(alice.store, Dealer, dealer_id, {"city": "宁波"})
+    alice.sync()  # accepted at version 2, then lost by the restore
+    restore_server(world, backup)
+    # Bob changes the row twice after the restore: the server's version (3) passes
+    # alice's (2), so versions alone say "the server is newer".
+    core.update(bob.store, Dealer, dealer_id, {"city": "温州"})
+    bob.sync()
+    core.update(bob.store, Dealer, dealer_id, {"city": "台州"})
+    bob.sync()
+    alice.sync()
+    bob.sync()
+    assert (server_dealer(world, dealer_id) or {})["city"] == "台州"
+    conflicts = server_conflicts(world)
+    assert [(c["field"], c["mine"], c["theirs"]) for c in conflicts] == [("city", "宁波", "台州")]
+    for device in (alice, bob):
+        assert_converged(world, device)
+
+
+def test_a_lost_edit_of_one_field_survives_changes_of_another_after_the_restore(
+    world: World, alice: Device, bob: Device, backup: Path
+) -> None:
+    dealer_id = new_dealer(alice, "杭州恒达", city="杭州")
+    alice.sync()
+    bob.sync()
+    backup_server(world, backup)
+    core.update(alice.store, Dealer, dealer_id, {"city": "宁波"})
+    alice.sync()
+    restore_server(world, backup)
+    for address in ("江北区 8 号", "江北区 9 号"):
+        core.update(bob.store, Dealer, dealer_id, {"address": address})
+        bob.sync()
+    alice.sync()
+    bob.sync()
+    restored = server_dealer(world, dealer_id) or {}
+    conflicts = {c["field"]: c for c in server_conflicts(world)}
+    # Bob's changes stay and alice's lost city is kept in a record. Alice cannot
+    # tell which fields she changed (the backup's values are gone), so every field
+    # that differs is recorded, the server's value staying.
+    assert (restored["city"], restored["address"]) == ("杭州", "江北区 9 号")
+    assert (conflicts["city"]["mine"], conflicts["city"]["theirs"]) == ("宁波", "杭州")
+    assert set(conflicts) == {"city", "address"}
+    assert conflicts["address"]["theirs"] == "江北区 9 号"
+    for device in (alice, bob):
+        assert_converged(world, device)
+
+
+def test_a_delete_made_after_the_restore_wins_over_a_lost_edit(
+    world: World, alice: Device, bob: Device, backup: Path
+) -> None:
+    dealer_id = new_dealer(alice, "杭州恒达", city="杭州")
+    alice.sync()
+    bob.sync()
+    backup_server(world, backup)
+    core.update(alice.store, Dealer, dealer_id, {"city": "宁波"})
+    alice.sync()
+    restore_server(world, backup)
+    core.update(bob.store, Dealer, dealer_id, {"address": "江北区 8 号"})
+    bob.sync()
+    core.delete(bob.store, Dealer, dealer_id)
+    bob.sync()
+    alice.sync()
+    bob.sync()
+    # Alice's live copy is not taken for a lost undelete: bob's delete stays, and
+    # her lost city is kept in a delete-versus-edit record.
+    assert (server_dealer(world, dealer_id) or {})["deleted"] is True
+    cities = [c["mine"] for c in server_conflicts(world) if c["field"] == "city"]
+    assert cities == ["宁波"]
+    for device in (alice, bob):
+        assert_converged(world, device)
+
+
+def test_a_device_that_knew_no_lost_change_takes_the_server_rows_quietly(
+    world: World, alice: Device, bob: Device, backup: Path
+) -> None:
+    dealer_id = new_dealer(alice, "杭州恒达", city="杭州")
+    alice.sync()
+    bob.sync()
+    backup_server(world, backup)
+    restore_server(world, backup)  # nothing was lost
+    for city in ("温州", "台州"):
+        core.update(alice.store, Dealer, dealer_id, {"city": city})
+        alice.sync()
+    summary = bob.sync()
+    assert summary.resynced and bob.outbox() == []
+    assert core.fetch(bob.store, Dealer, dealer_id)["city"] == "台州"
+    assert server_conflicts(world) == []
     for device in (alice, bob):
         assert_converged(world, device)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from fieldrep.i18n import N_
@@ -242,11 +242,18 @@ def revoke(database: Database, device_id: str) -> None:
 
 
 def reset_epoch(database: Database) -> str:
-    """Give the server a new epoch (after a restore from backup): every client resyncs."""
+    """Give the server a new epoch (after a restore from backup): every client resyncs.
+
+    Each stream also marks its change number at the restore: versions reached
+    after it reuse numbers the lost changes had, and the mark lets the server tell
+    devices each row's version at the restore (see ``ServerRow.restore_version``).
+    """
 
     def work(session: Session) -> str:
         epoch = new_epoch()
         set_meta(session, EPOCH_KEY, epoch)
+        # The update waits for the counters' locks: a push in flight counts as before it.
+        session.execute(update(SyncStream).values(restore_change_no=SyncStream.last_change_no))
         return epoch
 
     return database.write(work)

@@ -86,14 +86,15 @@ class PageBuilder:
     def __len__(self) -> int:
         return len(self.fragments)
 
-    def add(self, stream: str, change_no: int | None, row: Any) -> None:
-        table, row_id, row_version, deleted, values_json, updated_by, author = row
+    def add(self, stream: SyncStream, change_no: int | None, row: Any) -> None:
+        table, row_id, row_version, deleted, values_json, updated_by, author, row_no, kept = row
         number = "null" if change_no is None else change_no
         flag = "true" if deleted else "false"
+        restored = _restore_version(stream, row_version, row_no, kept)
         self.fragments.append(
-            f'{{"stream":"{stream}","change_no":{number},"table":"{table}",'
+            f'{{"stream":"{stream.territory_id}","change_no":{number},"table":"{table}",'
             f'"row_id":"{row_id}","row_version":{row_version},"deleted":{flag},'
-            f'"values":{values_json}}}'
+            f'"values":{values_json},"restore_version":{_dumps(restored)}}}'
         )
         if updated_by:
             self.user_ids.add(updated_by)
@@ -129,6 +130,21 @@ def _dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
+def _restore_version(
+    stream: SyncStream, row_version: int, change_no: int, kept: int | None
+) -> int | None:
+    """The row's version when the server was last restored (None: never restored).
+
+    A row not changed since the restore is still at that version; a changed one
+    kept it at its first change after the restore.
+    """
+    if stream.restore_change_no is None:
+        return None
+    if change_no <= stream.restore_change_no:
+        return row_version
+    return kept
+
+
 _ROW_COLUMNS = (
     ServerRow.table_name,
     ServerRow.id,
@@ -137,11 +153,13 @@ _ROW_COLUMNS = (
     cast(ServerRow.values, Text),
     ServerRow.values["updated_by"].as_string(),
     ServerRow.values["author_user_id"].as_string(),
+    ServerRow.change_no,
+    ServerRow.restore_version,
 )
 
 
 def _page_snapshot(
-    session: Session, stream: str, cursor: Cursor, limit: int, out: PageBuilder
+    session: Session, stream: SyncStream, cursor: Cursor, limit: int, out: PageBuilder
 ) -> tuple[Cursor, bool]:
     """Fill ``out`` from the snapshot; returns the new cursor and whether it ended."""
     position, after = _TABLE_POSITION[cursor.table], cursor.after
@@ -153,7 +171,7 @@ def _page_snapshot(
         query = (
             select(*_ROW_COLUMNS)
             .where(
-                ServerRow.territory_id == stream,
+                ServerRow.territory_id == stream.territory_id,
                 ServerRow.table_name == table,
                 ServerRow.id > after,
             )
@@ -194,7 +212,7 @@ def _page_log(
     found = session.execute(query).all()
     page = found[:want]
     for row in page:
-        out.add(stream.territory_id, row[0], row[1:])
+        out.add(stream, row[0], row[1:])
     last = page[-1][0] if page else cursor.change_no
     return Cursor(False, last), len(found) <= want
 
@@ -238,7 +256,7 @@ def pull(database: Database, caller: Caller, request: PullRequest) -> PullPage:
             cursor = cursors.get(stream_id) or Cursor(True, stream.last_change_no, TABLE_ORDER[0])
             done = True
             if cursor.snapshot:
-                cursor, done = _page_snapshot(session, stream_id, cursor, request.limit, changes)
+                cursor, done = _page_snapshot(session, stream, cursor, request.limit, changes)
             if done:
                 cursor, done = _page_log(session, stream, cursor, request.limit, changes)
             new_cursors[stream_id] = cursor.text()

@@ -117,6 +117,12 @@ class ChangeWriter:
         stream = self.streams.get(row.territory_id)
         if stream is None:
             raise UnknownStream(row.territory_id)
+        if (
+            stream.restore_change_no is not None
+            and (row.change_no or 0) <= stream.restore_change_no
+        ):
+            # The row's first change since the restore: keep the version the backup had.
+            row.restore_version = row.row_version or 0
         stream.last_change_no += 1
         change_no = stream.last_change_no
         row.row_version = (row.row_version or 0) + 1
