@@ -494,12 +494,17 @@ def to_push_ops(op: OutboxOp) -> list[PushOp]:
             return [create, delete]
         return [create]
     if op.kind == "delete":
+        # The edits coalesced before the delete go with it (with their bases): the
+        # server merges them into the row before deleting it, so the tombstone holds
+        # them, or keeps them as conflict records if the row was already deleted.
         return [
             PushOp(
                 op_id=ids[0],
                 table=op.table,
                 row_id=op.row_id,
                 kind="delete",
+                fields=fields,
+                base=base,
                 base_version=reconcile.old_version(op.base_version),
             )
         ]

@@ -292,6 +292,81 @@ async def test_an_upsert_setting_deleted_false_restores(alice: ApiClient, world:
     assert (result.status, result.deleted) == ("applied", False)
 
 
+async def test_a_delete_with_fields_merges_them_into_the_tombstone(
+    alice: ApiClient, bob: ApiClient, world: World
+) -> None:
+    row_id = await alice.insert_dealer(world.t1, city="杭州", phone="0571-1")
+    await bob.push(op("dealer", row_id, {"phone": "0571-2"}, base={"phone": "0571-1"}))
+    deletion = (
+        await alice.push(
+            op(
+                "dealer",
+                row_id,
+                {"city": "宁波", "phone": "0571-3"},
+                kind="delete",
+                base={"city": "杭州", "phone": "0571-1"},
+                base_version=1,
+            )
+        )
+    ).results[0]
+    assert (deletion.status, deletion.deleted, deletion.conflicts) == ("merged", True, ["phone"])
+    assert deletion.row_version == 3  # one change: the merged fields and the delete
+    row = await _row(alice, "dealer", row_id)
+    assert (row["deleted"], row["city"], row["phone"]) == (True, "宁波", "0571-2")
+    kept = latest(await bob.pull())[(CONFLICT_TABLE, deletion.conflict_ids[0])].values
+    assert (kept["kind"], kept["mine"], kept["theirs"]) == ("field", "0571-3", "0571-2")
+
+
+async def test_a_delete_with_fields_of_a_deleted_row_keeps_them_as_delete_edit_records(
+    alice: ApiClient, bob: ApiClient, world: World
+) -> None:
+    row_id = await alice.insert_dealer(world.t1, city="杭州", phone="0571-1")
+    await alice.push(op("dealer", row_id, kind="delete", base_version=1))
+    deleted = await _row(bob, "dealer", row_id)  # bob's cursor now past the delete
+    deletion = (
+        await bob.push(
+            op(
+                "dealer",
+                row_id,
+                {"city": "宁波", "phone": "0571-1"},
+                kind="delete",
+                base={"city": "杭州", "phone": "0571-1"},
+                base_version=1,
+            )
+        )
+    ).results[0]
+    assert (deletion.status, deletion.deleted, deletion.conflicts) == ("merged", True, ["city"])
+    assert deletion.reason is Reason.ROW_DELETED
+    assert deletion.row_version == deleted["row_version"]  # the tombstone is unchanged
+    changes = latest(await bob.pull())
+    assert ("dealer", row_id) not in changes
+    kept = changes[(CONFLICT_TABLE, deletion.conflict_ids[0])].values
+    assert (kept["kind"], kept["base"], kept["mine"], kept["theirs"]) == (
+        "delete_edit",
+        "杭州",
+        "宁波",
+        "杭州",
+    )
+    again = (
+        await bob.push(op("dealer", row_id, {"city": "杭州"}, kind="delete", base_version=2))
+    ).results[0]
+    assert (again.status, again.conflicts) == ("applied", [])  # nothing differs: no record
+
+
+async def test_a_bare_delete_behaves_as_before_on_live_and_deleted_rows(
+    alice: ApiClient, bob: ApiClient, world: World
+) -> None:
+    row_id = await alice.insert_dealer(world.t1, city="杭州")
+    first = (await alice.push(op("dealer", row_id, kind="delete", base_version=1))).results[0]
+    assert (first.status, first.deleted, first.row_version) == ("applied", True, 2)
+    row = await _row(alice, "dealer", row_id)
+    assert (row["deleted"], row["city"]) == (True, "杭州")
+    second = (await bob.push(op("dealer", row_id, kind="delete", base_version=1))).results[0]
+    assert (second.status, second.deleted, second.row_version) == ("applied", True, 2)
+    assert second.conflicts == [] and second.conflict_ids == []
+    assert await alice.pull() == []  # nothing recorded
+
+
 async def test_a_repeated_batch_gets_the_stored_response_and_changes_nothing(
     alice: ApiClient, world: World
 ) -> None:

@@ -96,7 +96,7 @@ def referenced_keys(ops: Sequence[PushOp]) -> set[RowKey]:
     found: set[RowKey] = set()
     for op in ops:
         spec = TABLES.get(op.table)
-        if spec is None or op.kind == "delete":
+        if spec is None:
             continue
         for name, parent in spec.references.items():
             value = op.fields.get(name)
@@ -208,7 +208,7 @@ def _apply(context: MergeContext, op: PushOp) -> OpResult:
     if spec.pseudo:
         return _resolve_conflict_record(context, spec, op, row, fields, base)
     if op.kind == "delete":
-        return _delete(context, spec, op, row)
+        return _delete(context, spec, op, row, fields, base)
     return _update(context, spec, op, row, fields, base, restore=restore)
 
 
@@ -273,17 +273,85 @@ def _is_frozen(spec: TableSpec, row: ServerRow) -> bool:
     return bool(row.values.get(name) == value)
 
 
-def _delete(context: MergeContext, spec: TableSpec, op: PushOp, row: ServerRow) -> OpResult:
+def _delete(
+    context: MergeContext,
+    spec: TableSpec,
+    op: PushOp,
+    row: ServerRow,
+    fields: dict[str, Any],
+    base: dict[str, Any],
+) -> OpResult:
+    """Delete the row after merging the edits the delete's outbox op coalesced.
+
+    A client that edits a row and then deletes it sends one delete op carrying
+    those edits (with their bases); an older client sends a bare delete. The
+    edits merge as an update's would, so they are never lost: on a live row into
+    the tombstone, on a row already deleted as delete-versus-edit records, whose
+    answer (``merged``) makes the client give the fields the server's values back.
+    """
     if spec.never_deleted or _is_frozen(spec, row):
         raise OpRejected(Reason.APPEND_ONLY, field=op.table)
-    if not row.deleted:
-        values = dict(row.values)
-        values["deleted_at"] = context.writer.now
-        context.writer.stamp(values)
-        row.values = values
-        row.deleted = True
-        context.writer.record(row, "delete", {"deleted": (False, True)}, op_id=str(op.op_id))
-    return OpResult(op_id=op.op_id, status="applied", row_version=row.row_version, deleted=True)
+    if row.deleted:
+        outcome = _Outcome()
+        _keep_edits_of_deleted_row(context, spec, op, row, fields, base, outcome)
+        if outcome.conflicts:
+            return _deleted_row_result(op, row, outcome)
+        return OpResult(op_id=op.op_id, status="applied", row_version=row.row_version, deleted=True)
+    values = dict(row.values)
+    outcome = _merge_fields(context, spec, op, row, values, fields, base)
+    values["deleted_at"] = context.writer.now
+    context.writer.stamp(values)
+    row.values = values
+    row.deleted = True
+    changes = {**outcome.changes, "deleted": (False, True)}
+    context.writer.record(row, "delete", changes, op_id=str(op.op_id))
+    merged = outcome.conflicts or outcome.kept_both or outcome.refused
+    return OpResult(
+        op_id=op.op_id,
+        status="merged" if merged else "applied",
+        row_version=row.row_version,
+        deleted=True,
+        conflicts=outcome.conflicts,
+        conflict_ids=outcome.conflict_ids,
+        kept_both=outcome.kept_both,
+        refused=outcome.refused,
+    )
+
+
+def _keep_edits_of_deleted_row(
+    context: MergeContext,
+    spec: TableSpec,
+    op: PushOp,
+    row: ServerRow,
+    fields: dict[str, Any],
+    base: dict[str, Any],
+    outcome: _Outcome,
+) -> None:
+    """Delete wins; every field the edit would change is kept as a conflict record."""
+    for name, new in fields.items():
+        if name in SERVER_STAMPED_FIELDS or name == SCOPE_FIELD:
+            continue
+        current = row.values.get(name)
+        if not same_value(spec.fields[name], current, new):
+            outcome.conflicts.append(name)
+            outcome.conflict_ids.append(
+                _record_conflict(
+                    context, row, op, name, ConflictKind.DELETE_EDIT, base, new, current
+                )
+            )
+
+
+def _deleted_row_result(op: PushOp, row: ServerRow, outcome: _Outcome) -> OpResult:
+    return OpResult(
+        op_id=op.op_id,
+        status="merged",
+        row_version=row.row_version,
+        deleted=True,
+        conflicts=outcome.conflicts,
+        conflict_ids=outcome.conflict_ids,
+        reason=Reason.ROW_DELETED,
+        message=reason_message(Reason.ROW_DELETED),
+    )
 
 
 def _update(
@@ -296,33 +364,38 @@ def _update(
     *,
     restore: bool,
 ) -> OpResult:
-    caller = context.caller
-    values = dict(row.values)
-    outcome = _Outcome()
     restoring = row.deleted and restore
     if row.deleted and not restoring:
-        # Delete wins; the edit is kept field by field so nothing is lost.
-        for name, new in fields.items():
-            if name in SERVER_STAMPED_FIELDS or name == SCOPE_FIELD:
-                continue
-            current = values.get(name)
-            if not same_value(spec.fields[name], current, new):
-                outcome.conflicts.append(name)
-                outcome.conflict_ids.append(
-                    _record_conflict(
-                        context, row, op, name, ConflictKind.DELETE_EDIT, base, new, current
-                    )
-                )
-        return OpResult(
-            op_id=op.op_id,
-            status="merged",
-            row_version=row.row_version,
-            deleted=True,
-            conflicts=outcome.conflicts,
-            conflict_ids=outcome.conflict_ids,
-            reason=Reason.ROW_DELETED,
-            message=reason_message(Reason.ROW_DELETED),
+        outcome = _Outcome()
+        _keep_edits_of_deleted_row(context, spec, op, row, fields, base, outcome)
+        return _deleted_row_result(op, row, outcome)
+    values = dict(row.values)
+    outcome = _merge_fields(context, spec, op, row, values, fields, base)
+    if outcome.changes or restoring:
+        if restoring:
+            row.deleted = False
+            values["deleted_at"] = None
+            outcome.changes["deleted"] = (True, False)
+        context.writer.stamp(values)
+        row.values = values
+        context.writer.record(
+            row, "restore" if restoring else "update", outcome.changes, op_id=str(op.op_id)
         )
+    return _result(op, row, outcome)
+
+
+def _merge_fields(
+    context: MergeContext,
+    spec: TableSpec,
+    op: PushOp,
+    row: ServerRow,
+    values: dict[str, Any],
+    fields: dict[str, Any],
+    base: dict[str, Any],
+) -> _Outcome:
+    """Three-way merge of the op's fields into ``values`` (the row's, updated in place)."""
+    caller = context.caller
+    outcome = _Outcome()
     frozen = _is_frozen(spec, row)
     for name, new in fields.items():
         if name in SERVER_STAMPED_FIELDS:
@@ -370,17 +443,7 @@ def _update(
             outcome.conflict_ids.append(
                 _record_conflict(context, row, op, name, ConflictKind.FIELD, base, new, current)
             )
-    if outcome.changes or restoring:
-        if restoring:
-            row.deleted = False
-            values["deleted_at"] = None
-            outcome.changes["deleted"] = (True, False)
-        context.writer.stamp(values)
-        row.values = values
-        context.writer.record(
-            row, "restore" if restoring else "update", outcome.changes, op_id=str(op.op_id)
-        )
-    return _result(op, row, outcome)
+    return outcome
 
 
 def _result(op: PushOp, row: ServerRow, outcome: _Outcome) -> OpResult:
