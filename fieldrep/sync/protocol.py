@@ -61,6 +61,10 @@ Field policies (decided here, enforced by the server, shown by the client):
   is kept field by field as conflict records of kind ``delete_edit``; the row
   can be restored with an op of kind ``restore`` (or an upsert whose fields set
   ``deleted`` from true to false), which brings it back and applies its fields.
+- A delete op may carry the fields its device edited before deleting, with their
+  bases: they merge as an upsert's would, then the row is deleted (one change),
+  so the tombstone holds them; on a row already deleted the differing ones are
+  kept as ``delete_edit`` records (status ``merged``). A bare delete just deletes.
 - Conflict records are rows of the pseudo-table ``sync_conflict`` in the same
   stream as the row they concern. Clients may change only their ``status``,
   ``resolution`` and ``resolved_value`` (a resolution); the chosen value itself
