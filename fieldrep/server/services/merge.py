@@ -72,6 +72,20 @@ class _Outcome:
     kept_both: list[str] = field(default_factory=list)
     refused: list[FieldIssue] = field(default_factory=list)
 
+    def result(self, op: PushOp, row: ServerRow) -> OpResult:
+        """The op's answer: merged when any field was not taken as sent."""
+        merged = self.conflicts or self.kept_both or self.refused
+        return OpResult(
+            op_id=op.op_id,
+            status="merged" if merged else "applied",
+            row_version=row.row_version,
+            deleted=row.deleted,
+            conflicts=self.conflicts,
+            conflict_ids=self.conflict_ids,
+            kept_both=self.kept_both,
+            refused=self.refused,
+        )
+
     def refuse(self, name: str, reason: Reason, **params: Any) -> None:
         texts = {"field": name, **{key: str(value) for key, value in params.items()}}
         self.refused.append(
@@ -305,17 +319,7 @@ def _delete(
     row.deleted = True
     changes = {**outcome.changes, "deleted": (False, True)}
     context.writer.record(row, "delete", changes, op_id=str(op.op_id))
-    merged = outcome.conflicts or outcome.kept_both or outcome.refused
-    return OpResult(
-        op_id=op.op_id,
-        status="merged" if merged else "applied",
-        row_version=row.row_version,
-        deleted=True,
-        conflicts=outcome.conflicts,
-        conflict_ids=outcome.conflict_ids,
-        kept_both=outcome.kept_both,
-        refused=outcome.refused,
-    )
+    return outcome.result(op, row)
 
 
 def _keep_edits_of_deleted_row(
@@ -461,17 +465,7 @@ def _result(op: PushOp, row: ServerRow, outcome: _Outcome) -> OpResult:
             message=first.message,
             params=first.params,
         )
-    merged = outcome.conflicts or outcome.kept_both or outcome.refused
-    return OpResult(
-        op_id=op.op_id,
-        status="merged" if merged else "applied",
-        row_version=row.row_version,
-        deleted=row.deleted,
-        conflicts=outcome.conflicts,
-        conflict_ids=outcome.conflict_ids,
-        kept_both=outcome.kept_both,
-        refused=outcome.refused,
-    )
+    return outcome.result(op, row)
 
 
 def _record_conflict(
