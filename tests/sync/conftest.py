@@ -1,4 +1,8 @@
-"""Fixtures of the sync tests: a fresh data folder and database per test."""
+"""Fixtures of the sync tests: a fresh data folder and database per test.
+
+The end-to-end tests share one ``world`` (the real server app in-process) and
+its two reps' devices, ``alice`` and ``bob``, each with its own files.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ from pathlib import Path
 import keyring
 import pytest
 from sqlalchemy import Engine
+from synce2e import Device, World, make_world
 from synctest import REP, TERRITORY
 from synctest_keyring import MemoryKeyring
 
@@ -45,3 +50,25 @@ def engine(home: Path) -> Iterator[Engine]:
 @pytest.fixture
 def store(engine: Engine) -> Store:
     return Store(engine, UserContext(REP, TERRITORY, Role.REP, "小李"))
+
+
+@pytest.fixture
+def world(tmp_path: Path, home: Path, memory_keyring: MemoryKeyring) -> Iterator[World]:
+    world = make_world(tmp_path)
+    yield world
+    world.transport.shutdown()
+    world.database.dispose()
+
+
+@pytest.fixture
+def alice(world: World, tmp_path: Path) -> Iterator[Device]:
+    device = Device(world, tmp_path, "alice")
+    yield device
+    device.close()
+
+
+@pytest.fixture
+def bob(world: World, tmp_path: Path) -> Iterator[Device]:
+    device = Device(world, tmp_path, "bob")
+    yield device
+    device.close()

@@ -7,41 +7,15 @@ deleted (H13's finding: the device kept its edited tombstone, the server the old
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-import pytest
-from synce2e import Device, World, assert_converged, comparable, make_world, server_rows
-from synctest_keyring import MemoryKeyring
+from synce2e import Device, World, assert_converged, comparable, server_rows
 
 from fieldrep.storage.enums import AbcClass
 from fieldrep.storage.models import Dealer
 from fieldrep.storage.services import core
 from fieldrep.sync import api
 from fieldrep.sync.protocol import CONFLICT_TABLE
-
-
-@pytest.fixture
-def world(tmp_path: Path, home: Path, memory_keyring: MemoryKeyring) -> Iterator[World]:
-    world = make_world(tmp_path)
-    yield world
-    world.transport.shutdown()
-    world.database.dispose()
-
-
-@pytest.fixture
-def alice(world: World, tmp_path: Path) -> Iterator[Device]:
-    device = Device(world, tmp_path, "alice")
-    yield device
-    device.close()
-
-
-@pytest.fixture
-def bob(world: World, tmp_path: Path) -> Iterator[Device]:
-    device = Device(world, tmp_path, "bob")
-    yield device
-    device.close()
 
 
 def shared_dealer(alice: Device, bob: Device) -> str:

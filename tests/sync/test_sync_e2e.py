@@ -2,40 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from synce2e import SERVER_URL, Device, World, assert_converged, make_world, server_rows
-from synctest_keyring import MemoryKeyring
+from synce2e import SERVER_URL, Device, World, assert_converged, server_rows
 
 from fieldrep.storage.enums import AbcClass
 from fieldrep.storage.models import Dealer
 from fieldrep.storage.services import core
 from fieldrep.sync.client import SignedOut, Unreachable
-
-
-@pytest.fixture
-def world(tmp_path: Path, home: Path, memory_keyring: MemoryKeyring) -> Iterator[World]:
-    world = make_world(tmp_path)
-    yield world
-    world.transport.shutdown()
-    world.database.dispose()
-
-
-@pytest.fixture
-def alice(world: World, tmp_path: Path) -> Iterator[Device]:
-    device = Device(world, tmp_path, "alice")
-    yield device
-    device.close()
-
-
-@pytest.fixture
-def bob(world: World, tmp_path: Path) -> Iterator[Device]:
-    device = Device(world, tmp_path, "bob")
-    yield device
-    device.close()
 
 
 def new_dealer(device: Device, name: str = "杭州恒达", **values: object) -> str:

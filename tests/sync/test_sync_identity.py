@@ -19,10 +19,8 @@ from synce2e import (
     Device,
     World,
     fresh_database,
-    make_world,
     server_rows,
 )
-from synctest_keyring import MemoryKeyring
 
 from fieldrep.cli_common import CliError
 from fieldrep.i18n import language
@@ -38,10 +36,8 @@ from fieldrep.ui.startup import resolve_user
 
 
 @pytest.fixture
-def world(
-    tmp_path: Path, home: Path, memory_keyring: MemoryKeyring, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[World]:
-    world = make_world(tmp_path)
+def world(world: World, monkeypatch: pytest.MonkeyPatch) -> World:
+    """The shared world (conftest.py) with carol, a rep of another territory."""
     admin.add_user(world.database, FAST_PASSWORDS, "carol", PASSWORD, role="rep")
     admin.add_territory(world.database, "宁波", region="华东", manager="mona")
     admin.assign(world.database, "carol", "宁波")
@@ -51,17 +47,14 @@ def world(
 
     # The CLI signs in without a transport: route its client to the app in-process.
     monkeypatch.setattr(api, "SyncClient", in_process)
-    yield world
-    world.transport.shutdown()
-    world.database.dispose()
+    return world
 
 
 @pytest.fixture
-def alice(world: World, tmp_path: Path) -> Iterator[Device]:
-    device = Device(world, tmp_path, "alice")
-    device.sync()
-    yield device
-    device.close()
+def alice(alice: Device) -> Device:
+    """Alice's device (conftest.py), synced once."""
+    alice.sync()
+    return alice
 
 
 def run_cli(*argv: str) -> int:

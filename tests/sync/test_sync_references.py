@@ -7,12 +7,9 @@ it, and every other 杭州 device then failed every sync on the foreign key.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 from sqlalchemy import text
 from synce2e import (
     FAST_PASSWORDS,
@@ -20,10 +17,8 @@ from synce2e import (
     Device,
     World,
     assert_converged,
-    make_world,
     server_rows,
 )
-from synctest_keyring import MemoryKeyring
 from tenacity import wait_none
 
 from fieldrep.server.core.security import new_id
@@ -36,28 +31,6 @@ from fieldrep.storage.services import core
 from fieldrep.sync import orphans
 from fieldrep.sync.engine import SyncEngine
 from fieldrep.sync.protocol import TABLES, Reason, reason_message
-
-
-@pytest.fixture
-def world(tmp_path: Path, home: Path, memory_keyring: MemoryKeyring) -> Iterator[World]:
-    world = make_world(tmp_path)
-    yield world
-    world.transport.shutdown()
-    world.database.dispose()
-
-
-@pytest.fixture
-def alice(world: World, tmp_path: Path) -> Iterator[Device]:
-    device = Device(world, tmp_path, "alice")
-    yield device
-    device.close()
-
-
-@pytest.fixture
-def bob(world: World, tmp_path: Path) -> Iterator[Device]:
-    device = Device(world, tmp_path, "bob")
-    yield device
-    device.close()
 
 
 def _contact_values(territory_id: str, dealer_id: str, name: str) -> dict[str, Any]:

@@ -8,35 +8,16 @@ shows the server's value.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
 
-import pytest
-from synce2e import Device, World, make_world, server_rows
-from synctest_keyring import MemoryKeyring
+from synce2e import Device, World, server_rows
 
 from fieldrep.i18n import language
 from fieldrep.storage.enums import AbcClass, PeriodType
 from fieldrep.storage.models import Dealer, SalesTarget
 from fieldrep.storage.services import core
 from fieldrep.sync import api
-
-
-@pytest.fixture
-def world(tmp_path: Path, home: Path, memory_keyring: MemoryKeyring) -> Iterator[World]:
-    world = make_world(tmp_path)
-    yield world
-    world.transport.shutdown()
-    world.database.dispose()
-
-
-@pytest.fixture
-def alice(world: World, tmp_path: Path) -> Iterator[Device]:
-    device = Device(world, tmp_path, "alice")
-    yield device
-    device.close()
 
 
 def synced_dealer(device: Device) -> str:
