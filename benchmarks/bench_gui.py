@@ -17,7 +17,7 @@
 - ``sync_stall``: the GUI thread's longest stall while the window's own "Sync
   now" (``MainWindow.sync_now``: ``sync_bridge.sync_now`` on the ``run_io``
   pool) pulls a 100,000-row territory from a SQLite server running under
-  uvicorn in its own process (seeded as ``bench_sync`` does). A 5 ms QTimer on
+  uvicorn in its own process (seeded as ``served_territory`` seeds it). A 5 ms QTimer on
   the GUI thread records the gaps between its ticks; a stall is a gap minus
   5 ms. Target: no stall over 50 ms (max and p99 reported, plus the sync's
   duration and rows; the views' refresh after the sync is measured apart).
@@ -132,67 +132,6 @@ def _child_app(db_path: str) -> None:
     sys.exit(run_gui(["fieldrep", "--db", db_path, "--today", DEMO_TODAY], on_ready=ready))
 
 
-def _serve_territory(folder: Path, rows: int) -> tuple[subprocess.Popen[bytes], str]:
-    """A SQLite server holding one territory of ``rows`` rows (as bench_sync seeds it),
-    served by uvicorn in its own process; returns the process and its base URL."""
-    import socket
-
-    import bench_sync
-    import httpx
-
-    from fieldrep.server.core.config import sqlite_url
-    from fieldrep.server.core.db import open_server_database
-    from fieldrep.server.core.security import Passwords
-    from fieldrep.server.services import admin
-
-    url = sqlite_url(folder / "server.db")
-    database = open_server_database(url)
-    admin.initialise(database)
-    admin.add_user(database, Passwords(1, 8, 1), "rep", bench_sync.PASSWORD, role="rep")
-    territory = admin.add_territory(database, "杭州-stall")
-    admin.assign(database, "rep", bench_sync.admin_territory_name(database, territory))
-    bench_sync._seed(database, territory, rows)
-    database.dispose()
-    probe = socket.socket()
-    probe.bind(("127.0.0.1", 0))
-    port = probe.getsockname()[1]
-    probe.close()
-    environment = {
-        **os.environ,
-        "FIELDREP_SERVER_DATABASE_URL": url,
-        "FIELDREP_SERVER_SECRET": "benchmark-secret-that-is-long-enough",
-        "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
-    }
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "fieldrep.server.main:create_app",
-            "--factory",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--log-level",
-            "error",
-        ],
-        env=environment,
-        stdout=subprocess.DEVNULL,
-        cwd=str(ROOT),
-    )
-    base_url = f"http://127.0.0.1:{port}"
-    for _attempt in range(300):
-        try:
-            if httpx.get(base_url + "/health", timeout=1).status_code == 200:
-                return server, base_url
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    server.terminate()
-    raise RuntimeError("the benchmark sync server did not come up")
-
-
 def _child_stall(rows: int) -> None:
     """The window on a fresh signed-in client; its own sync pulls ``rows`` rows while a
     5 ms timer on the GUI thread records its ticks. Prints one ``stall {json}`` line."""
@@ -200,10 +139,11 @@ def _child_stall(rows: int) -> None:
     import sqlite3
     import threading
 
-    import bench_sync
     import keyring
+    import served_territory
     from PySide6.QtCore import Qt, QTimer
 
+    from fieldrep.server.core.config import sqlite_url
     from fieldrep.storage.db import open_database
     from fieldrep.sync import api
     from fieldrep.ui.app import run_gui
@@ -211,14 +151,15 @@ def _child_stall(rows: int) -> None:
 
     folder = Path(tempfile.mkdtemp(prefix="fieldrep-bench-stall-"))
     seeded = time.perf_counter()
-    server, base_url = _serve_territory(folder, rows)
-    seed_seconds = time.perf_counter() - seeded
+    url = sqlite_url(folder / "server.db")
+    served_territory.seed_server(url, "杭州-stall", rows)
     # The tokens live in this process's memory: the sync on the I/O pool reads them here.
-    keyring.set_keyring(bench_sync._MemoryKeyring())
+    keyring.set_keyring(served_territory.MemoryKeyring())
     client = folder / "client.db"
-    try:
+    with served_territory.serving(url) as base_url:
+        seed_seconds = time.perf_counter() - seeded
         open_database(client).dispose()
-        api.login(client, base_url, "rep", bench_sync.PASSWORD)
+        api.login(client, base_url, served_territory.USERNAME, served_territory.PASSWORD)
         ticks: list[float] = []
         marks: dict[str, float] = {}
         # Collections of over 10 ms (at, ms, generation, thread): a collection on any
@@ -265,15 +206,12 @@ def _child_stall(rows: int) -> None:
             )
 
         code = run_gui(["fieldrep", "--db", str(client), "--today", DEMO_TODAY], on_ready=ready)
-    finally:
-        server.terminate()
-        server.wait()
     if "synced" not in marks or not marks.get("ok"):
         raise RuntimeError(f"the sync did not finish well (exit {code}, {marks})")
     connection = sqlite3.connect(client)
     pulled = sum(
         connection.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
-        for table, _share in bench_sync.MIX
+        for table, _share in served_territory.MIX
     )
     connection.close()
 

@@ -18,10 +18,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import socket
-import subprocess
-import sys
 import tempfile
 import time
 import tracemalloc
@@ -29,180 +25,25 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-import httpx
 import keyring
-from keyring.backend import KeyringBackend
+import served_territory
 from sqlalchemy import text
-from sqlalchemy.orm import Session
 
-from fieldrep.server.core.config import Settings, normalise_database_url, sqlite_url
-from fieldrep.server.core.db import open_server_database
-from fieldrep.server.core.security import Passwords
-from fieldrep.server.services import admin
-from fieldrep.server.services.rowstore import ChangeWriter
+from fieldrep.server.core.config import normalise_database_url, sqlite_url
 from fieldrep.storage.db import open_database
 from fieldrep.sync import api
 from fieldrep.sync.engine import SyncEngine
-from fieldrep.sync.protocol import TABLES, WireType
-
-PASSWORD = "benchmark password"
-
-
-class _MemoryKeyring(KeyringBackend):
-    priority = 1  # type: ignore[assignment]
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.secrets: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.secrets.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.secrets[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        self.secrets.pop((service, username), None)
-
-
-def _scalar_defaults(table: str) -> dict[str, Any]:
-    from fieldrep.storage.models import Base
-    from fieldrep.sync.values import to_wire
-
-    found: dict[str, Any] = {}
-    for column in Base.metadata.tables[table].columns:
-        default = column.default
-        if default is not None and getattr(default, "is_scalar", False):
-            value = default.arg  # type: ignore[attr-defined]
-            found[column.name] = to_wire(table, column.name, getattr(value, "code", value))
-    found.pop("deleted", None)
-    found.pop("row_version", None)
-    return found
-
-
-_SAMPLES = {
-    WireType.STRING: "0190a000-0000-7000-8000-0000000000a1",
-    WireType.TEXT: "拜访记录：讨论了下季度的促销政策和库存",
-    WireType.INT: 3,
-    WireType.BOOL: False,
-    WireType.DECIMAL: "1234.50",
-    WireType.DATE: "2026-03-31",
-    WireType.TIME: "09:30:00",
-    WireType.DATETIME: "2026-03-31T01:30:00.000000Z",
-    WireType.JSON_LIST: ["样品", "价目表"],
-}
-# A territory as reps have it: few dealers, many visits, contacts, follow-ups, figures.
-MIX = (
-    ("dealer", 2),
-    ("contact", 10),
-    ("contact_record", 40),
-    ("follow_up", 20),
-    ("sales_figure", 28),
-)
-
-
-def _row(table: str, index: int, dealer_ids: list[str]) -> dict[str, Any]:
-    values: dict[str, Any] = dict.fromkeys(TABLES[table].fields)
-    for name, spec in TABLES[table].fields.items():
-        if spec.required and name not in ("territory_id", "updated_at"):
-            values[name] = spec.choices[0] if spec.choices else _SAMPLES.get(spec.wire_type, "x")
-    values.update(_scalar_defaults_cache[table])
-    values["created_at"] = "2026-01-01T00:00:00.000000Z"
-    if "dealer_id" in values and dealer_ids:
-        values["dealer_id"] = dealer_ids[index % len(dealer_ids)]
-    if table == "dealer":
-        values.update(
-            name=f"杭州恒达电器经销商{index:06d}", city="杭州", abc_class="ABC"[index % 3]
-        )
-    elif "title" in values:
-        values["title"] = f"跟进事项 {index}"
-    return values
-
-
-_scalar_defaults_cache = {table: _scalar_defaults(table) for table, _share in MIX}
-
-
-def _seed(database: Any, territory: str, rows: int) -> None:
-    plan: list[str] = []
-    for table, share in MIX:
-        plan.extend([table] * max(1, rows * share // 100))
-    plan = plan[:rows]
-    dealer_ids: list[str] = []
-    batch = 5000
-    for start in range(0, len(plan), batch):
-
-        def work(session: Session, start: int = start) -> None:
-            writer = ChangeWriter(session, user_id="benchmark", device_id=None)
-            writer.lock_streams([territory])
-            for index in range(start, min(len(plan), start + batch)):
-                table = plan[index]
-                row_id = str(uuid.uuid4())
-                writer.insert(table, row_id, territory, _row(table, index, dealer_ids))
-                if table == "dealer":
-                    dealer_ids.append(row_id)
-
-        database.write(work)
 
 
 def run(rows: int, database_url: str | None, trace_memory: bool = False) -> dict[str, Any]:
     folder = Path(tempfile.mkdtemp(prefix="fieldrep-bench-sync-"))
     url = normalise_database_url(database_url) if database_url else sqlite_url(folder / "s.db")
-    database = open_server_database(url)
-    settings = Settings(
-        database_url=url,
-        secret="benchmark-secret-that-is-long-enough",
-        argon2_time_cost=1,
-        argon2_memory_kib=8,
-        argon2_parallelism=1,
-    )
-    admin.initialise(database)
-    admin.add_user(database, Passwords(1, 8, 1), "rep", PASSWORD, role="rep")
-    territory = admin.add_territory(database, f"杭州-{uuid.uuid4().hex[:6]}")
-    admin.assign(database, "rep", admin_territory_name(database, territory))
-    _seed(database, territory, rows)
-
-    # The server runs in its own process (as deployed): client and server do not
-    # share one interpreter lock.
-    database.dispose()
-    probe = socket.socket()
-    probe.bind(("127.0.0.1", 0))
-    port = probe.getsockname()[1]
-    probe.close()
-    env = {
-        **os.environ,
-        "FIELDREP_SERVER_DATABASE_URL": url,
-        "FIELDREP_SERVER_SECRET": settings.secret or "",
-        "PYTHONPATH": os.pathsep.join([str(Path.cwd()), os.environ.get("PYTHONPATH", "")]),
-    }
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "fieldrep.server.main:create_app",
-            "--factory",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--log-level",
-            "error",
-        ],
-        env=env,
-    )
-    base_url = f"http://127.0.0.1:{port}"
-    for _attempt in range(300):
-        try:
-            if httpx.get(base_url + "/health", timeout=1).status_code == 200:
-                break
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    keyring.set_keyring(_MemoryKeyring())
-    try:
+    served_territory.seed_server(url, f"杭州-{uuid.uuid4().hex[:6]}", rows)
+    keyring.set_keyring(served_territory.MemoryKeyring())
+    with served_territory.serving(url) as base_url:
         db = folder / "client.db"
         open_database(db).dispose()
-        api.login(db, base_url, "rep", PASSWORD)
+        api.login(db, base_url, served_territory.USERNAME, served_territory.PASSWORD)
         engine = SyncEngine(db, pull_limit=5000)
 
         if trace_memory:
@@ -225,9 +66,6 @@ def run(rows: int, database_url: str | None, trace_memory: bool = False) -> dict
         push_seconds = time.perf_counter() - started
         quiet = engine.sync()
         engine.close()
-    finally:
-        server.terminate()
-        server.wait()
     return {
         "rows": rows,
         "server": "postgresql" if database_url else "sqlite",
@@ -239,13 +77,6 @@ def run(rows: int, database_url: str | None, trace_memory: bool = False) -> dict
         "push_pushed": pushed.pushed,
         "quiet_sync_pushed_pulled": [quiet.pushed, quiet.pulled],
     }
-
-
-def admin_territory_name(database: Any, territory_id: str) -> str:
-    from fieldrep.server.models import Territory
-
-    with database.read() as session:
-        return str(session.get(Territory, territory_id).name)
 
 
 def main() -> None:
