@@ -234,3 +234,90 @@ async def test_a_conflict_cannot_be_resolved_to_a_missing_parent(
     )
     assert response.status_code == 409
     assert response.json()["code"] == Reason.MISSING_PARENT
+
+
+async def test_two_new_contacts_reporting_to_each_other_in_one_batch_are_both_applied(
+    alice: ApiClient, bob: ApiClient, world: World
+) -> None:
+    """A rep may well make this offline: no order of the batch has every parent first."""
+    dealer = await alice.insert_dealer(world.t1)
+    first, second = new_id(), new_id()
+    answer = await alice.push(
+        op("contact", first, {**_contact(world.t1, dealer, "甲"), "reports_to_id": second}),
+        op("contact", second, {**_contact(world.t1, dealer, "乙"), "reports_to_id": first}),
+    )
+    assert [result.status for result in answer.results] == ["applied", "applied"]
+    rows = latest(await bob.pull())
+    assert rows[("contact", first)].values["reports_to_id"] == second
+    assert rows[("contact", second)].values["reports_to_id"] == first
+
+
+async def test_a_cycle_with_its_parent_created_in_the_same_batch_is_applied(
+    alice: ApiClient, world: World
+) -> None:
+    dealer, first, second = new_id(), new_id(), new_id()
+    answer = await alice.push(
+        op("contact", first, {**_contact(world.t1, dealer, "甲"), "reports_to_id": second}),
+        op("contact", second, {**_contact(world.t1, dealer, "乙"), "reports_to_id": first}),
+        op("dealer", dealer, dealer_fields(world.t1)),
+    )
+    assert [result.status for result in answer.results] == ["applied"] * 3
+
+
+async def test_a_cycle_member_refused_for_its_own_parent_takes_the_other_along(
+    alice: ApiClient, world: World
+) -> None:
+    """A row is a parent only if it exists after the batch: a refused one never does."""
+    dealer = await alice.insert_dealer(world.t1)
+    first, second = new_id(), new_id()
+    answer = await alice.push(
+        op("contact", first, {**_contact(world.t1, dealer, "甲"), "reports_to_id": second}),
+        # Its dealer was never on the server.
+        op("contact", second, {**_contact(world.t1, new_id(), "乙"), "reports_to_id": first}),
+    )
+    assert [(result.status, result.reason) for result in answer.results] == [
+        ("rejected", Reason.MISSING_PARENT),
+        ("rejected", Reason.MISSING_PARENT),
+    ]
+    assert [result.params for result in answer.results] == [
+        {"field": "reports_to_id"},
+        {"field": "dealer_id"},
+    ]
+    assert not {("contact", first), ("contact", second)} & await _server_rows(alice)
+
+
+async def test_a_cycle_across_territories_is_refused(root: ApiClient, world: World) -> None:
+    """Rows the batch creates are parents only within their own territory.
+
+    Each names a row of another territory, so neither is created, and each then
+    names a row that is not on the server.
+    """
+    hangzhou = await root.insert_dealer(world.t1)
+    ningbo = await root.insert_dealer(world.t2, "宁波店")
+    first, second = new_id(), new_id()
+    answer = await root.push(
+        op("contact", first, {**_contact(world.t1, hangzhou, "甲"), "reports_to_id": second}),
+        op("contact", second, {**_contact(world.t2, ningbo, "乙"), "reports_to_id": first}),
+    )
+    assert [(result.reason, result.params) for result in answer.results] == [
+        (Reason.MISSING_PARENT, {"field": "reports_to_id"}),
+        (Reason.MISSING_PARENT, {"field": "reports_to_id"}),
+    ]
+    assert not {("contact", first), ("contact", second)} & await _server_rows(root)
+
+
+async def test_a_cycle_member_deleted_later_in_the_batch_is_still_a_parent(
+    alice: ApiClient, world: World
+) -> None:
+    """As when its parent came first: a child may name a row the batch then deletes."""
+    dealer = await alice.insert_dealer(world.t1)
+    first, second = new_id(), new_id()
+    answer = await alice.push(
+        op("contact", first, {**_contact(world.t1, dealer, "甲"), "reports_to_id": second}),
+        op("contact", second, {**_contact(world.t1, dealer, "乙"), "reports_to_id": first}),
+        op("contact", second, kind="delete"),
+    )
+    assert [result.status for result in answer.results] == ["applied"] * 3
+    rows = latest(await alice.pull())
+    assert rows[("contact", second)].deleted is True
+    assert rows[("contact", first)].values["reports_to_id"] == second

@@ -53,6 +53,9 @@ class MergeContext:
     caller: Caller
     writer: ChangeWriter
     rows: dict[RowKey, ServerRow]
+    #: Rows the batch creates, with their territory: parents even before their insert
+    #: (see :func:`batch_creations`).
+    created: dict[RowKey, str] = field(default_factory=dict)
 
 
 class OpRejected(Exception):
@@ -126,8 +129,9 @@ def batch_order(ops: Sequence[PushOp]) -> list[int]:
     A client coalesces edits into a row's first op, so a contact created offline
     and then moved to a dealer created later can precede that dealer in the batch.
     An op also stays behind the earlier ops of its own row (create, then delete).
-    Ops that refer to each other in a cycle go as sent. The order depends only on
-    the batch, so the same batch always gives the same server state.
+    Ops that refer to each other in a cycle go as sent (their references hold
+    anyway: see :func:`batch_creations`). The order depends only on the batch, so
+    the same batch always gives the same server state.
     """
     writers: dict[RowKey, list[int]] = defaultdict(list)
     for index, op in enumerate(ops):
@@ -164,8 +168,55 @@ def batch_order(ops: Sequence[PushOp]) -> list[int]:
     return order
 
 
+def batch_creations(context: MergeContext, ops: Sequence[PushOp]) -> dict[RowKey, str]:
+    """The rows the batch will create, each with its territory.
+
+    A row the server does not hold is created by the batch's first op of it that
+    passes every check of an insert, its references included: each must name a
+    live row of its territory that the server holds or that the batch creates.
+    Rows failing that are dropped, and so are the rows naming them, until the rest
+    hold each other up. Without this, new rows that name each other (contact A
+    reports to B, B to A, both made offline) had no order with every parent first
+    and were both refused; a row naming one that will be refused is refused too.
+    Sets ``context.created``, which :func:`_reference_refusal` consults.
+    """
+    candidates: dict[RowKey, tuple[TableSpec, dict[str, Any], str]] = {}
+    for op in ops:
+        key = (op.table, op.row_id)
+        if op.kind == "delete" or key in context.rows or key in candidates:
+            continue
+        try:
+            spec = _writable_spec(context, op)
+            fields = _clean_values(spec, op.fields, strict=True)
+            territory_id = _new_row_territory(context, spec, op, fields)
+        except OpRejected:
+            continue  # refused when applied; never a parent
+        candidates[key] = (spec, fields, territory_id)
+    context.created = {key: territory_id for key, (_, _, territory_id) in candidates.items()}
+    naming: dict[RowKey, list[RowKey]] = defaultdict(list)  # parent -> candidates naming it
+    for key, (spec, fields, _) in candidates.items():
+        for name, parent_table in spec.references.items():
+            if fields.get(name) is not None:
+                naming[(parent_table, str(fields[name]))].append(key)
+    # Each candidate is checked once, and again only when a row it names is dropped.
+    queue = list(candidates)
+    while queue:
+        key = queue.pop()
+        if key not in context.created:
+            continue
+        spec, fields, territory_id = candidates[key]
+        if any(
+            _reference_refusal(context, spec, name, fields.get(name), territory_id) is not None
+            for name in spec.references
+        ):
+            del context.created[key]
+            queue.extend(naming.get(key, ()))
+    return context.created
+
+
 def apply_batch(context: MergeContext, ops: Sequence[PushOp]) -> list[OpResult]:
     """Apply a batch's ops in :func:`batch_order`; results come back in the sent order."""
+    batch_creations(context, ops)
     results: dict[int, OpResult] = {}
     for index in batch_order(ops):
         results[index] = apply_op(context, ops[index])
@@ -201,7 +252,8 @@ def _clean_values(spec: TableSpec, values: dict[str, Any], *, strict: bool) -> d
     return clean
 
 
-def _apply(context: MergeContext, op: PushOp) -> OpResult:
+def _writable_spec(context: MergeContext, op: PushOp) -> TableSpec:
+    """The op's table, if the caller may write it at all."""
     spec = TABLES.get(op.table)
     if spec is None:
         raise OpRejected(Reason.UNKNOWN_TABLE, table=op.table)
@@ -209,6 +261,11 @@ def _apply(context: MergeContext, op: PushOp) -> OpResult:
         raise OpRejected(Reason.READ_ONLY_TABLE, table=op.table)
     if spec.manager_only and not context.caller.is_manager:
         raise OpRejected(Reason.MANAGER_ONLY, field=op.table)
+    return spec
+
+
+def _apply(context: MergeContext, op: PushOp) -> OpResult:
+    spec = _writable_spec(context, op)
     fields = _clean_values(spec, op.fields, strict=True)
     base = _clean_values(spec, op.base, strict=False)
     restore = op.kind == "restore" or (
@@ -226,10 +283,10 @@ def _apply(context: MergeContext, op: PushOp) -> OpResult:
     return _update(context, spec, op, row, fields, base, restore=restore)
 
 
-def _insert(context: MergeContext, spec: TableSpec, op: PushOp, fields: dict[str, Any]) -> OpResult:
-    if op.kind == "delete":
-        # Nothing to delete: the row never reached the server.
-        return OpResult(op_id=op.op_id, status="applied", row_version=None, deleted=True)
+def _new_row_territory(
+    context: MergeContext, spec: TableSpec, op: PushOp, fields: dict[str, Any]
+) -> str:
+    """The territory of a row the op creates, once the checks that need no other row pass."""
     if spec.pseudo:
         raise OpRejected(Reason.READ_ONLY_TABLE, table=op.table)
     territory_id = fields.get(SCOPE_FIELD)
@@ -240,6 +297,14 @@ def _insert(context: MergeContext, spec: TableSpec, op: PushOp, fields: dict[str
     for name, field_spec in spec.fields.items():
         if field_spec.required and name not in SERVER_STAMPED_FIELDS and fields.get(name) is None:
             raise OpRejected(Reason.MISSING_FIELD, field=name)
+    return str(territory_id)
+
+
+def _insert(context: MergeContext, spec: TableSpec, op: PushOp, fields: dict[str, Any]) -> OpResult:
+    if op.kind == "delete":
+        # Nothing to delete: the row never reached the server.
+        return OpResult(op_id=op.op_id, status="applied", row_version=None, deleted=True)
+    territory_id = _new_row_territory(context, spec, op, fields)
     for name in spec.references:
         refusal = _reference_refusal(context, spec, name, fields.get(name), territory_id)
         if refusal is not None:
@@ -259,14 +324,19 @@ def _reference_refusal(
     foreign keys, so a row naming a parent they cannot have would make every
     device of the territory fail to apply it. The parent must be on the server,
     live (delete wins: a child is not attached to a deleted parent) and in the
-    row's own territory. Rows created earlier in the batch count (see
-    :func:`batch_order`); a push loads the rows its ops refer to with its rows.
+    row's own territory. Rows the batch creates count, before their insert too
+    (see :func:`batch_creations`); a push loads the rows its ops refer to with
+    its rows.
     """
     parent_table = spec.references.get(name)
     if parent_table is None or value is None:
         return None
     key = (parent_table, str(value))
     parent = context.rows.get(key)
+    if parent is None and key in context.created:
+        if context.created[key] != territory_id:
+            return Reason.PARENT_OUT_OF_SCOPE
+        return None
     if parent is None:
         # Not loaded with the batch (a conflict resolution loads only its row).
         parent = context.session.get(ServerRow, key)
