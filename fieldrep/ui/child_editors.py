@@ -62,6 +62,7 @@ from fieldrep.storage.models import (
 from fieldrep.storage.screens.dealer_card import ChildList, CreditScale, load_child_lists
 from fieldrep.sync.protocol import TABLES
 from fieldrep.ui.common import format_day
+from fieldrep.ui.dialog_write import write_and_close
 from fieldrep.ui.forms import (
     FieldError,
     FieldGrid,
@@ -413,8 +414,14 @@ class ChildRecordDialog(QDialog):
         if self.record is not None and not values:
             self.accept()
             return
-        self.buttons.setEnabled(False)
-        self.services.workers.run_db(self, self._write_function(values), self._saved, self._failed)
+        write_and_close(
+            self,
+            self.services.workers,
+            self.buttons,
+            self._write_function(values),
+            self.saved,
+            self._show_refusal,
+        )
 
     def _write_function(self, values: dict[str, Any]) -> Callable[[], Record]:
         from fieldrep.storage.services.core import create, update
@@ -429,17 +436,9 @@ class ChildRecordDialog(QDialog):
         }
         return lambda: create(store, model, values)
 
-    def _saved(self, record: Record) -> None:
-        emit(self.saved, record)
-        self.accept()
-
-    def _failed(self, error: BaseException) -> None:
-        self.buttons.setEnabled(True)
-        if isinstance(error, ValidationError):
-            unplaced = self.binding.show_error(error)
-            self.message.show_error("\n".join(unplaced))
-            return
-        self.services.workers.show_failure(self, error)
+    def _show_refusal(self, error: ValidationError) -> None:
+        unplaced = self.binding.show_error(error)
+        self.message.show_error("\n".join(unplaced))
 
     def _focus_first_problem(self) -> None:
         for editor in self.binding.editors.values():
@@ -582,19 +581,12 @@ class ComplaintDialog(QDialog):
             work = lambda: cases.escalate_complaint(store, complaint_id, text).case  # noqa: E731
         else:
             work = lambda: cases.close_complaint(store, complaint_id, text)  # noqa: E731
-        self.buttons.setEnabled(False)
-        self.services.workers.run_db(self, work, self._saved, self._failed)
+        write_and_close(
+            self, self.services.workers, self.buttons, work, self.saved, self._show_refusal
+        )
 
-    def _saved(self, record: Record) -> None:
-        emit(self.saved, record)
-        self.accept()
-
-    def _failed(self, error: BaseException) -> None:
-        self.buttons.setEnabled(True)
-        if isinstance(error, ValidationError):
-            self.message.show_error("\n".join(self.binding.show_error(error)))
-            return
-        self.services.workers.show_failure(self, error)
+    def _show_refusal(self, error: ValidationError) -> None:
+        self.message.show_error("\n".join(self.binding.show_error(error)))
 
 
 def new_complaint_function(
@@ -767,23 +759,16 @@ class CreditReviewDialog(QDialog):
             return
         store, dealer_id = self.services.store, self.dealer.id
         scores, day = self.five_c(), qdate_to_date(self.day.date())
-        self.buttons.setEnabled(False)
-        self.services.workers.run_db(
+        write_and_close(
             self,
+            self.services.workers,
+            self.buttons,
             lambda: assess_credit(store, dealer_id, scores, reviewed_at=day, **values),
-            self._saved,
-            self._failed,
+            self.saved,
+            self._show_refusal,
         )
 
-    def _saved(self, record: Record) -> None:
-        emit(self.saved, record)
-        self.accept()
-
-    def _failed(self, error: BaseException) -> None:
-        self.buttons.setEnabled(True)
-        if not isinstance(error, ValidationError):
-            self.services.workers.show_failure(self, error)
-            return
+    def _show_refusal(self, error: ValidationError) -> None:
         unplaced = []
         for message in self.binding.show_error(error):
             unplaced.append(message)

@@ -61,6 +61,7 @@ from fieldrep.storage.screens.follow_ups import (
     mark_reminded,
 )
 from fieldrep.ui.common import app_title, format_day
+from fieldrep.ui.dialog_write import write_and_close
 from fieldrep.ui.forms import FieldError, date_edit, qdate_to_date
 from fieldrep.ui.qtcompat import emit
 from fieldrep.ui.rows_model import ROW_ROLE, RowColumn
@@ -127,18 +128,11 @@ class _ActionDialog(QDialog):
         work = self.work()
         if work is None:
             return
-        self.buttons.setEnabled(False)
-        self.services.workers.run_db(self, work, self._finished, self._failed)
+        write_and_close(
+            self, self.services.workers, self.buttons, work, self.completed, self._show_refusal
+        )
 
-    def _finished(self, result: Any) -> None:
-        emit(self.completed, result)
-        self.accept()
-
-    def _failed(self, error: BaseException) -> None:
-        self.buttons.setEnabled(True)
-        if not isinstance(error, ValidationError):
-            self.services.workers.show_failure(self, error)
-            return
+    def _show_refusal(self, error: ValidationError) -> None:
         unplaced = []
         for problem in error.problems:
             target = self.errors.get(problem.field)
