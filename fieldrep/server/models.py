@@ -131,6 +131,39 @@ class SyncStream(Base):
     restore_change_no: Mapped[int | None] = mapped_column(BigInteger)
 
 
+class ServerRestore(Base):
+    """One restore from a backup (``fieldrep server reset-epoch``), numbered in order.
+
+    ``epoch_before`` is the backup's epoch: the one devices that may hold changes
+    the restore lost still know; ``epoch`` is the one the restore gave. The history
+    lives in the database, so a backup taken later carries the restores before it:
+    a device that slept through several restores is answered relative to the first
+    one after its epoch (see :class:`RestoreMark`).
+    """
+
+    __tablename__ = "server_restore"
+
+    restore_no: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    epoch_before: Mapped[str | None] = mapped_column(String(64), index=True)
+    epoch: Mapped[str] = mapped_column(String(64))
+    restored_at: Mapped[str] = mapped_column(Instant)
+
+
+class RestoreMark(Base):
+    """A stream's change number at one restore: its changes numbered above it came after.
+
+    A stream without a mark for a restore began after it.
+    """
+
+    __tablename__ = "restore_mark"
+
+    restore_no: Mapped[int] = mapped_column(
+        ForeignKey("server_restore.restore_no"), primary_key=True, autoincrement=False
+    )
+    territory_id: Mapped[str] = mapped_column(Id, primary_key=True)
+    change_no: Mapped[int] = mapped_column(BigInteger)
+
+
 class ChangeLog(Base):
     """One accepted change of one row, in commit order within its stream."""
 

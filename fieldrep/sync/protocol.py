@@ -1383,6 +1383,14 @@ class PullRequest(BaseModel):
 
     A stream in the caller's scope without a cursor starts in snapshot mode.
     ``epoch``, when given, must be the server's (else 410 ``epoch_changed``).
+
+    ``reconcile_from`` (optional): while a device reconciles after an epoch
+    change, the epoch it knew before (the one whose rows it may hold states of
+    that a restore lost). The server then answers each change's
+    ``restore_version`` and ``restored`` relative to the *first* restore after
+    that epoch, however many followed (an epoch it does not know: relative to the
+    beginning, nothing taken as shared). Without it: the latest restore, and no
+    ``restored``.
     """
 
     model_config = _STRICT
@@ -1390,6 +1398,7 @@ class PullRequest(BaseModel):
     epoch: str | None = Field(default=None, max_length=64)
     cursors: dict[str, str] = Field(default_factory=dict, max_length=1000)
     limit: int = Field(default=DEFAULT_PULL_LIMIT, ge=1, le=MAX_PULL_LIMIT)
+    reconcile_from: str | None = Field(default=None, max_length=64)
 
 
 class Change(BaseModel):
@@ -1406,6 +1415,14 @@ class Change(BaseModel):
     server that does not say). Versions are reused after a restore: a device
     whose copy of the row is newer than this lost that state, and if the row's
     version is above it too, the row also changed after the restore.
+
+    ``restored`` (only for a pull with ``reconcile_from``; null otherwise, or when
+    the server cannot tell): the fields of the row changed since that restore,
+    each with its value at the restore (wire values; every field null for a row
+    created after it). A field not in it has not changed since. With it a device
+    that lost a state of the row settles each field three-way, the value at the
+    restore as base: changed only by the device (its lost edit) is applied again,
+    changed only on the server is taken, changed on both is a conflict record.
     """
 
     stream: str
@@ -1416,6 +1433,7 @@ class Change(BaseModel):
     deleted: bool
     values: dict[str, Any]
     restore_version: int | None = None
+    restored: dict[str, Any] | None = None
 
 
 class UserInfo(BaseModel):

@@ -165,17 +165,21 @@ class ApiClient:
         assert response.status_code == 200, response.text
         return PushResponse.model_validate(response.json())
 
-    async def pull_page(self, limit: int = 1000, epoch: str | None = None) -> httpx.Response:
+    async def pull_page(
+        self, limit: int = 1000, epoch: str | None = None, reconcile_from: str | None = None
+    ) -> httpx.Response:
         body: dict[str, Any] = {"cursors": self.cursors, "limit": limit}
         if epoch is not None:
             body["epoch"] = epoch
+        if reconcile_from is not None:
+            body["reconcile_from"] = reconcile_from
         return await self.post("/v1/sync/pull", body)
 
-    async def pull(self, limit: int = 1000) -> list[Change]:
+    async def pull(self, limit: int = 1000, reconcile_from: str | None = None) -> list[Change]:
         """Pull until has_more is false; remember the cursors; return every change."""
         changes: list[Change] = []
         for _ in range(10_000):
-            response = await self.pull_page(limit)
+            response = await self.pull_page(limit, reconcile_from=reconcile_from)
             assert response.status_code == 200, response.text
             page = PullResponse.model_validate(response.json())
             changes.extend(page.changes)

@@ -24,12 +24,12 @@ def test_the_migrated_schema_is_the_models(database: Database) -> None:
             connection, opts={"version_table": VERSION_TABLE, "compare_type": True}
         )
         assert compare_metadata(context, Base.metadata) == []
-    assert current_revision(database) == head_revision() == "0003"
+    assert current_revision(database) == head_revision() == "0004"
 
 
 def test_a_database_of_the_first_revision_is_upgraded_on_open(database: Database) -> None:
     command.downgrade(alembic_config(database), "0001")
     assert "login_throttle" not in inspect(database.engine).get_table_names()
     upgrade(database)  # what opening the database does
-    assert current_revision(database) == "0003"
+    assert current_revision(database) == "0004"
     assert "login_throttle" in inspect(database.engine).get_table_names()

@@ -273,3 +273,55 @@ async def test_rows_carry_their_version_at_the_last_restore(
     log = [c for c in await bob.pull() if c.table == "dealer"]
     assert [(c.row_id, c.row_version, c.restore_version) for c in log] == [(kept, 2, 1)]
     assert log[0].change_no is not None
+
+
+async def _set(client: ApiClient, reader: ApiClient, dealer_id: str, **fields: Any) -> None:
+    current = (await _dealers(reader))[dealer_id]
+    base = {name: current.values.get(name) for name in fields}
+    change = op("dealer", dealer_id, fields, base=base, base_version=current.row_version)
+    assert (await client.push(change)).results[0].status == "applied"
+
+
+async def _reconciling(client: ApiClient, known_epoch: str) -> dict[str, Change]:
+    client.cursors = {}
+    changes = await client.pull(limit=2, reconcile_from=known_epoch)  # several pages
+    return {c.row_id: c for c in changes if c.table == "dealer"}
+
+
+async def test_a_reconciling_device_gets_rows_as_at_the_first_restore_after_its_epoch(
+    alice: ApiClient, bob: ApiClient, world: World
+) -> None:
+    first_epoch = PullResponse.model_validate((await bob.pull_page()).json()).epoch
+    edited = await alice.insert_dealer(world.t1, "店甲", city="杭州")
+    kept = await alice.insert_dealer(world.t1, "店乙")
+    await _set(alice, bob, edited, city="宁波")  # version 2 at the first restore
+    second_epoch = admin.reset_epoch(world.database)
+    await _set(alice, bob, edited, city="温州")
+    await _set(alice, bob, edited, address="江北区 8 号")  # version 4 at the second restore
+    created = await alice.insert_dealer(world.t1, "店丙")
+    third_epoch = admin.reset_epoch(world.database)
+    await _set(alice, bob, edited, city="台州")
+
+    def seen(rows: dict[str, Change]) -> dict[str, tuple[int, int | None, Any]]:
+        return {key: (c.row_version, c.restore_version, c.restored) for key, c in rows.items()}
+
+    # From the first epoch, the first restore counts: the city and the address
+    # changed since, with their values then; the row created after it had nothing.
+    from_first = seen(await _reconciling(bob, first_epoch))
+    assert from_first[edited] == (5, 2, {"city": "宁波", "address": None})
+    assert from_first[kept] == (1, 1, {})
+    assert from_first[created][:2] == (1, 0)
+    created_then = from_first[created][2]
+    assert created_then is not None and created_then["name"] is None
+    assert set(created_then) >= set(dealer_fields(world.t1))
+    # From the second epoch, only the second restore.
+    from_second = seen(await _reconciling(bob, second_epoch))
+    assert from_second[edited] == (5, 4, {"city": "温州"})
+    assert from_second[created] == (1, 1, {})
+    # The current epoch: no restore since, as a plain pull (the latest restore's version).
+    assert seen(await _reconciling(bob, third_epoch))[edited] == (5, 4, None)
+    # An epoch the server does not know: nothing is taken as shared.
+    unknown = seen(await _reconciling(bob, "0123456789abcdef"))
+    assert unknown[kept][:2] == (1, 0)
+    assert unknown[edited][:2] == (5, 0)
+    assert (unknown[edited][2] or {})["city"] is None

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, insert, literal, select, update
 from sqlalchemy.orm import Session
 
 from fieldrep.i18n import N_
@@ -19,6 +19,8 @@ from fieldrep.server.core.security import Passwords, new_epoch, new_id, now_text
 from fieldrep.server.models import (
     Assignment,
     Device,
+    RestoreMark,
+    ServerRestore,
     ServerRow,
     SyncStream,
     Territory,
@@ -32,6 +34,7 @@ from fieldrep.server.services.rowstore import (
     ChangeWriter,
     current_epoch,
     ensure_initialised,
+    get_meta,
     set_meta,
 )
 from fieldrep.server.services.scope import ROLES, SYSTEM_USER_ID, scope_of
@@ -247,13 +250,30 @@ def reset_epoch(database: Database) -> str:
     Each stream also marks its change number at the restore: versions reached
     after it reuse numbers the lost changes had, and the mark lets the server tell
     devices each row's version at the restore (see ``ServerRow.restore_version``).
+    The restore and its marks are also added to the history (``ServerRestore``).
     """
 
     def work(session: Session) -> str:
+        before = get_meta(session, EPOCH_KEY)  # the backup's epoch
         epoch = new_epoch()
         set_meta(session, EPOCH_KEY, epoch)
         # The update waits for the counters' locks: a push in flight counts as before it.
         session.execute(update(SyncStream).values(restore_change_no=SyncStream.last_change_no))
+        # The history: a device that slept through several restores is answered
+        # relative to the first one after its epoch (see services.pull).
+        number = (session.scalar(select(func.max(ServerRestore.restore_no))) or 0) + 1
+        session.add(
+            ServerRestore(
+                restore_no=number, epoch_before=before, epoch=epoch, restored_at=now_text()
+            )
+        )
+        session.flush()
+        session.execute(
+            insert(RestoreMark).from_select(
+                ["restore_no", "territory_id", "change_no"],
+                select(literal(number), SyncStream.territory_id, SyncStream.last_change_no),
+            )
+        )
         return epoch
 
     return database.write(work)

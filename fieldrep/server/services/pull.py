@@ -19,16 +19,25 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Text, and_, cast, select
+from sqlalchemy import Text, and_, cast, func, or_, select
 from sqlalchemy.orm import Session
 
 from fieldrep.server.core.db import Database
 from fieldrep.server.core.errors import ApiError
-from fieldrep.server.models import ChangeLog, ServerRow, SyncStream, User
+from fieldrep.server.models import (
+    AuditEntry,
+    ChangeLog,
+    RestoreMark,
+    ServerRestore,
+    ServerRow,
+    SyncStream,
+    User,
+)
 from fieldrep.server.services.rowstore import current_epoch
 from fieldrep.server.services.scope import Caller, scope_of, visible_streams
 from fieldrep.sync.protocol import (
     TABLE_ORDER,
+    TABLES,
     PullRequest,
     PullResponse,
     Reason,
@@ -77,29 +86,145 @@ class PageBuilder:
     as it is, without being parsed and serialised again. Stream, table and row
     ids need no escaping: they are server-made UUIDs, declared table names and
     row ids that matched the protocol's UUID pattern when first pushed.
+
+    With a :class:`RestoreView` (a device reconciling), rows changed since the
+    view's restore wait for :meth:`complete`, which reads their history for the
+    whole page at once.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, view: RestoreView | None = None) -> None:
         self.fragments: list[str] = []
         self.user_ids: set[str] = set()
+        self.view = view
+        # (position in fragments, stream, change number, row) of rows still to complete
+        self._waiting: list[tuple[int, SyncStream, int | None, Any]] = []
 
     def __len__(self) -> int:
         return len(self.fragments)
 
     def add(self, stream: SyncStream, change_no: int | None, row: Any) -> None:
-        table, row_id, row_version, deleted, values_json, updated_by, author, row_no, kept = row
-        number = "null" if change_no is None else change_no
-        flag = "true" if deleted else "false"
-        restored = _restore_version(stream, row_version, row_no, kept)
-        self.fragments.append(
-            f'{{"stream":"{stream.territory_id}","change_no":{number},"table":"{table}",'
-            f'"row_id":"{row_id}","row_version":{row_version},"deleted":{flag},'
-            f'"values":{values_json},"restore_version":{_dumps(restored)}}}'
-        )
+        _table, _id, row_version, _deleted, _values, updated_by, author, row_no, kept = row
         if updated_by:
             self.user_ids.add(updated_by)
         if author:
             self.user_ids.add(author)
+        if self.view is None:
+            restored = _restore_version(stream, row_version, row_no, kept)
+            self.fragments.append(_fragment(stream, change_no, row, _dumps(restored)))
+        elif row_no <= self.view.mark(stream.territory_id):
+            # Unchanged since the view's restore: at the same version, nothing changed.
+            tail = f'{row_version},"restored":{{}}'
+            self.fragments.append(_fragment(stream, change_no, row, tail))
+        else:
+            self._waiting.append((len(self.fragments), stream, change_no, row))
+            self.fragments.append("")
+
+    def complete(self, session: Session) -> None:
+        """Fill in the rows that changed since the view's restore (one query per table)."""
+        if self.view is None or not self._waiting:
+            return
+        keys = [(row[0], row[1]) for _at, _stream, _no, row in self._waiting]
+        histories = self.view.histories(session, keys)
+        for at, stream, change_no, row in self._waiting:
+            version, restored = histories.get((row[0], row[1]), (0, None))
+            tail = f'{version},"restored":{_dumps(restored)}'
+            self.fragments[at] = _fragment(stream, change_no, row, tail)
+        self._waiting = []
+
+
+def _fragment(stream: SyncStream, change_no: int | None, row: Any, restore_tail: str) -> str:
+    """One change as JSON; ``restore_tail`` is the JSON after ``"restore_version":``."""
+    table, row_id, row_version, deleted, values_json = row[:5]
+    number = "null" if change_no is None else change_no
+    flag = "true" if deleted else "false"
+    return (
+        f'{{"stream":"{stream.territory_id}","change_no":{number},"table":"{table}",'
+        f'"row_id":"{row_id}","row_version":{row_version},"deleted":{flag},'
+        f'"values":{values_json},"restore_version":{restore_tail}}}'
+    )
+
+
+@dataclass(frozen=True)
+class RestoreView:
+    """Rows as a device reconciling from an older epoch needs them.
+
+    The restore that counts is the first one after the device's epoch: there the
+    server's history and the device's parted, whatever restores followed (each
+    later backup was taken after it, so it carries the earlier restores and
+    their marks). Its version of a row is the lowest across those restores, so
+    taking it is conservative: a possible extra conflict, never a lost edit.
+    ``marks`` holds each stream's change number at that restore (a stream
+    without one began after it; an unknown epoch has none: every change counts).
+    """
+
+    marks: dict[str, int]
+
+    @classmethod
+    def load(cls, session: Session, known_epoch: str, epoch: str) -> RestoreView | None:
+        """The view for a device that knew ``known_epoch`` (None: no restore since)."""
+        if known_epoch == epoch:
+            return None
+        first = session.scalar(
+            select(func.min(ServerRestore.restore_no)).where(
+                ServerRestore.epoch_before == known_epoch
+            )
+        )
+        if first is None:
+            return cls({})
+        marks = session.execute(
+            select(RestoreMark.territory_id, RestoreMark.change_no).where(
+                RestoreMark.restore_no == first
+            )
+        ).all()
+        return cls({str(territory_id): int(change_no) for territory_id, change_no in marks})
+
+    def mark(self, territory_id: str) -> int:
+        return self.marks.get(territory_id, 0)
+
+    def histories(
+        self, session: Session, keys: list[tuple[str, str]]
+    ) -> dict[tuple[str, str], tuple[int, dict[str, Any]]]:
+        """Each row's version at the restore and its changed fields' values then.
+
+        Read from the audit trail (never pruned): the row's first change after
+        the mark was made from its version then, and each field's first change
+        after it holds its old value. A row inserted after the mark had every
+        field null. A row without such entries is left out (the caller sends 0
+        and no values: the device cannot take anything as shared).
+        """
+        after_mark = or_(
+            AuditEntry.territory_id.not_in(list(self.marks)),
+            *(
+                and_(AuditEntry.territory_id == territory_id, AuditEntry.change_no > change_no)
+                for territory_id, change_no in self.marks.items()
+            ),
+        )
+        by_table: dict[str, list[str]] = {}
+        for table, row_id in keys:
+            by_table.setdefault(table, []).append(row_id)
+        entries: dict[tuple[str, str], list[Any]] = {}
+        for table, ids in by_table.items():
+            query = (
+                select(
+                    AuditEntry.row_id, AuditEntry.row_version, AuditEntry.action, AuditEntry.changes
+                )
+                .where(AuditEntry.table_name == table, AuditEntry.row_id.in_(ids), after_mark)
+                .order_by(AuditEntry.row_id, AuditEntry.row_version)
+            )
+            for entry in session.execute(query):
+                entries.setdefault((table, entry.row_id), []).append(entry)
+        found: dict[tuple[str, str], tuple[int, dict[str, Any]]] = {}
+        for key, history in entries.items():
+            restored: dict[str, Any] = {}
+            for entry in history:
+                if entry.action == "insert":
+                    spec = TABLES.get(key[0])
+                    for name in spec.fields if spec is not None else ():
+                        restored.setdefault(name, None)
+                for name, change in entry.changes.items():
+                    restored.setdefault(name, change.get("old"))
+            found[key] = (history[0].row_version - 1, restored)
+        return found
 
 
 @dataclass(frozen=True)
@@ -248,7 +373,10 @@ def pull(database: Database, caller: Caller, request: PullRequest) -> PullPage:
         )
         if stale:
             raise ApiError(410, Reason.CURSOR_TOO_OLD, details={"epoch": epoch, "streams": stale})
-        changes = PageBuilder()
+        view = None
+        if request.reconcile_from is not None:
+            view = RestoreView.load(session, request.reconcile_from, epoch)
+        changes = PageBuilder(view)
         new_cursors: dict[str, str] = {}
         has_more = False
         for stream_id in sorted(streams):
@@ -261,6 +389,7 @@ def pull(database: Database, caller: Caller, request: PullRequest) -> PullPage:
                 cursor, done = _page_log(session, stream, cursor, request.limit, changes)
             new_cursors[stream_id] = cursor.text()
             has_more = has_more or not done
+        changes.complete(session)
         return PullPage(
             epoch, changes, new_cursors, has_more, revoked, _users(session, changes.user_ids)
         )
