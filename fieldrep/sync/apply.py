@@ -40,6 +40,8 @@ class RowChange:
     snapshot: bool = False
     #: The row's version when the server was last restored (None: not told).
     restore_version: int | None = None
+    #: Fields changed since that restore, with their values then (None: not told).
+    restored: dict[str, Any] | None = None
 
 
 @dataclass

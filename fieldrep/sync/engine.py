@@ -229,10 +229,11 @@ class SyncEngine:
         see :mod:`fieldrep.sync.reconcile`; the marks commit with the cursors.
         """
         with self.engine.begin() as connection:
+            known = local.get_state(connection, local.SERVER_EPOCH)
             local.clear_cursors(connection)
             local.set_state(connection, local.SERVER_EPOCH, None)
             if epoch_changed:
-                reconcile.begin(connection)
+                reconcile.begin(connection, known)
         summary.resynced = True
 
     # -- push
@@ -352,13 +353,14 @@ class SyncEngine:
         resyncs = 0
         while True:
             with self.engine.connect() as connection:
+                reconciling = reconcile.pending(connection)
                 request = PullRequest(
                     epoch=local.get_state(connection, local.SERVER_EPOCH),
                     cursors=local.cursors(connection),
                     limit=self.pull_limit,
+                    reconcile_from=reconcile.known_epoch(connection) if reconciling else None,
                 )
                 own_user = local.get_state(connection, local.USER_ID)
-                reconciling = reconcile.pending(connection)
             try:
                 page = client.pull(request)
             except ResyncNeeded as error:
@@ -653,6 +655,7 @@ def _apply_page(
                 change.values.get("updated_by"),
                 snapshot=change.change_no is None,
                 restore_version=change.restore_version,
+                restored=change.restored,
             )
         )
     if reconciling:

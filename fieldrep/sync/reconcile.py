@@ -22,7 +22,14 @@ So an epoch change (never a plain ``cursor_too_old``) reconciles:
 
    - ``L > R`` and ``S > R``: we know a state the restore lost and the row also
      changed after the restore. Both sides moved (versions are reused after a
-     restore, so ``S > L`` proves nothing here): conflict, as below.
+     restore, so ``S > L`` proves nothing here). The server says which fields it
+     changed since the restore, with their values then (``Change.restored``):
+     the state both sides share, so each differing field is settled three-way
+     (:func:`_three_way`): not changed on the server, ours is a lost edit, sent
+     with the server's value as base (applied); changed on the server while ours
+     is still the restore's value, the server's is taken; changed on both, sent
+     with the restore's value as base (a conflict record). A server that does
+     not say: every differing field is a conflict, as below.
    - ``S > L``: the server knows more changes of the row than we ever saw; we
      take its values (the usual resync).
    - ``S < L`` and the server's last change stamp is older than ours: the server
@@ -33,6 +40,12 @@ So an epoch change (never a plain ``cursor_too_old``) reconciles:
      server stamp): both sides moved since the backup (versions are reused after a
      restore). We queue an op without a base: every differing field becomes a
      conflict record on the server (theirs stays, ours is kept in the record).
+
+   ``R`` and the restored values are relative to the first restore after the
+   epoch the device knew (sent as ``PullRequest.reconcile_from``, kept in
+   :data:`RECONCILE_FROM`): a device that slept through several restores parted
+   from the server's history at the first one. For an epoch it does not know the
+   server answers as if nothing were shared (``R`` = 0, each row as created).
 
    The server's stamp is the server's own clock (``updated_at`` of both copies);
    it only decides between "apply" and "conflict" when the versions already prove
@@ -50,10 +63,17 @@ So an epoch change (never a plain ``cursor_too_old``) reconciles:
 
 Known limits: a server that does not send ``R`` (older than this client, or
 never restored) leaves ``S > L`` as "the server is newer", even for a row changed
-after the restore more times than our lost changes. ``R`` is the version at the
-server's latest restore: a device that slept through two restores compares its
-versions with the newer one, and a row that the first restore lost and that
-moved past ``L`` between the two can still take the server's values.
+after the restore more times than our lost changes; one that does not take
+``reconcile_from`` answers relative to its latest restore, so a device that slept
+through two restores can still take the server's values for a row the first
+restore lost. Restores made before the server kept their history (server
+migration 0004) are not in it: a device from before them is answered as one
+whose epoch is unknown (settled against the row as created: possibly extra
+conflicts, never a lost edit). The
+three-way settling is by value: a field changed and changed back on one side
+counts as unchanged there, as in the server's merge. A row our copy deleted while
+the server's lives is deleted again whenever we know a lost state (the restored
+values are not used for the delete flag).
 """
 
 from __future__ import annotations
@@ -79,6 +99,8 @@ from fieldrep.sync.values import same_local, to_local, to_wire
 
 #: sync_state key: a reconciliation after an epoch change is under way.
 RECONCILE = "epoch_reconcile"
+#: sync_state key: the epoch the device knew before it (sent as ``reconcile_from``).
+RECONCILE_FROM = "epoch_reconcile_from"
 _CHUNK = 400
 
 
@@ -112,8 +134,14 @@ def _marked_tables() -> tuple[str, ...]:
     return (*MODEL_TABLES, CONFLICT_TABLE)
 
 
-def begin(connection: Connection) -> None:
-    """Mark every synced row unseen and remember that a reconciliation is due."""
+def begin(connection: Connection, known_epoch: str | None = None) -> None:
+    """Mark every synced row unseen and remember that a reconciliation is due.
+
+    ``known_epoch`` is the epoch the device knew. A reconciliation interrupted by
+    another epoch change keeps the first one: its unseen rows are from then.
+    """
+    if not pending(connection):
+        local.set_state(connection, RECONCILE_FROM, known_epoch)
     capture.set_capture(connection, False)
     for table in _marked_tables():
         connection.exec_driver_sql(
@@ -121,6 +149,11 @@ def begin(connection: Connection) -> None:
         )
     capture.set_capture(connection, True)
     local.set_state(connection, RECONCILE, "1")
+
+
+def known_epoch(connection: Connection) -> str | None:
+    """The epoch the device knew before the reconciliation (None: not known)."""
+    return local.get_state(connection, RECONCILE_FROM)
 
 
 def verdict(
@@ -242,6 +275,9 @@ def _compare_row(
     base: dict[str, Any] = {}
     if settled is Verdict.APPLY:
         base = {name: theirs[name] for name in differing}
+    restored = change.restored if _both_moved(current, change) else None
+    if settled is Verdict.CONFLICT and restored is not None:
+        mine, base = _three_way(table, current, theirs, differing, restored)
     # The server's copy is deleted, ours lives. Deleted as at the backup: our
     # restore was lost, send it again. Deleted after the restore: that delete wins
     # (the pull applies it here); our fields go as edits of a deleted row, which
@@ -251,13 +287,55 @@ def _compare_row(
         base["deleted"] = 1
     if not mine:
         return
-    if settled is Verdict.APPLY:
+    if settled is Verdict.APPLY or _only_lost_edits(mine, restored):
         stats.reapplied += 1
     else:
         stats.conflicting += 1
     local.queue_op(
         connection, table, change.row_id, fields=mine, base=base, base_version=change.row_version
     )
+
+
+def _both_moved(current: dict[str, Any], change: RowChange) -> bool:
+    """Whether our copy knows a state the restore lost and the server's row moved since."""
+    restore_version = change.restore_version
+    return _moved_since_restore(
+        old_version(int(current["row_version"])), restore_version
+    ) and _moved_since_restore(change.row_version, restore_version)
+
+
+def _three_way(
+    table: str,
+    current: dict[str, Any],
+    theirs: dict[str, Any],
+    differing: list[str],
+    restored: dict[str, Any],
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Our differing fields to send when both sides moved, each with its base.
+
+    ``restored`` holds the fields the server changed since the restore with their
+    values then: the state both sides share. A field the server did not change
+    still has that value, so ours is a lost edit: sent with the server's value as
+    base, the merge applies it. A field the server changed that we still hold at
+    the restore's value was changed only there: not sent, the pull takes it.
+    Changed on both sides: sent with the restore's value as base, so the server
+    keeps a conflict record (or applies ours if its value came back to the base).
+    """
+    mine: dict[str, Any] = {}
+    base: dict[str, Any] = {}
+    for name in differing:
+        if name not in restored:
+            mine[name], base[name] = current[name], theirs[name]
+            continue
+        then = to_local(table, name, restored[name])
+        if not same_local(table, name, current[name], then):
+            mine[name], base[name] = current[name], then
+    return mine, base
+
+
+def _only_lost_edits(mine: dict[str, Any], restored: dict[str, Any] | None) -> bool:
+    """Whether every field we send is one the server left alone since the restore."""
+    return restored is not None and not any(name in restored for name in mine)
 
 
 def finish(connection: Connection) -> ReconcileStats:
@@ -274,6 +352,7 @@ def finish(connection: Connection) -> ReconcileStats:
     _requeue_lost_conflicts(connection, stats)
     capture.set_capture(connection, True)
     local.set_state(connection, RECONCILE, None)
+    local.set_state(connection, RECONCILE_FROM, None)
     return stats
 
 

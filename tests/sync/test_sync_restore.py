@@ -248,14 +248,98 @@ def test_a_lost_edit_of_one_field_survives_changes_of_another_after_the_restore(
     alice.sync()
     bob.sync()
     restored = server_dealer(world, dealer_id) or {}
-    conflicts = {c["field"]: c for c in server_conflicts(world)}
-    # Bob's changes stay and alice's lost city is kept in a record. Alice cannot
-    # tell which fields she changed (the backup's values are gone), so every field
-    # that differs is recorded, the server's value staying.
-    assert (restored["city"], restored["address"]) == ("杭州", "江北区 9 号")
-    assert (conflicts["city"]["mine"], conflicts["city"]["theirs"]) == ("宁波", "杭州")
-    assert set(conflicts) == {"city", "address"}
-    assert conflicts["address"]["theirs"] == "江北区 9 号"
+    # The server says which fields changed since the restore, with their values
+    # then: the city did not (alice's lost edit is applied again), the address
+    # did and alice still held its value at the restore (bob's change is taken).
+    # Neither is a conflict.
+    assert (restored["city"], restored["address"]) == ("宁波", "江北区 9 号")
+    assert server_conflicts(world) == []
+    for device in (alice, bob):
+        assert core.fetch(device.store, Dealer, dealer_id)["city"] == "宁波"
+        assert_converged(world, device)
+
+
+def test_both_moved_only_a_field_changed_on_both_sides_is_a_conflict(
+    world: World, alice: Device, bob: Device, backup: Path
+) -> None:
+    dealer_id = new_dealer(alice, "杭州恒达", city="杭州", address="西湖区 1 号")
+    alice.sync()
+    bob.sync()
+    backup_server(world, backup)
+    core.update(alice.store, Dealer, dealer_id, {"city": "宁波", "phone": "0574-12345678"})
+    alice.sync()  # both lost by the restore
+    restore_server(world, backup)
+    core.update(bob.store, Dealer, dealer_id, {"city": "温州", "address": "江北区 8 号"})
+    bob.sync()
+    alice.sync()
+    bob.sync()
+    restored = server_dealer(world, dealer_id) or {}
+    # city: changed on both sides (a genuine conflict, bob's value stays); phone:
+    # alice's lost edit, applied; address: bob's alone, kept.
+    assert (restored["city"], restored["phone"], restored["address"]) == (
+        "温州",
+        "0574-12345678",
+        "江北区 8 号",
+    )
+    conflicts = server_conflicts(world)
+    assert [(c["field"], c["base"], c["mine"], c["theirs"]) for c in conflicts] == [
+        ("city", "杭州", "宁波", "温州")
+    ]
+    for device in (alice, bob):
+        assert_converged(world, device)
+
+
+def test_a_device_offline_through_two_restores_keeps_its_lost_edit(
+    world: World, alice: Device, bob: Device, tmp_path: Path
+) -> None:
+    dealer_id = new_dealer(alice, "杭州恒达", city="杭州")
+    alice.sync()
+    bob.sync()
+    first, second = tmp_path / "first.db", tmp_path / "second.db"
+    backup_server(world, first)
+    core.update(alice.store, Dealer, dealer_id, {"city": "宁波"})
+    alice.sync()  # version 2, lost by the first restore; alice then sleeps
+    restore_server(world, first)
+    # Between the restores bob moves the row past alice's version (3 > 2).
+    for address in ("江北区 8 号", "江北区 9 号"):
+        core.update(bob.store, Dealer, dealer_id, {"address": address})
+        bob.sync()
+    backup_server(world, second)
+    restore_server(world, second)  # nothing lost this time; the row is at 3 then
+    bob.sync()
+    alice.sync()
+    bob.sync()
+    restored = server_dealer(world, dealer_id) or {}
+    # Against the latest restore alice's version (2) looks older than the row's
+    # then (3); from her epoch the first restore counts (version 1 then).
+    assert (restored["city"], restored["address"]) == ("宁波", "江北区 9 号")
+    assert server_conflicts(world) == []
+    for device in (alice, bob):
+        assert core.fetch(device.store, Dealer, dealer_id)["city"] == "宁波"
+        assert_converged(world, device)
+
+
+def test_two_restores_a_field_changed_between_them_by_both_is_a_conflict(
+    world: World, alice: Device, bob: Device, tmp_path: Path
+) -> None:
+    dealer_id = new_dealer(alice, "杭州恒达", city="杭州")
+    alice.sync()
+    bob.sync()
+    first, second = tmp_path / "first.db", tmp_path / "second.db"
+    backup_server(world, first)
+    core.update(alice.store, Dealer, dealer_id, {"city": "宁波"})
+    alice.sync()
+    restore_server(world, first)
+    for city in ("温州", "台州"):
+        core.update(bob.store, Dealer, dealer_id, {"city": city})
+        bob.sync()
+    backup_server(world, second)
+    restore_server(world, second)
+    alice.sync()
+    bob.sync()
+    assert (server_dealer(world, dealer_id) or {})["city"] == "台州"
+    conflicts = server_conflicts(world)
+    assert [(c["field"], c["mine"], c["theirs"]) for c in conflicts] == [("city", "宁波", "台州")]
     for device in (alice, bob):
         assert_converged(world, device)
 
