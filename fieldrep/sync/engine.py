@@ -28,7 +28,7 @@ from tenacity.wait import WaitBaseT
 from fieldrep.i18n import N_, _
 from fieldrep.storage import derived
 from fieldrep.storage.db import open_database
-from fieldrep.sync import capture, local, reconcile, tokens
+from fieldrep.sync import capture, local, reconcile, resend, tokens
 from fieldrep.sync.apply import RowChange, apply_rows
 from fieldrep.sync.client import NotSignedIn, ResyncNeeded, SyncClient, SyncError
 from fieldrep.sync.local import OutboxOp
@@ -192,6 +192,7 @@ class SyncEngine:
             summary = SyncSummary()
             run_id = str(uuid.uuid4())
             self._own_versions = {}
+            self._resend_refused()
             # Every request carries the protocol version (426 when unsupported) and the
             # pull carries the epoch (410 when it changed). Only with changes to send is
             # the epoch asked first: after a restore, what the server lost must be
@@ -202,14 +203,21 @@ class SyncEngine:
             self._push(client, summary, report)
             if self.after_push is not None:
                 self.after_push()
-            if self._pull(client, summary, report, run_id):
-                # What the restored server lost is queued again: send it in this sync.
+            lost = self._pull(client, summary, report, run_id)
+            if self._resend_refused() or lost:
+                # What the restored server lost, or a refused new row whose parent this
+                # pull brought back, is queued again: send it in this sync.
                 self._push(client, summary, report)
                 self._pull(client, summary, report, run_id)
             with self.engine.begin() as connection:
                 local.set_state(connection, local.LAST_SYNC, _now())
                 local.set_state(connection, local.LAST_SYNC_RUN, run_id)
             return summary
+
+    def _resend_refused(self) -> int:
+        """Queue again the refused new rows whose parents are live now (see resend)."""
+        with self.engine.begin() as connection:
+            return resend.resend_refused_creations(connection)
 
     # -- epoch and resync
 

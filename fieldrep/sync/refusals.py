@@ -63,6 +63,12 @@ def reason_text(stored: str | None) -> str:
     return stored if refusal is None else refusal.text()
 
 
+def stored_code(stored: str | None) -> str | None:
+    """The reason code of a stored ``reason`` column (None for older plain text)."""
+    refusal = None if not stored else _decoded(stored)
+    return None if refusal is None else refusal.code
+
+
 def _decoded(stored: str) -> Refusal | None:
     if not stored.startswith("{"):
         return None
