@@ -28,7 +28,7 @@ from tenacity.wait import WaitBaseT
 from fieldrep.i18n import N_, _
 from fieldrep.storage import derived
 from fieldrep.storage.db import open_database
-from fieldrep.sync import capture, local, reconcile, resend, tokens
+from fieldrep.sync import capture, local, orphans, reconcile, resend, tokens
 from fieldrep.sync.apply import RowChange, apply_rows
 from fieldrep.sync.client import NotSignedIn, ResyncNeeded, SyncClient, SyncError
 from fieldrep.sync.local import OutboxOp
@@ -755,4 +755,5 @@ def _drop_streams(connection: Connection, streams: list[str]) -> None:
     for stream in streams:
         connection.execute(text("DELETE FROM sync_cursor WHERE stream = :s"), {"s": stream})
         connection.execute(text("DELETE FROM sync_conflict WHERE territory_id = :s"), {"s": stream})
+    orphans.forget_territories(connection, set(streams))
     capture.set_capture(connection, True)

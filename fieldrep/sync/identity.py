@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, bindparam, text
 
 from fieldrep.i18n import N_, _, ngettext
-from fieldrep.sync import capture, local, reconcile
+from fieldrep.sync import capture, local, orphans, reconcile
 from fieldrep.sync.client import Refused
 from fieldrep.sync.protocol import CONFLICT_TABLE, MODEL_TABLES, SCOPE_FIELD, TABLES
 
@@ -142,6 +142,7 @@ def forget_previous_identity(connection: Connection) -> None:
         connection.exec_driver_sql(f'DELETE FROM "{table}"')
     connection.exec_driver_sql("DELETE FROM outbox")  # empty: checked before
     connection.exec_driver_sql("DELETE FROM sync_batch")
+    orphans.forget_all(connection)
     capture.set_capture(connection, True)
     for key in _IDENTITY_STATE:
         local.set_state(connection, key, None)

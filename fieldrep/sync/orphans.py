@@ -11,7 +11,10 @@ and logged; rows that name a parked row are parked with it. The page and its
 cursor then commit and the sync goes on.
 
 A parked row comes back as soon as its parents are here (a later page brought
-them), and is forgotten when a newer version of it has been applied meanwhile.
+them), and is forgotten when a newer version of it has been applied meanwhile,
+or when the rows of its territory leave this device (the territory was taken
+from the user, or another user signed in): it is data of a scope the user no
+longer has.
 Runs inside the apply's transaction with capture off: nothing here is pushed.
 """
 
@@ -20,12 +23,12 @@ from __future__ import annotations
 import json
 import logging
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, text
 
-from fieldrep.sync.protocol import TABLES
+from fieldrep.sync.protocol import SCOPE_FIELD, TABLES
 
 log = logging.getLogger(__name__)
 
@@ -181,6 +184,25 @@ def _forget(connection: Connection, table: str, row_id: str) -> None:
     connection.execute(
         text("DELETE FROM sync_state WHERE key = :k"), {"k": f"{PREFIX}{table}:{row_id}"}
     )
+
+
+def forget_territories(connection: Connection, territories: Collection[str]) -> int:
+    """Forget the parked rows of these territories; returns how many."""
+    gone = [
+        (table, str(values["id"]))
+        for table, values in parked_rows(connection)
+        if values.get(SCOPE_FIELD) in territories
+    ]
+    for table, row_id in gone:
+        _forget(connection, table, row_id)
+    if gone:
+        log.info("forgot %d parked row(s) of territories no longer held", len(gone))
+    return len(gone)
+
+
+def forget_all(connection: Connection) -> None:
+    """Forget every parked row (the database's rows go with its identity)."""
+    connection.execute(text("DELETE FROM sync_state WHERE key LIKE :p"), {"p": PREFIX + "%"})
 
 
 def _parents_here(connection: Connection, table: str, values: Mapping[str, Any]) -> bool:
