@@ -100,6 +100,17 @@ def test_verdict(
     assert reconcile.verdict(local, server, local_stamp, server_stamp, restored) is expected
 
 
+def test_a_reconciliation_remembers_the_first_epoch_it_began_from(alice: Device) -> None:
+    with alice.sync_engine.begin() as connection:
+        reconcile.begin(connection, "epoch-a")
+        # Another epoch change before it ended: its unseen rows are still from epoch-a.
+        reconcile.begin(connection, "epoch-b")
+        assert reconcile.known_epoch(connection) == "epoch-a"
+        reconcile.finish(connection)
+        assert reconcile.known_epoch(connection) is None
+        assert not reconcile.pending(connection)
+
+
 def test_old_version_survives_the_mark() -> None:
     for version in (0, 1, 7):
         assert reconcile.old_version(-version - 1) == version
