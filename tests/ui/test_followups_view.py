@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 from pypinyin import Style, lazy_pinyin
 from PySide6.QtCore import QDate, Qt
-from PySide6.QtGui import QInputMethodEvent
-from PySide6.QtWidgets import QApplication, QPlainTextEdit, QWidget
+from PySide6.QtWidgets import QApplication, QPlainTextEdit
 from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 from test_planner import drop, open_planner, reloaded
 from test_visit_record import english_words, ui_language
+from uitest import commit_text
 
 from fieldrep.storage.enums import FollowUpDirection, FollowUpStatus, ObjectionType
 from fieldrep.storage.models import FollowUp, FollowUpStep, Objection, VisitPlanItem
@@ -37,14 +37,6 @@ from fieldrep.ui.views.today import TodayView
 from fieldrep.ui.views.visit_record import VisitRecordWindow
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "screenshots"
-
-
-def commit_text(widget: QWidget, text: str) -> None:
-    """Chinese arrives from the input method as a committed string, not as key presses."""
-    widget.setFocus()
-    event = QInputMethodEvent()
-    event.setCommitString(text)
-    QApplication.sendEvent(widget, event)
 
 
 def show_follow_ups(qtbot: QtBot, main_window: MainWindow, argument: str = "") -> FollowUpsView:

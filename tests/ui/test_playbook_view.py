@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QInputMethodEvent
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 from test_visit_record import english_words, ui_language
+from uitest import commit_text
 
 from fieldrep.storage.enums import ObjectionType, ResponsePattern
 from fieldrep.storage.models import ObjectionAnswer
@@ -21,14 +21,6 @@ from fieldrep.ui.mainwindow import MainWindow
 from fieldrep.ui.views.playbook import PlaybookView, success_order
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "screenshots"
-
-
-def commit_text(widget: QWidget, text: str) -> None:
-    """Chinese arrives from the input method as a committed string, not as key presses."""
-    widget.setFocus()
-    event = QInputMethodEvent()
-    event.setCommitString(text)
-    QApplication.sendEvent(widget, event)
 
 
 @pytest.fixture

@@ -17,11 +17,10 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QInputMethodEvent
 from PySide6.QtWidgets import QApplication, QListView, QPlainTextEdit, QWidget
 from pytestqt.qtbot import QtBot
 from sqlalchemy import select
-from uitest import all_texts
+from uitest import all_texts, commit_text
 
 from fieldrep.storage.enums import (
     ContactMethod,
@@ -91,14 +90,6 @@ def type_into(qtbot: QtBot, window: VisitRecordWindow, name: str, text: str) -> 
         qtbot.keyClicks(editor, text)
     else:
         commit_text(editor, text)
-
-
-def commit_text(widget: QWidget, text: str) -> None:
-    """Chinese arrives from the input method as a committed string, not as key presses."""
-    widget.setFocus()
-    event = QInputMethodEvent()
-    event.setCommitString(text)
-    QApplication.sendEvent(widget, event)
 
 
 def wait_for_record_window(qtbot: QtBot, main_window: MainWindow) -> VisitRecordWindow:

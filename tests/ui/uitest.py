@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtWidgets import QWidget
+from PySide6.QtGui import QInputMethodEvent
+from PySide6.QtWidgets import QApplication, QWidget
 from pytestqt.qtbot import QtBot
 
 from fieldrep.storage.services.core import Store
@@ -26,6 +27,14 @@ def make_window(
     if isinstance(view, TodayView):
         qtbot.waitUntil(lambda: view.data is not None and view.sales_ready)
     return window
+
+
+def commit_text(widget: QWidget, text: str) -> None:
+    """Chinese arrives from the input method as a committed string, not as key presses."""
+    widget.setFocus()
+    event = QInputMethodEvent()
+    event.setCommitString(text)
+    QApplication.sendEvent(widget, event)
 
 
 def all_texts(root: QWidget) -> list[str]:
