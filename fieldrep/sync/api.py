@@ -39,7 +39,7 @@ from fieldrep.sync.protocol import (
     from_wire,
     parse_datetime,
 )
-from fieldrep.sync.refusals import reason_text
+from fieldrep.sync.refusals import reason_text, stored_code
 from fieldrep.sync.values import to_local, to_wire
 
 __all__ = [
@@ -202,9 +202,19 @@ def pending_count(engine: Engine) -> int:
 
 
 def export_outbox(engine: Engine, path: Path | str) -> int:
-    """Write every unsent (and refused) change to a JSON file; returns how many."""
+    """Write every unsent (and refused) change to a JSON file; returns how many.
+
+    A refusal's ``reason`` is worded in the current language as the list of
+    refused changes shows it; ``reason_code`` keeps the server's code.
+    """
     with engine.connect() as connection:
         document = local.export_ops(connection)
+        refused = {op.op_id: op for op in local.all_ops(connection, "rejected")}
+        for entry in document["ops"]:
+            op = refused.get(entry["op_id"])
+            if op is not None:
+                entry["reason"] = _rejected_view(connection, op).reason
+                entry["reason_code"] = stored_code(op.reason)
     Path(path).write_text(json.dumps(document, ensure_ascii=False, indent=2), encoding="utf-8")
     return len(document["ops"])
 

@@ -211,3 +211,33 @@ def test_export_of_the_outbox(store: Store, engine: Engine, tmp_path: Path) -> N
     document = json.loads(path.read_text(encoding="utf-8"))
     assert document["ops"][0]["fields"]["name"] == "恒达"
     assert REP  # the exporting user is whoever is signed in
+
+
+def test_the_export_words_a_refusal_as_the_refused_list_does(
+    store: Store, engine: Engine, tmp_path: Path
+) -> None:
+    """Support reads the export: the reason in words, as the rep saw it, not its JSON."""
+    from fieldrep.i18n import language
+    from fieldrep.sync import api
+    from fieldrep.sync.protocol import Reason
+    from fieldrep.sync.refusals import Refusal
+
+    core.create(store, Dealer, {"name": "恒达", "abc_class": AbcClass.A})
+    [op] = ops(engine)
+    refusal = Refusal(Reason.MANAGER_ONLY.value, (("field", "abc_class"),), "server words")
+    with engine.begin() as connection:
+        local.reject(connection, op.op_id, refusal.stored())
+    path = tmp_path / "outbox.json"
+    for code, expected in (
+        ("en", "Visit class: only a manager can change this."),
+        ("zh_CN", None),
+    ):
+        with language(code):
+            assert api.export_outbox(engine, path) == 1
+            [exported] = json.loads(path.read_text(encoding="utf-8"))["ops"]
+            [listed] = api.list_rejected(engine)
+            assert exported["reason"] == listed.reason
+            assert exported["reason_code"] == "manager_only"
+        assert "{" not in exported["reason"] and "abc_class" not in exported["reason"]
+        if expected is not None:
+            assert exported["reason"] == expected
