@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,11 +12,9 @@ from synce2e import (
     World,
     assert_converged,
     backup_server,
-    make_world,
     restore_server,
     server_rows,
 )
-from synctest_keyring import MemoryKeyring
 from tenacity import wait_none
 
 from fieldrep.server.services import admin
@@ -31,27 +28,17 @@ from fieldrep.sync.reconcile import Verdict
 
 
 @pytest.fixture
-def world(tmp_path: Path, home: Path, memory_keyring: MemoryKeyring) -> Iterator[World]:
-    world = make_world(tmp_path)
-    yield world
-    world.transport.shutdown()
-    world.database.dispose()
+def alice(alice: Device) -> Device:
+    """Alice's device (conftest.py), synced once: it holds the territory before any backup."""
+    alice.sync()
+    return alice
 
 
 @pytest.fixture
-def alice(world: World, tmp_path: Path) -> Iterator[Device]:
-    device = Device(world, tmp_path, "alice")
-    device.sync()
-    yield device
-    device.close()
-
-
-@pytest.fixture
-def bob(world: World, tmp_path: Path) -> Iterator[Device]:
-    device = Device(world, tmp_path, "bob")
-    device.sync()
-    yield device
-    device.close()
+def bob(bob: Device) -> Device:
+    """Bob's device (conftest.py), synced once."""
+    bob.sync()
+    return bob
 
 
 @pytest.fixture
@@ -70,6 +57,30 @@ def server_dealer(world: World, dealer_id: str) -> dict[str, object] | None:
 
 def server_conflicts(world: World) -> list[dict[str, object]]:
     return [values for key, values in server_rows(world).items() if key[0] == CONFLICT_TABLE]
+
+
+def shared_dealer(alice: Device, bob: Device, **values: object) -> str:
+    """A dealer alice creates and both devices sync: each holds it at its first version."""
+    dealer_id = new_dealer(alice, "杭州恒达", **values)
+    alice.sync()
+    bob.sync()
+    return dealer_id
+
+
+def lose_an_edit(
+    world: World, backup: Path, device: Device, dealer_id: str, values: dict[str, object]
+) -> None:
+    """Back the server up to ``backup``, let ``device`` edit the dealer and sync it,
+    then restore the backup: the server has lost the edit, the device has not."""
+    backup_server(world, backup)
+    core.update(device.store, Dealer, dealer_id, values)
+    device.sync()
+    restore_server(world, backup)
+
+
+def assert_all_converged(world: World, *devices: Device) -> None:
+    for device in devices:
+        assert_converged(world, device)
 
 
 @pytest.mark.parametrize(
@@ -121,9 +132,7 @@ def test_a_lost_create_is_sent_again(
     world: World, alice: Device, bob: Device, backup: Path
 ) -> None:
     backup_server(world, backup)
-    dealer_id = new_dealer(alice, "杭州恒达", city="杭州")
-    alice.sync()
-    bob.sync()
+    dealer_id = shared_dealer(alice, bob, city="杭州")
     restore_server(world, backup)
     assert server_dealer(world, dealer_id) is None
     summary = alice.sync()
@@ -139,13 +148,8 @@ def test_a_lost_create_is_sent_again(
 
 
 def test_a_lost_edit_is_sent_again(world: World, alice: Device, bob: Device, backup: Path) -> None:
-    dealer_id = new_dealer(alice, "杭州恒达", city="杭州")
-    alice.sync()
-    bob.sync()
-    backup_server(world, backup)
-    core.update(alice.store, Dealer, dealer_id, {"city": "宁波", "address": "江北区 8 号"})
-    alice.sync()
-    restore_server(world, backup)
+    dealer_id = shared_dealer(alice, bob, city="杭州")
+    lose_an_edit(world, backup, alice, dealer_id, {"city": "宁波", "address": "江北区 8 号"})
     assert (server_dealer(world, dealer_id) or {})["city"] == "杭州"
     alice.sync()
     bob.sync()
@@ -160,9 +164,7 @@ def test_a_lost_edit_is_sent_again(world: World, alice: Device, bob: Device, bac
 def test_a_lost_delete_is_sent_again(
     world: World, alice: Device, bob: Device, backup: Path
 ) -> None:
-    dealer_id = new_dealer(alice, "杭州恒达")
-    alice.sync()
-    bob.sync()
+    dealer_id = shared_dealer(alice, bob)
     backup_server(world, backup)
     core.delete(alice.store, Dealer, dealer_id)
     alice.sync()
@@ -170,16 +172,14 @@ def test_a_lost_delete_is_sent_again(
     alice.sync()
     bob.sync()
     assert (server_dealer(world, dealer_id) or {})["deleted"] is True
-    for device in (alice, bob):
-        assert_converged(world, device)
+    assert_all_converged(world, alice, bob)
 
 
 def test_a_row_newer_on_the_server_is_not_overwritten(
     world: World, alice: Device, bob: Device, backup: Path
 ) -> None:
-    dealer_id = new_dealer(alice, "杭州恒达", city="杭州")
-    alice.sync()
-    bob.sync()  # bob knows the row at its first version and never edits it
+    # bob knows the row at its first version and never edits it
+    dealer_id = shared_dealer(alice, bob, city="杭州")
     core.update(alice.store, Dealer, dealer_id, {"city": "宁波"})
     alice.sync()
     backup_server(world, backup)
@@ -192,20 +192,15 @@ def test_a_row_newer_on_the_server_is_not_overwritten(
     assert core.fetch(bob.store, Dealer, dealer_id)["city"] == "温州"
     assert (server_dealer(world, dealer_id) or {})["city"] == "温州"
     assert server_conflicts(world) == []
-    for device in (alice, bob):
-        assert_converged(world, device)
+    assert_all_converged(world, alice, bob)
 
 
 def test_a_row_changed_on_both_sides_keeps_both_values(
     world: World, alice: Device, bob: Device, backup: Path
 ) -> None:
-    dealer_id = new_dealer(alice, "杭州恒达", city="杭州")
-    alice.sync()
-    bob.sync()
-    backup_server(world, backup)
-    core.update(alice.store, Dealer, dealer_id, {"city": "宁波"})
-    alice.sync()  # accepted, then lost by the restore
-    restore_server(world, backup)
+    dealer_id = shared_dealer(alice, bob, city="杭州")
+    # accepted, then lost by the restore
+    lose_an_edit(world, backup, alice, dealer_id, {"city": "宁波"})
     core.update(bob.store, Dealer, dealer_id, {"city": "温州"})
     bob.sync()  # bob's change reaches the restored server first: the same version number
     alice.sync()
@@ -214,20 +209,15 @@ def test_a_row_changed_on_both_sides_keeps_both_values(
     city = (server_dealer(world, dealer_id) or {})["city"]
     assert city == "温州"
     assert [(c["field"], c["mine"], c["theirs"]) for c in conflicts] == [("city", "宁波", "温州")]
-    for device in (alice, bob):
-        assert_converged(world, device)
+    assert_all_converged(world, alice, bob)
 
 
 def test_a_lost_edit_survives_more_changes_made_after_the_restore(
     world: World, alice: Device, bob: Device, backup: Path
 ) -> None:
-    dealer_id = new_dealer(alice, "杭州恒达", city="杭州")
-    alice.sync()
-    bob.sync()
-    backup_server(world, backup)
-    core.update(alice.store, Dealer, dealer_id, {"city": "宁波"})
-    alice.sync()  # accepted at version 2, then lost by the restore
-    restore_server(world, backup)
+    dealer_id = shared_dealer(alice, bob, city="杭州")
+    # accepted at version 2, then lost by the restore
+    lose_an_edit(world, backup, alice, dealer_id, {"city": "宁波"})
     # Bob changes the row twice after the restore: the server's version (3) passes
     # alice's (2), so versions alone say "the server is newer".
     core.update(bob.store, Dealer, dealer_id, {"city": "温州"})
@@ -239,20 +229,14 @@ def test_a_lost_edit_survives_more_changes_made_after_the_restore(
     assert (server_dealer(world, dealer_id) or {})["city"] == "台州"
     conflicts = server_conflicts(world)
     assert [(c["field"], c["mine"], c["theirs"]) for c in conflicts] == [("city", "宁波", "台州")]
-    for device in (alice, bob):
-        assert_converged(world, device)
+    assert_all_converged(world, alice, bob)
 
 
 def test_a_lost_edit_of_one_field_survives_changes_of_another_after_the_restore(
     world: World, alice: Device, bob: Device, backup: Path
 ) -> None:
-    dealer_id = new_dealer(alice, "杭州恒达", city="杭州")
-    alice.sync()
-    bob.sync()
-    backup_server(world, backup)
-    core.update(alice.store, Dealer, dealer_id, {"city": "宁波"})
-    alice.sync()
-    restore_server(world, backup)
+    dealer_id = shared_dealer(alice, bob, city="杭州")
+    lose_an_edit(world, backup, alice, dealer_id, {"city": "宁波"})
     for address in ("江北区 8 号", "江北区 9 号"):
         core.update(bob.store, Dealer, dealer_id, {"address": address})
         bob.sync()
@@ -273,13 +257,9 @@ def test_a_lost_edit_of_one_field_survives_changes_of_another_after_the_restore(
 def test_both_moved_only_a_field_changed_on_both_sides_is_a_conflict(
     world: World, alice: Device, bob: Device, backup: Path
 ) -> None:
-    dealer_id = new_dealer(alice, "杭州恒达", city="杭州", address="西湖区 1 号")
-    alice.sync()
-    bob.sync()
-    backup_server(world, backup)
-    core.update(alice.store, Dealer, dealer_id, {"city": "宁波", "phone": "0574-12345678"})
-    alice.sync()  # both lost by the restore
-    restore_server(world, backup)
+    dealer_id = shared_dealer(alice, bob, city="杭州", address="西湖区 1 号")
+    # both lost by the restore
+    lose_an_edit(world, backup, alice, dealer_id, {"city": "宁波", "phone": "0574-12345678"})
     core.update(bob.store, Dealer, dealer_id, {"city": "温州", "address": "江北区 8 号"})
     bob.sync()
     alice.sync()
@@ -296,21 +276,16 @@ def test_both_moved_only_a_field_changed_on_both_sides_is_a_conflict(
     assert [(c["field"], c["base"], c["mine"], c["theirs"]) for c in conflicts] == [
         ("city", "杭州", "宁波", "温州")
     ]
-    for device in (alice, bob):
-        assert_converged(world, device)
+    assert_all_converged(world, alice, bob)
 
 
 def test_a_device_offline_through_two_restores_keeps_its_lost_edit(
     world: World, alice: Device, bob: Device, tmp_path: Path
 ) -> None:
-    dealer_id = new_dealer(alice, "杭州恒达", city="杭州")
-    alice.sync()
-    bob.sync()
+    dealer_id = shared_dealer(alice, bob, city="杭州")
     first, second = tmp_path / "first.db", tmp_path / "second.db"
-    backup_server(world, first)
-    core.update(alice.store, Dealer, dealer_id, {"city": "宁波"})
-    alice.sync()  # version 2, lost by the first restore; alice then sleeps
-    restore_server(world, first)
+    # version 2, lost by the first restore; alice then sleeps
+    lose_an_edit(world, first, alice, dealer_id, {"city": "宁波"})
     # Between the restores bob moves the row past alice's version (3 > 2).
     for address in ("江北区 8 号", "江北区 9 号"):
         core.update(bob.store, Dealer, dealer_id, {"address": address})
@@ -333,14 +308,9 @@ def test_a_device_offline_through_two_restores_keeps_its_lost_edit(
 def test_two_restores_a_field_changed_between_them_by_both_is_a_conflict(
     world: World, alice: Device, bob: Device, tmp_path: Path
 ) -> None:
-    dealer_id = new_dealer(alice, "杭州恒达", city="杭州")
-    alice.sync()
-    bob.sync()
+    dealer_id = shared_dealer(alice, bob, city="杭州")
     first, second = tmp_path / "first.db", tmp_path / "second.db"
-    backup_server(world, first)
-    core.update(alice.store, Dealer, dealer_id, {"city": "宁波"})
-    alice.sync()
-    restore_server(world, first)
+    lose_an_edit(world, first, alice, dealer_id, {"city": "宁波"})
     for city in ("温州", "台州"):
         core.update(bob.store, Dealer, dealer_id, {"city": city})
         bob.sync()
@@ -351,20 +321,14 @@ def test_two_restores_a_field_changed_between_them_by_both_is_a_conflict(
     assert (server_dealer(world, dealer_id) or {})["city"] == "台州"
     conflicts = server_conflicts(world)
     assert [(c["field"], c["mine"], c["theirs"]) for c in conflicts] == [("city", "宁波", "台州")]
-    for device in (alice, bob):
-        assert_converged(world, device)
+    assert_all_converged(world, alice, bob)
 
 
 def test_a_delete_made_after_the_restore_wins_over_a_lost_edit(
     world: World, alice: Device, bob: Device, backup: Path
 ) -> None:
-    dealer_id = new_dealer(alice, "杭州恒达", city="杭州")
-    alice.sync()
-    bob.sync()
-    backup_server(world, backup)
-    core.update(alice.store, Dealer, dealer_id, {"city": "宁波"})
-    alice.sync()
-    restore_server(world, backup)
+    dealer_id = shared_dealer(alice, bob, city="杭州")
+    lose_an_edit(world, backup, alice, dealer_id, {"city": "宁波"})
     core.update(bob.store, Dealer, dealer_id, {"address": "江北区 8 号"})
     bob.sync()
     core.delete(bob.store, Dealer, dealer_id)
@@ -376,16 +340,13 @@ def test_a_delete_made_after_the_restore_wins_over_a_lost_edit(
     assert (server_dealer(world, dealer_id) or {})["deleted"] is True
     cities = [c["mine"] for c in server_conflicts(world) if c["field"] == "city"]
     assert cities == ["宁波"]
-    for device in (alice, bob):
-        assert_converged(world, device)
+    assert_all_converged(world, alice, bob)
 
 
 def test_a_device_that_knew_no_lost_change_takes_the_server_rows_quietly(
     world: World, alice: Device, bob: Device, backup: Path
 ) -> None:
-    dealer_id = new_dealer(alice, "杭州恒达", city="杭州")
-    alice.sync()
-    bob.sync()
+    dealer_id = shared_dealer(alice, bob, city="杭州")
     backup_server(world, backup)
     restore_server(world, backup)  # nothing was lost
     for city in ("温州", "台州"):
@@ -395,17 +356,14 @@ def test_a_device_that_knew_no_lost_change_takes_the_server_rows_quietly(
     assert summary.resynced and bob.outbox() == []
     assert core.fetch(bob.store, Dealer, dealer_id)["city"] == "台州"
     assert server_conflicts(world) == []
-    for device in (alice, bob):
-        assert_converged(world, device)
+    assert_all_converged(world, alice, bob)
 
 
 def test_two_devices_sending_the_same_lost_row_give_one_row(
     world: World, alice: Device, bob: Device, backup: Path
 ) -> None:
     backup_server(world, backup)
-    dealer_id = new_dealer(alice, "杭州恒达", city="杭州")
-    alice.sync()
-    bob.sync()
+    dealer_id = shared_dealer(alice, bob, city="杭州")
     core.update(alice.store, Dealer, dealer_id, {"city": "宁波"})
     alice.sync()  # bob never pulled this edit
     restore_server(world, backup)
@@ -418,17 +376,13 @@ def test_two_devices_sending_the_same_lost_row_give_one_row(
     assert len(conflicts) <= 1
     city = (server_dealer(world, dealer_id) or {})["city"]
     assert city == "宁波" or [c["mine"] for c in conflicts] == ["宁波"]
-    for device in (alice, bob):
-        assert_converged(world, device)
+    assert_all_converged(world, alice, bob)
 
 
 def test_a_pending_edit_stays_as_it_is(world: World, alice: Device, backup: Path) -> None:
     dealer_id = new_dealer(alice, "杭州恒达", city="杭州")
     alice.sync()
-    backup_server(world, backup)
-    core.update(alice.store, Dealer, dealer_id, {"address": "江北区 8 号"})
-    alice.sync()
-    restore_server(world, backup)
+    lose_an_edit(world, backup, alice, dealer_id, {"address": "江北区 8 号"})
     core.update(alice.store, Dealer, dealer_id, {"city": "宁波"})  # offline, not yet sent
     alice.sync()
     restored = server_dealer(world, dealer_id) or {}
