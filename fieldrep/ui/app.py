@@ -172,7 +172,7 @@ def start_local_server(
     def failed(error: BaseException) -> None:
         log.warning("the local sync server is not available: %s", error, exc_info=error)
         window.status.show_message(
-            _(
+            lambda: _(
                 "The local sync server could not start, so FieldRep works offline. "
                 "The log file has the details."
             )

@@ -41,7 +41,7 @@ from fieldrep.ui.ops import Workers
 from fieldrep.ui.qtcompat import emit
 from fieldrep.ui.services import AppServices
 from fieldrep.ui.statusbar import SyncStatusBar
-from fieldrep.ui.sync_bridge import NOT_CONFIGURED, SyncOutcome, SyncState
+from fieldrep.ui.sync_bridge import SyncOutcome, SyncState, not_configured_text
 from fieldrep.ui.uisettings import UiSettings
 from fieldrep.ui.views.base import PlaceholderView, View
 
@@ -74,6 +74,18 @@ SHORTCUT_KEYS: dict[str, QKeySequence.StandardKey | str] = {
     "shortcuts": "F1",
     "quit": "Ctrl+Q",
 }
+
+
+def sync_message(outcome: SyncOutcome) -> str:
+    """The status bar's line about a sync, in the current language (worded again
+    when the language is switched while it is shown)."""
+    message = outcome.text()
+    if outcome.ok and outcome.digest:
+        colleagues = ngettext(
+            "{count} change by colleagues.", "{count} changes by colleagues.", len(outcome.digest)
+        ).format(count=len(outcome.digest))
+        message = join_sentences(message, colleagues)
+    return message
 
 
 class MainWindow(QMainWindow):
@@ -457,10 +469,10 @@ class MainWindow(QMainWindow):
 
         state = self.status.state
         if state is not None and not state.configured:
-            self.status.show_message(_(NOT_CONFIGURED))
+            self.status.show_message(not_configured_text)
             return
         self.status.set_syncing(True)
-        self.status.show_message(_("Syncing…"))
+        self.status.show_message(lambda: _("Syncing…"))
         self.workers.run_io(
             self, partial(sync_now, self.db_path), self._sync_done, self._sync_failed
         )
@@ -469,20 +481,10 @@ class MainWindow(QMainWindow):
         self.status.set_syncing(False)
         if not outcome.not_configured:
             self.status.note_attempt(outcome.reached_server)
-        message = outcome.message
         if outcome.ok:
             self.last_digest = outcome.digest
-            if outcome.digest:
-                message = join_sentences(
-                    message,
-                    ngettext(
-                        "{count} change by colleagues.",
-                        "{count} changes by colleagues.",
-                        len(outcome.digest),
-                    ).format(count=len(outcome.digest)),
-                )
             self.refresh_after_sync()
-        self.status.show_message(message)
+        self.status.show_message(partial(sync_message, outcome))
         self.refresh_sync_state()
         emit(self.sync_finished, outcome)
 

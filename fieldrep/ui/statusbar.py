@@ -15,6 +15,7 @@ A long sync message therefore never squeezes "Last sync" or the conflicts.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import date, datetime
 from enum import Enum
 from typing import TYPE_CHECKING
@@ -33,6 +34,9 @@ if TYPE_CHECKING:
 log = logging.getLogger("fieldrep.ui")
 
 MESSAGE_MS = 15000
+#: A transient message: a plain text, or a function that words it in the current
+#: language (called again when the language is switched while it is shown).
+Message = str | Callable[[], str]
 # A long user name is elided to this many average characters in the network label.
 USER_NAME_CHARS = 10
 # The status bar's normal (non-permanent) widgets: the message label, left of the others.
@@ -116,6 +120,7 @@ class SyncStatusBar(QStatusBar):
         self.state: SyncState | None = None
         self.syncing = False
         self.last_attempt: tuple[datetime, bool] | None = None  # when, server reached
+        self.message_source: Message = ""
         self.message_label = ElidedLabel()
         self.message_label.setObjectName("status_message")
         self.message_label.setContentsMargins(4, 0, 0, 0)  # off the window's edge
@@ -170,6 +175,7 @@ class SyncStatusBar(QStatusBar):
     def changeEvent(self, event: QEvent) -> None:
         if event.type() == QEvent.Type.LanguageChange:
             self.update_texts()
+            self._render_message()
         super().changeEvent(event)
 
     # -- state
@@ -297,14 +303,23 @@ class SyncStatusBar(QStatusBar):
         colour = {"online": "#2e7d32", "offline": "#b26a00", "unknown": "palette(mid)"}
         self.network_label.setStyleSheet(f"color: {colour[network.value]};")
 
-    def show_message(self, text: str) -> None:
+    def show_message(self, message: Message) -> None:
         """A transient message (sync results, explanations), elided to the room left of the
-        permanent widgets (the tooltip has it in full); it goes after a while."""
-        self.message_label.set_full_text(text)
-        if text:
+        permanent widgets (the tooltip has it in full); it goes after a while.
+
+        Pass a function that words it (``lambda: _("Syncing…")``, a summary's ``line``)
+        and the message follows a language switch while it is on screen; a plain text
+        stays as it is."""
+        self.message_source = message
+        self._render_message()
+        if self.message_label.full_text:
             self.message_timer.start()
         else:
             self.message_timer.stop()
+
+    def _render_message(self) -> None:
+        source = self.message_source
+        self.message_label.set_full_text(source() if callable(source) else source)
 
     def currentMessage(self) -> str:
         """The transient message in full: this bar's own, else one Qt showed (a status tip)."""

@@ -10,6 +10,7 @@ raised to the op helper, which logs it and shows the standard error dialog.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -25,6 +26,11 @@ log = logging.getLogger("fieldrep.ui")
 NOT_CONFIGURED = N_(
     "Sync is not set up: enter the server address and sign in under Settings (File > Settings)."
 )
+
+
+def not_configured_text() -> str:
+    """Sync is not set up, in the current language."""
+    return _(NOT_CONFIGURED)
 
 
 @dataclass(frozen=True)
@@ -46,7 +52,11 @@ class SyncState:
 
 @dataclass(frozen=True)
 class SyncOutcome:
-    """The result of one sync attempt, in the current language."""
+    """The result of one sync attempt, in the current language.
+
+    ``describe`` words ``message`` again in whatever language is current (the
+    summary's or the error's own method), so the status bar can follow a switch.
+    """
 
     ok: bool
     message: str
@@ -54,6 +64,11 @@ class SyncOutcome:
     reached_server: bool = False
     not_configured: bool = False
     conflicts: int = 0
+    describe: Callable[[], str] | None = None
+
+    def text(self) -> str:
+        """The message in the current language."""
+        return self.describe() if self.describe is not None else self.message
 
 
 @dataclass(frozen=True)
@@ -113,15 +128,19 @@ def sync_now(db_path: Path) -> SyncOutcome:
     try:
         summary = api.run_sync(db_path)
     except NotSignedIn:
-        return SyncOutcome(False, _(NOT_CONFIGURED), not_configured=True)
+        return SyncOutcome(
+            False, _(NOT_CONFIGURED), not_configured=True, describe=not_configured_text
+        )
     except Unreachable as error:
         log.info("sync: server unreachable: %s", error)
-        return SyncOutcome(False, error.user_message())
+        return SyncOutcome(False, error.user_message(), describe=error.user_message)
     except SyncError as error:
         log.warning("sync failed: %s", error)
-        return SyncOutcome(False, error.user_message(), reached_server=True)
+        return SyncOutcome(
+            False, error.user_message(), reached_server=True, describe=error.user_message
+        )
     except NoSecureStorage as error:
-        return SyncOutcome(False, error.user_message())
+        return SyncOutcome(False, error.user_message(), describe=error.user_message)
     from fieldrep.storage.db import open_database
 
     engine = open_database(db_path)
@@ -130,7 +149,12 @@ def sync_now(db_path: Path) -> SyncOutcome:
     finally:
         engine.dispose()
     return SyncOutcome(
-        True, summary.line(), lines, reached_server=True, conflicts=summary.conflicts
+        True,
+        summary.line(),
+        lines,
+        reached_server=True,
+        conflicts=summary.conflicts,
+        describe=summary.line,
     )
 
 

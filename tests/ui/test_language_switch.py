@@ -277,3 +277,44 @@ def test_open_record_windows_follow_the_language_both_ways(
             opened.close()
     assert not {key: found for key, found in chinese.items() if found}
     assert not {key: found for key, found in english.items() if found}
+
+
+def test_a_status_message_on_screen_follows_the_language(
+    qtbot: QtBot,
+    qapp: QApplication,
+    main_window: MainWindow,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The last sync's summary, shown when the language is switched, is worded again."""
+    from fieldrep.sync import api
+    from fieldrep.sync.engine import SyncSummary
+    from fieldrep.ui.sync_bridge import SyncState
+
+    summary = SyncSummary(pushed=2, pulled=3, merged=1, conflicts=0)
+    monkeypatch.setattr(api, "run_sync", lambda _db_path, *_args, **_options: summary)
+    monkeypatch.setattr(api, "digest", lambda _engine: ["王经理 修改了 杭州恒达"])
+    status = main_window.status
+    # Configured as after a sign-in, so Sync now goes to the (patched) sync.
+    status.set_state(SyncState(0, 0, None, "https://fieldrep.example.com", "alice"))
+    with qtbot.waitSignal(main_window.sync_finished, timeout=20_000):
+        qtbot.mouseClick(status.sync_button, Qt.MouseButton.LeftButton)
+    chinese = "同步完成：发送 2 条，接收 3 条，合并 1 条，冲突 0 处，被拒 0 条。同事修改了 1 处。"
+    english = (
+        "Sync done: 2 sent, 3 received, 1 merged, 0 conflicts, 0 refused. 1 change by colleagues."
+    )
+    assert status.currentMessage() == chinese
+    try:
+        switch(qtbot, qapp, main_window, "en")
+        assert status.currentMessage() == english
+        assert status.message_label.full_text == english
+    finally:
+        apply_language(qapp, "zh_CN")
+    QApplication.processEvents()
+    assert status.currentMessage() == chinese
+    # A message given as plain text stays as it was given.
+    status.show_message("已保存")
+    apply_language(qapp, "en")
+    try:
+        assert status.currentMessage() == "已保存"
+    finally:
+        apply_language(qapp, "zh_CN")

@@ -1718,11 +1718,14 @@ class VisitRecordWindow(QWidget):
         dealer = self.context.dealer_name if self.context else ""
         record = result if isinstance(result, Record) else result.record
         final = record["status"] == RecordStatus.FINAL
-        message = (
-            _("Visit record of {dealer} saved and finalised.")
-            if final
-            else _("Visit record of {dealer} saved.")
-        ).format(dealer=dealer)
+
+        def message() -> str:  # worded again if the language is switched while shown
+            return (
+                _("Visit record of {dealer} saved and finalised.")
+                if final
+                else _("Visit record of {dealer} saved.")
+            ).format(dealer=dealer)
+
         emit(self.saved, result)
         window = self.parentWidget()
         if isinstance(window, QMainWindow):
@@ -1730,7 +1733,7 @@ class VisitRecordWindow(QWidget):
             if callable(show):
                 show(message)
             else:
-                window.statusBar().showMessage(message)
+                window.statusBar().showMessage(message())
             refresh_views(window)
         self.close()
 
