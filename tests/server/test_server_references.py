@@ -321,3 +321,21 @@ async def test_a_cycle_member_deleted_later_in_the_batch_is_still_a_parent(
     rows = latest(await alice.pull())
     assert rows[("contact", second)].deleted is True
     assert rows[("contact", first)].values["reports_to_id"] == second
+
+
+async def test_a_cycle_under_a_dealer_restored_in_the_same_batch_is_applied(
+    alice: ApiClient, bob: ApiClient, world: World
+) -> None:
+    """As a device sends refused contacts again with the restore of their dealer."""
+    dealer = await alice.insert_dealer(world.t1)
+    await bob.push(op("dealer", dealer, kind="delete", base_version=1))
+    first, second = new_id(), new_id()
+    answer = await alice.push(
+        op("dealer", dealer, kind="restore", base_version=2),
+        op("contact", first, {**_contact(world.t1, dealer, "甲"), "reports_to_id": second}),
+        op("contact", second, {**_contact(world.t1, dealer, "乙"), "reports_to_id": first}),
+    )
+    assert [result.status for result in answer.results] == ["applied"] * 3
+    rows = latest(await bob.pull())
+    assert rows[("dealer", dealer)].deleted is False
+    assert rows[("contact", first)].values["reports_to_id"] == second

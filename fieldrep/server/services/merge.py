@@ -173,7 +173,8 @@ def batch_creations(context: MergeContext, ops: Sequence[PushOp]) -> dict[RowKey
 
     A row the server does not hold is created by the batch's first op of it that
     passes every check of an insert, its references included: each must name a
-    live row of its territory that the server holds or that the batch creates.
+    live row of its territory that the server holds, that the batch restores or
+    that the batch creates.
     Rows failing that are dropped, and so are the rows naming them, until the rest
     hold each other up. Without this, new rows that name each other (contact A
     reports to B, B to A, both made offline) had no order with every parent first
@@ -192,6 +193,14 @@ def batch_creations(context: MergeContext, ops: Sequence[PushOp]) -> dict[RowKey
         except OpRejected:
             continue  # refused when applied; never a parent
         candidates[key] = (spec, fields, territory_id)
+    restored = {(op.table, op.row_id) for op in ops if _restores(context, op)}
+
+    def holds(spec: TableSpec, name: str, value: Any, territory_id: str) -> bool:
+        refusal = _reference_refusal(context, spec, name, value, territory_id)
+        # A parent the batch restores is live by the time its child is applied.
+        deleted = refusal is Reason.PARENT_DELETED
+        return refusal is None or (deleted and (spec.references[name], str(value)) in restored)
+
     context.created = {key: territory_id for key, (_, _, territory_id) in candidates.items()}
     naming: dict[RowKey, list[RowKey]] = defaultdict(list)  # parent -> candidates naming it
     for key, (spec, fields, _) in candidates.items():
@@ -205,10 +214,7 @@ def batch_creations(context: MergeContext, ops: Sequence[PushOp]) -> dict[RowKey
         if key not in context.created:
             continue
         spec, fields, territory_id = candidates[key]
-        if any(
-            _reference_refusal(context, spec, name, fields.get(name), territory_id) is not None
-            for name in spec.references
-        ):
+        if not all(holds(spec, name, fields.get(name), territory_id) for name in spec.references):
             del context.created[key]
             queue.extend(naming.get(key, ()))
     return context.created
@@ -252,6 +258,26 @@ def _clean_values(spec: TableSpec, values: dict[str, Any], *, strict: bool) -> d
     return clean
 
 
+def _is_restore(op: PushOp) -> bool:
+    """The op brings a deleted row back (kind restore, or deleted set from true to false)."""
+    return op.kind == "restore" or (
+        op.fields.get("deleted") is False and op.base.get("deleted") is True
+    )
+
+
+def _restores(context: MergeContext, op: PushOp) -> bool:
+    """The op will bring back a row the server holds deleted (checked as applying it will)."""
+    row = context.rows.get((op.table, op.row_id))
+    if not _is_restore(op) or row is None or not row.deleted:
+        return False
+    try:
+        spec = _writable_spec(context, op)
+        _clean_values(spec, op.fields, strict=True)
+    except OpRejected:
+        return False
+    return not spec.pseudo and context.caller.can_see(row.territory_id)
+
+
 def _writable_spec(context: MergeContext, op: PushOp) -> TableSpec:
     """The op's table, if the caller may write it at all."""
     spec = TABLES.get(op.table)
@@ -268,9 +294,7 @@ def _apply(context: MergeContext, op: PushOp) -> OpResult:
     spec = _writable_spec(context, op)
     fields = _clean_values(spec, op.fields, strict=True)
     base = _clean_values(spec, op.base, strict=False)
-    restore = op.kind == "restore" or (
-        op.fields.get("deleted") is False and op.base.get("deleted") is True
-    )
+    restore = _is_restore(op)
     row = context.rows.get((op.table, op.row_id))
     if row is None:
         return _insert(context, spec, op, fields)
