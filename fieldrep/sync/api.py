@@ -139,7 +139,9 @@ def login(
         home: str | None = None
         if work.any:
             try:
-                home = identity.choose_home(work, answer.user.territory_ids, territory)
+                home = identity.choose_home(
+                    work, answer.user.territory_ids, territory, answer.user.territory_names
+                )
             except SyncError:
                 tokens.delete_tokens(server_url, username)  # not signed in after all
                 raise

@@ -27,6 +27,7 @@ placeholders. With several territories on the server the rep names one.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from sqlalchemy import Connection, bindparam, text
@@ -72,12 +73,24 @@ class UnsentChangesOfAnother(Refused):
 
 
 class TerritoryNeeded(Refused):
-    """Offline work waits for a territory, and the account has none or several."""
+    """Offline work waits for a territory, and the account has none or several.
 
-    def __init__(self, territories: list[str], rows: int) -> None:
+    ``names`` holds the territories' names where the server gave them (a picker
+    shows names, not ids).
+    """
+
+    def __init__(
+        self, territories: list[str], rows: int, names: Mapping[str, str] | None = None
+    ) -> None:
         super().__init__(f"{rows} offline records, territories {territories}")
         self.territories = territories
         self.rows = rows
+        self.names: dict[str, str] = dict(names or {})
+
+    def choices(self) -> list[tuple[str, str]]:
+        """(id, name) of each territory to choose from, by name (the id without one)."""
+        named = [(tid, self.names.get(tid) or tid) for tid in self.territories]
+        return sorted(named, key=lambda choice: (choice[1], choice[0]))
 
     def user_message(self) -> str:
         if not self.territories:
@@ -204,7 +217,12 @@ def _movable_tables() -> list[str]:
     ]
 
 
-def choose_home(work: OfflineWork, territories: list[str], wanted: str | None) -> str:
+def choose_home(
+    work: OfflineWork,
+    territories: list[str],
+    wanted: str | None,
+    names: Mapping[str, str] | None = None,
+) -> str:
     """The server territory that takes the offline work (refused when unclear)."""
     if wanted is not None:
         if wanted not in territories:
@@ -212,7 +230,7 @@ def choose_home(work: OfflineWork, territories: list[str], wanted: str | None) -
         return wanted
     if len(territories) == 1:
         return territories[0]
-    raise TerritoryNeeded(sorted(territories), work.rows)
+    raise TerritoryNeeded(sorted(territories), work.rows, names)
 
 
 def adopt_offline_work(connection: Connection, work: OfflineWork, home: str, user_id: str) -> None:

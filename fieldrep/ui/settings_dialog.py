@@ -74,6 +74,7 @@ class SettingsDialog(QDialog):
 
         self.setObjectName("settings_dialog")
         self.services = services
+        self.sync_outcome: SignInOutcome | None = None  # what the message under sign-in says
         self.cadence_settings = (VISITS_PER_MONTH_A, VISITS_PER_MONTH_B, C_INTERVAL_DAYS)
         self.loaded_values: dict[str, Any] = {}
 
@@ -110,14 +111,23 @@ class SettingsDialog(QDialog):
         self.sync_message = QLabel()
         self.sync_message.setObjectName("settings_sync_message")
         self.sync_message.setWordWrap(True)
+        # Records made before the first sign-in need a territory; an account with several
+        # picks one here (by name), shown only when the server's answer asks for it.
+        self.territory = QComboBox()
+        self.territory.setObjectName("settings_territory")
+        self.territory_label = QLabel()
+        self.server.textEdited.connect(lambda _text: self._offer_territories(()))
+        self.username.textEdited.connect(lambda _text: self._offer_territories(()))
         self.server_label, self.username_label, self.password_label = QLabel(), QLabel(), QLabel()
-        sync_form = QFormLayout(self.sync_group)
+        self.sync_form = sync_form = QFormLayout(self.sync_group)
         for label, field, name in (
             (self.server_label, self.server, "server_url"),
             (self.username_label, self.username, "username"),
             (self.password_label, self.password, "password"),
         ):
             sync_form.addRow(label, self._with_error(field, self.field_errors[name]))
+        sync_form.addRow(self.territory_label, self.territory)
+        sync_form.setRowVisible(self.territory, False)
         buttons_row = QHBoxLayout()
         buttons_row.addWidget(self.sign_in_button)
         buttons_row.addWidget(self.sign_out_button)
@@ -185,8 +195,14 @@ class SettingsDialog(QDialog):
         self.server_label.setText(_("Server address"))
         self.username_label.setText(_("User name"))
         self.password_label.setText(_("Password"))
+        self.territory_label.setText(_("Territory of offline records"))
+        self.territory.setToolTip(
+            _("The records made on this computer before the first sign-in go to this territory.")
+        )
         self.sign_in_button.setText(_("Sign in"))
         self.sign_out_button.setText(_("Sign out"))
+        if self.sync_outcome is not None:
+            self.sync_message.setText(self.sync_outcome.text())
         self.cadence_group.setTitle(_("Visit cadence of your territory"))
         for setting in self.cadence_settings:
             self.cadence_labels[setting.key].setText(_(setting.title))
@@ -301,19 +317,42 @@ class SettingsDialog(QDialog):
             self.field_errors[name].show_error("")
         db_path = self.services.db_path
         server, user, password = self.server.text(), self.username.text(), self.password.text()
-        self.sync_message.setText(_("Signing in…"))
+        territory = self.chosen_territory()
+        self._show_sync_message(SignInOutcome(True, "", describe=lambda: _("Signing in…")))
         self.sign_in_button.setEnabled(False)
         self.services.workers.run_io(
-            self, lambda: sign_in(db_path, server, user, password), self._signed_in
+            self, lambda: sign_in(db_path, server, user, password, territory), self._signed_in
         )
+
+    def chosen_territory(self) -> str | None:
+        """The territory picked for the offline records (None while no choice is asked)."""
+        if self.territory.count() == 0:
+            return None
+        data = self.territory.currentData()
+        return str(data) if data else None
+
+    def _offer_territories(self, choices: tuple[tuple[str, str], ...]) -> None:
+        """Show the territory picker with these (id, name) choices; hide it without any."""
+        self.territory.clear()
+        for territory_id, name in choices:
+            self.territory.addItem(name, territory_id)
+        self.sync_form.setRowVisible(self.territory, bool(choices))
 
     def _signed_in(self, outcome: SignInOutcome) -> None:
         self.sign_in_button.setEnabled(True)
-        self.password.clear()
         for name, message in outcome.problems.items():
             self.field_errors[name].show_error(message)
+        if outcome.territory_choices:
+            # A question, not an error: the password stays, so choosing and clicking
+            # Sign in again is all it takes.
+            self._offer_territories(outcome.territory_choices)
+            self._show_sync_message(outcome, error=False)
+            self.territory.setFocus()
+            return
+        self.password.clear()
         self._show_sync_message(outcome)
         if outcome.ok:
+            self._offer_territories(())
             settings = self.services.settings
             settings.set_text(keys.SERVER_URL, self.server.text().strip())
             settings.set_text(keys.USERNAME, self.username.text().strip())
@@ -329,9 +368,13 @@ class SettingsDialog(QDialog):
         self._show_sync_message(outcome)
         emit(self.signed_in_changed)
 
-    def _show_sync_message(self, outcome: SignInOutcome) -> None:
-        self.sync_message.setText(outcome.message)
-        self.sync_message.setStyleSheet("" if outcome.ok else ERROR_STYLE)
+    def _show_sync_message(self, outcome: SignInOutcome, *, error: bool | None = None) -> None:
+        """The outcome's sentence under the buttons (red for a failure), kept so that
+        it is worded again when the language is switched."""
+        self.sync_outcome = outcome
+        self.sync_message.setText(outcome.text())
+        failed = not outcome.ok if error is None else error
+        self.sync_message.setStyleSheet(ERROR_STYLE if failed else "")
 
 
 __all__ = ["SettingsDialog"]

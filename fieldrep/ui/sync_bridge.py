@@ -13,10 +13,11 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from fieldrep.i18n import N_, _
+from fieldrep.i18n import N_, _, ngettext
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -79,6 +80,30 @@ class SignInOutcome:
     message: str
     display_name: str = ""
     problems: dict[str, str] = field(default_factory=dict)
+    #: (id, name) of the territories to choose from: the account has several, and
+    #: records made offline here need one (then sign in again with the choice).
+    territory_choices: tuple[tuple[str, str], ...] = ()
+    #: Words ``message`` again in the current language (the dialog follows a switch).
+    describe: Callable[[], str] | None = None
+
+    def text(self) -> str:
+        """The message in the current language."""
+        return self.describe() if self.describe is not None else self.message
+
+
+def _worded(ok: bool, describe: Callable[[], str], **details: Any) -> SignInOutcome:
+    """An outcome whose sentence can be worded again after a language switch."""
+    return SignInOutcome(ok, describe(), describe=describe, **details)
+
+
+def _territory_question(territories: int, rows: int) -> str:
+    return ngettext(
+        "Your account has {count} territories. Choose the one that takes the "
+        "{rows} record made on this computer before signing in, then sign in again.",
+        "Your account has {count} territories. Choose the one that takes the "
+        "{rows} records made on this computer before signing in, then sign in again.",
+        rows,
+    ).format(count=territories, rows=rows)
 
 
 def read_sync_state(engine: Engine) -> SyncState:
@@ -158,10 +183,18 @@ def sync_now(db_path: Path) -> SyncOutcome:
     )
 
 
-def sign_in(db_path: Path, server_url: str, username: str, password: str) -> SignInOutcome:
-    """Sign this database in to a server; the tokens go to the OS keyring only."""
+def sign_in(
+    db_path: Path, server_url: str, username: str, password: str, territory: str | None = None
+) -> SignInOutcome:
+    """Sign this database in to a server; the tokens go to the OS keyring only.
+
+    Records made here before any sign-in move to the user's territory; when the
+    account has several, the outcome lists them and ``territory`` names the one
+    chosen on the next attempt (``fieldrep login --territory`` in the CLI).
+    """
     from fieldrep.sync import api
     from fieldrep.sync.client import SyncError
+    from fieldrep.sync.identity import TerritoryNeeded
     from fieldrep.sync.tokens import NoSecureStorage
 
     problems: dict[str, str] = {}
@@ -174,15 +207,24 @@ def sign_in(db_path: Path, server_url: str, username: str, password: str) -> Sig
     if problems:
         return SignInOutcome(False, "", problems=problems)
     try:
-        user = api.login(db_path, server_url.strip(), username.strip(), password)
+        user = api.login(
+            db_path, server_url.strip(), username.strip(), password, territory=territory
+        )
     except NoSecureStorage as error:
-        return SignInOutcome(False, error.user_message())
+        return _worded(False, error.user_message)
+    except TerritoryNeeded as error:
+        if not error.territories:
+            return _worded(False, error.user_message)
+        return _worded(
+            False,
+            partial(_territory_question, len(error.territories), error.rows),
+            territory_choices=tuple(error.choices()),
+        )
     except SyncError as error:
-        return SignInOutcome(False, error.user_message())
-    return SignInOutcome(
-        True,
-        _("Signed in as {name}.").format(name=user.display_name or user.username),
-        user.display_name,
+        return _worded(False, error.user_message)
+    name = user.display_name or user.username
+    return _worded(
+        True, lambda: _("Signed in as {name}.").format(name=name), display_name=user.display_name
     )
 
 
@@ -199,9 +241,9 @@ def sign_out(db_path: Path) -> SignInOutcome:
     finally:
         engine.dispose()
     if not server or not user:
-        return SignInOutcome(True, _("Not signed in."))
+        return _worded(True, lambda: _("Not signed in."))
     try:
         tokens.delete_tokens(server, user)
     except tokens.NoSecureStorage as error:
-        return SignInOutcome(False, error.user_message())
-    return SignInOutcome(True, _("Signed out. Unsent changes are kept."))
+        return _worded(False, error.user_message)
+    return _worded(True, lambda: _("Signed out. Unsent changes are kept."))

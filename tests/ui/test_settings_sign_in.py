@@ -207,3 +207,100 @@ def test_sign_in_sync_and_sign_out_through_the_settings_dialog(
     assert pending(engine) == [waiting.id]
     assert ("dealer", waiting.id) not in server_rows(world)
     assert not shown_errors, shown_errors
+
+
+def test_an_account_with_two_territories_picks_the_home_of_offline_records_by_name(
+    qtbot: QtBot,
+    qapp: QApplication,
+    workers: Workers,
+    ui_settings: UiSettings,
+    shown_errors: list[tuple[str, Severity]],
+    world: World,
+    memory_keyring: MemoryKeyring,
+    to_the_server: None,
+    laptop: tuple[Path, Engine],
+) -> None:
+    from fieldrep.server.services import admin
+
+    ningbo = admin.add_territory(world.database, "宁波", region="华东", manager="mona")
+    admin.assign(world.database, "alice", "宁波")
+    db_path, engine = laptop
+    store = Store(engine, resolve_user(engine))
+    window = make_window(qtbot, workers, ui_settings, store, db_path)
+    made_offline = core.create(
+        store, Dealer, {"name": "杭州恒达", "abc_class": AbcClass.B, "city": "杭州"}
+    )
+    dialog = open_dialog(qtbot, window)
+    assert dialog.territory.isHidden(), "no question before the server answers"
+
+    # The server says: two territories. Not signed in yet; the dialog asks which one.
+    sign_in(qtbot, dialog, PASSWORD)
+    assert memory_keyring.secrets == {}, "not signed in until a territory is chosen"
+    assert dialog.territory.isVisible()
+    names = [dialog.territory.itemText(i) for i in range(dialog.territory.count())]
+    assert names == ["宁波", "杭州"], "names, not ids"
+    message = dialog.sync_message.text()
+    assert message == (
+        "您的账号有 2 个辖区。请选择本机登录前所建的 1 条记录归入哪个辖区，然后再次登录。"
+    ), message
+    assert dialog.sync_message.styleSheet() == ""
+    assert dialog.password.text() == PASSWORD, "kept: choose, then sign in again"
+    assert not shown_errors
+    dialog.adjustSize()
+    QApplication.processEvents()
+    assert clipped_labels(dialog) == []
+    save_screenshot(dialog, "settings_territory_zh_CN")
+    apply_language(qapp, "en")
+    try:
+        assert dialog.territory_label.text() == "Territory of offline records"
+        assert dialog.sync_message.text() == (
+            "Your account has 2 territories. Choose the one that takes the 1 record made "
+            "on this computer before signing in, then sign in again."
+        ), "the question follows the language"
+        dialog.adjustSize()
+        QApplication.processEvents()
+        assert clipped_labels(dialog) == []
+        save_screenshot(dialog, "settings_territory_en")
+    finally:
+        apply_language(qapp, "zh_CN")
+
+    # 宁波 chosen: signed in, and the offline dealer goes to 宁波 on the server.
+    dialog.territory.setCurrentIndex(names.index("宁波"))
+    qtbot.mouseClick(dialog.sign_in_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: dialog.sign_in_button.isEnabled(), timeout=20_000)
+    assert dialog.sync_message.text() == "已登录为 李雷。", dialog.sync_message.text()
+    assert dialog.territory.isHidden()
+    assert dialog.sync_message.styleSheet() == ""
+    assert [key[0] for key in memory_keyring.secrets] == [SERVICE]
+    dialog.reject()
+    qtbot.waitUntil(lambda: window.status.network_label.text().endswith(" · alice"))
+    outcome = sync_now(qtbot, window)
+    assert outcome.ok, outcome.message
+    assert server_rows(world)[("dealer", made_offline.id)]["territory_id"] == ningbo
+    assert ningbo != world.territory
+    assert not shown_errors, shown_errors
+
+
+def test_one_territory_asks_nothing(
+    qtbot: QtBot,
+    workers: Workers,
+    ui_settings: UiSettings,
+    world: World,
+    memory_keyring: MemoryKeyring,
+    to_the_server: None,
+    laptop: tuple[Path, Engine],
+) -> None:
+    db_path, engine = laptop
+    store = Store(engine, resolve_user(engine))
+    window = make_window(qtbot, workers, ui_settings, store, db_path)
+    made_offline = core.create(
+        store, Dealer, {"name": "杭州恒达", "abc_class": AbcClass.B, "city": "杭州"}
+    )
+    dialog = open_dialog(qtbot, window)
+    sign_in(qtbot, dialog, PASSWORD)
+    assert dialog.sync_message.text() == "已登录为 李雷。", dialog.sync_message.text()
+    assert dialog.territory.isHidden()
+    dialog.reject()
+    qtbot.waitUntil(lambda: window.status.network_label.text().endswith(" · alice"))
+    assert sync_now(qtbot, window).ok
+    assert server_rows(world)[("dealer", made_offline.id)]["territory_id"] == world.territory
