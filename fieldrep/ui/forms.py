@@ -22,7 +22,7 @@ from decimal import Decimal
 from typing import Any
 
 from PySide6.QtCore import QDate, QEvent, QObject, Qt, Signal
-from PySide6.QtGui import QFocusEvent
+from PySide6.QtGui import QFocusEvent, QPalette
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -262,6 +262,26 @@ class FieldEditor(QWidget):
         finally:
             self._loading = False
         self.set_text(current)
+
+    def set_read_only(self, read_only: bool) -> None:
+        """Shown but not editable: text stays selectable (it can be copied), a choice
+        or a box is greyed out."""
+        editor = self.editor
+        if isinstance(editor, QLineEdit | QPlainTextEdit):
+            editor.setReadOnly(read_only)
+            # The window's background instead of the field's: it does not look typeable.
+            palette = QPalette(editor.palette())
+            base = QPalette.ColorRole.Window if read_only else QPalette.ColorRole.Base
+            palette.setColor(QPalette.ColorRole.Base, self.palette().color(base))
+            editor.setPalette(palette)
+        else:
+            editor.setEnabled(not read_only)
+
+    def is_read_only(self) -> bool:
+        editor = self.editor
+        if isinstance(editor, QLineEdit | QPlainTextEdit):
+            return editor.isReadOnly()
+        return not editor.isEnabled()
 
     # -- validation
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from decimal import Decimal
 from typing import Any
@@ -9,7 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, text
 
-from fieldrep.storage.enums import AbcClass
+from fieldrep.storage.enums import AbcClass, Role
 from fieldrep.storage.models import Base, Dealer
 from fieldrep.storage.services import core
 from fieldrep.storage.services.core import Store
@@ -55,7 +56,8 @@ def test_edits_of_one_row_coalesce_first_base_last_value(store: Store, engine: E
 
     core.update(store, Dealer, dealer_id, {"city": "宁波"})
     core.update(store, Dealer, dealer_id, {"city": None, "phone": "0571-87654321"})
-    core.update(store, Dealer, dealer_id, {"abc_class": AbcClass.A})
+    manager = Store(engine, dataclasses.replace(store.user, role=Role.MANAGER))
+    core.update(manager, Dealer, dealer_id, {"abc_class": AbcClass.A})  # the class is theirs
 
     [op] = outbox(engine)
     assert op["kind"] == "upsert" and op["created"] == 0

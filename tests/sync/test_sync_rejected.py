@@ -11,10 +11,12 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
+import pytest
 from synce2e import Device, World, server_rows
 
 from fieldrep.i18n import language
 from fieldrep.storage.enums import AbcClass, PeriodType
+from fieldrep.storage.errors import ValidationError
 from fieldrep.storage.models import Dealer, SalesTarget
 from fieldrep.storage.services import core
 from fieldrep.sync import api
@@ -26,6 +28,33 @@ def synced_dealer(device: Device) -> str:
     summary = device.sync()
     assert summary.rejected == []
     return record.id
+
+
+def edit_past_the_services(device: Device, dealer_id: str, **values: str) -> None:
+    """A rep's edit of a manager's field, as an older client or a SQL tool makes it.
+
+    The services refuse it before it is queued; the capture triggers still queue a
+    raw write, and the server must refuse it all the same.
+    """
+    assignments = ", ".join(f"{name} = ?" for name in values)
+    with device.engine.begin() as connection:
+        connection.exec_driver_sql(
+            f"UPDATE dealer SET {assignments} WHERE id = ?", (*values.values(), dealer_id)
+        )
+
+
+def test_the_services_refuse_a_reps_change_of_a_managers_field(alice: Device) -> None:
+    """Nothing the server would refuse is queued: the rep hears it at once, by field."""
+    dealer_id = synced_dealer(alice)
+    with pytest.raises(ValidationError) as refused:
+        core.update(alice.store, Dealer, dealer_id, {"abc_class": AbcClass.A, "city": "宁波"})
+    assert refused.value.fields == ["abc_class"]
+    with language("en"):
+        assert refused.value.message() == "Visit class: only an area manager can change this"
+    with language("zh_CN"):
+        assert refused.value.message() == "拜访分类（ABC）：只有区域经理可以修改"
+    assert api.pending_count(alice.engine) == 0, "nothing queued, not even the city"
+    assert local_class(alice, dealer_id) == "B"
 
 
 def local_class(device: Device, dealer_id: str) -> str:
@@ -40,7 +69,7 @@ def test_a_refused_field_is_listed_with_my_value_the_server_value_and_the_reason
     world: World, alice: Device
 ) -> None:
     dealer_id = synced_dealer(alice)
-    core.update(alice.store, Dealer, dealer_id, {"abc_class": AbcClass.A, "city": "宁波"})
+    edit_past_the_services(alice, dealer_id, abc_class="A", city="宁波")
     with language("en"):
         summary = alice.sync()
     assert len(summary.rejected) == 1
@@ -82,7 +111,7 @@ def test_a_wholly_refused_edit_is_listed_and_dismissing_leaves_pending_edits_alo
     world: World, alice: Device
 ) -> None:
     dealer_id = synced_dealer(alice)
-    core.update(alice.store, Dealer, dealer_id, {"abc_class": AbcClass.C})
+    edit_past_the_services(alice, dealer_id, abc_class="C")
     alice.sync()
     [refused] = api.list_rejected(alice.engine)
     assert [(f.field, f.mine, f.now) for f in refused.fields] == [("abc_class", "C", "B")]
@@ -145,7 +174,7 @@ def test_a_refusal_reads_in_the_language_it_is_shown_in_not_the_one_it_was_synce
     world: World, alice: Device
 ) -> None:
     dealer_id = synced_dealer(alice)
-    core.update(alice.store, Dealer, dealer_id, {"abc_class": AbcClass.A})
+    edit_past_the_services(alice, dealer_id, abc_class="A")
     with language("zh_CN"):
         summary = alice.sync()
     [change] = summary.rejected
@@ -185,8 +214,8 @@ def test_a_reason_stored_as_text_by_an_older_version_is_still_listed(
     world: World, alice: Device
 ) -> None:
     dealer_id = synced_dealer(alice)
-    core.update(alice.store, Dealer, dealer_id, {"abc_class": AbcClass.A})
-    core.update(alice.store, Dealer, dealer_id, {"abc_class": AbcClass.C})
+    edit_past_the_services(alice, dealer_id, abc_class="A")
+    edit_past_the_services(alice, dealer_id, abc_class="C")
     alice.sync()
     with alice.engine.begin() as connection:
         connection.exec_driver_sql(

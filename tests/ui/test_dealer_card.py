@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -21,6 +22,7 @@ from fieldrep.storage.models import AppUser, ClassHistory, Contact, Dealer, Visi
 from fieldrep.storage.screens.visit_record import VisitTarget
 from fieldrep.storage.services.core import Store, UserContext
 from fieldrep.storage.services.dealers import create_dealer
+from fieldrep.ui.language import apply_language
 from fieldrep.ui.mainwindow import MainWindow
 from fieldrep.ui.rows_model import ROW_ROLE
 from fieldrep.ui.services import AppServices
@@ -173,14 +175,79 @@ def manager_services_for(main_window: MainWindow, demo_store: Store) -> AppServi
     return dataclasses.replace(main_window.services, store=store)
 
 
-def test_the_manager_only_fields_say_so_to_a_rep(card: DealerCardWindow) -> None:
-    """Classes, credit grade and terms are a manager's; the server refuses a rep's edit."""
-    for name in ("abc_class", "credit_grade", "payment_terms", "credit_limit", "is_key_account"):
-        assert card.binding.editors[name].editor.toolTip().startswith("只有区域经理可以修改此项"), (
-            name
-        )
-    for name in ("relationship_grade", "initial_class", "phone", "lifecycle_status"):
+MANAGER_FIELDS = ("abc_class", "credit_grade", "payment_terms", "credit_limit", "is_key_account")
+REP_FIELDS = ("relationship_grade", "initial_class", "phone", "lifecycle_status")
+
+
+def test_the_manager_only_fields_are_read_only_for_a_rep(
+    qtbot: QtBot, qapp: QApplication, card: DealerCardWindow
+) -> None:
+    """Classes, credit grade and terms are a manager's: a rep sees them, cannot change
+    them, and the tooltip says why (the server would refuse the change at sync)."""
+    for name in MANAGER_FIELDS:
+        editor = card.binding.editors[name]
+        assert editor.is_read_only(), name
+        assert editor.editor.toolTip() == "只有区域经理可以修改此项。", name
+    for name in REP_FIELDS:
+        assert not card.binding.editors[name].is_read_only(), name
         assert not card.binding.editors[name].editor.toolTip(), name
+    credit_limit = card.binding.editors["credit_limit"].editor
+    assert isinstance(credit_limit, QLineEdit)
+    before = credit_limit.text()
+    credit_limit.setFocus()
+    qtbot.keyClicks(credit_limit, "50000")
+    assert credit_limit.text() == before, "typing changes nothing"
+    assert card.binding.changed_names() == []
+    card.tabs.setCurrentIndex(0)
+    card.resize(1280, 860)
+    card.section_list.setCurrentRow(5)  # 6. credit grade, terms and limit
+    QApplication.processEvents()
+    assert card.grab().save(str(SCREENSHOTS / "dealer_card_rep_credit_zh_CN.png"))
+    card.section_list.setCurrentRow(17)  # 18. flags: the visit class and the tiers
+    QApplication.processEvents()
+    assert card.grab().save(str(SCREENSHOTS / "dealer_card_rep_classes_zh_CN.png"))
+    apply_language(qapp, "en")
+    try:
+        assert credit_limit.toolTip() == "Only an area manager can change this."
+        QApplication.processEvents()
+        assert card.grab().save(str(SCREENSHOTS / "dealer_card_rep_classes_en.png"))
+        card.section_list.setCurrentRow(5)
+        QApplication.processEvents()
+        assert card.grab().save(str(SCREENSHOTS / "dealer_card_rep_credit_en.png"))
+    finally:
+        apply_language(qapp, "zh_CN")
+
+
+def test_a_rep_sets_the_classes_of_a_dealer_not_synced_yet(
+    qtbot: QtBot, main_window: MainWindow, demo_store: Store
+) -> None:
+    """A dealer the rep made here reaches the server as a new row, classes included."""
+    dealer = create_dealer(demo_store, {"name": "杭州新开电器商行", "abc_class": "C"})
+    assert main_window.services is not None
+    card = show_dealer_card(main_window.services, main_window, dealer.id)
+    wait_loaded(qtbot, card)
+    for name in MANAGER_FIELDS:
+        assert not card.binding.editors[name].is_read_only(), name
+        assert card.binding.editors[name].editor.toolTip().startswith("新客户同步后只有区域经理")
+    set_line(qtbot, card, "credit_limit", "30000")
+    with qtbot.waitSignals([card.saved, card.loaded], timeout=10000):
+        qtbot.mouseClick(card.save_button, Qt.MouseButton.LeftButton)
+    with demo_store.read() as session:
+        saved = session.get(Dealer, dealer.id)
+        assert saved is not None and saved.credit_limit == Decimal("30000")
+    card.close()
+
+
+def test_a_manager_edits_the_manager_only_fields(
+    qtbot: QtBot, main_window: MainWindow, demo_store: Store, dealer_id: str
+) -> None:
+    services = manager_services_for(main_window, demo_store)
+    card = show_dealer_card(services, main_window, dealer_id)
+    wait_loaded(qtbot, card)
+    for name in MANAGER_FIELDS:
+        assert not card.binding.editors[name].is_read_only(), name
+        assert not card.binding.editors[name].editor.toolTip(), name
+    card.close()
 
 
 def test_changing_the_visit_class_asks_for_the_reason(

@@ -4,12 +4,15 @@ The server is the FastAPI app in-process (tests/sync/synce2e.py: a SQLite server
 database, a territory with manager mona and rep alice); the window's Sync now
 reaches it through a transport the test can switch off, as a lost network would.
 
-The walk: alice edits a dealer offline in its card (Sync now fails: the status
+The walk: alice stands in for the area manager, so her card lets her set a
+credit limit. She edits a dealer offline in its card (Sync now fails: the status
 bar says offline and shows the waiting change); meanwhile manager mona changes
-the same fields on the server; back online, Sync now brings two conflicts and a
-refused change (the credit limit is a manager's field); alice resolves one field
-with "Take theirs" and one with a typed value, syncs again, and both the server
-and mona see the resolution; the refused change is listed and dismissed.
+the same fields on the server, and alice's stand-in ends (the server makes her a
+rep again). Back online, Sync now brings two conflicts and a refused change: the
+credit limit is a manager's field, and she could not know offline that she was no
+longer one. alice resolves one field with "Take theirs" and one with a typed
+value, syncs again, and both the server and mona see the resolution; the refused
+change is listed and dismissed.
 """
 
 from __future__ import annotations
@@ -26,9 +29,12 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QInputMethodEvent
 from PySide6.QtWidgets import QApplication, QLineEdit, QWidget
 from pytestqt.qtbot import QtBot
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 from tenacity import wait_none
 from uitest import make_window
 
+from fieldrep.server.models import User
 from fieldrep.storage.enums import AbcClass
 from fieldrep.storage.models import Dealer
 from fieldrep.storage.services import core
@@ -81,8 +87,18 @@ def world(tmp_path: Path, keyring_in_memory: None) -> Iterator[World]:
     world.database.dispose()
 
 
+def set_server_role(world: World, username: str, role: str) -> None:
+    """The administrator changes a user's role on the server (read at every request)."""
+
+    def work(session: Session) -> None:
+        session.scalars(select(User).where(User.username == username)).one().role = role
+
+    world.database.write(work)
+
+
 @pytest.fixture
 def devices(world: World, tmp_path: Path) -> Iterator[tuple[Device, Device]]:
+    set_server_role(world, "alice", "manager")  # standing in: signed in as a manager
     alice = Device(world, tmp_path, "alice")
     mona = Device(world, tmp_path, "mona")
     yield alice, mona
@@ -164,6 +180,7 @@ def test_offline_edit_conflict_resolution_and_a_refused_change(
     window.open_record("dealer", dealer.id)
     [card] = window.findChildren(DealerCardWindow)
     qtbot.waitUntil(lambda: card.data is not None and not card.busy)
+    assert not card.binding.editors["credit_limit"].is_read_only(), "a manager's field, hers now"
     type_into(qtbot, card, "city", "宁波")
     type_into(qtbot, card, "employee_count", "15")
     type_into(qtbot, card, "credit_limit", "50000")
@@ -183,9 +200,11 @@ def test_offline_edit_conflict_resolution_and_a_refused_change(
     assert status.pending_label.text() == "1 条修改待同步"
     assert server_rows(world)[("dealer", dealer.id)]["city"] == "杭州", "nothing reached it"
 
-    # Meanwhile the manager changes the same two fields on the server.
+    # Meanwhile the manager changes the same two fields on the server, and alice's
+    # stand-in ends: the server now takes her for a rep.
     core.update(mona.store, Dealer, dealer.id, {"city": "温州", "employee_count": 12})
     assert mona.sync().rejected == []
+    set_server_role(world, "alice", "rep")
 
     # Online again: two conflicts and one refused change come back.
     network.online = True

@@ -15,9 +15,10 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session
 
+from fieldrep.i18n import N_
 from fieldrep.storage.db import READ_ONLY
 from fieldrep.storage.enums import Role
 from fieldrep.storage.errors import FieldProblem, NotFound, ValidationError
@@ -25,6 +26,10 @@ from fieldrep.storage.models import Base, SyncedBase
 from fieldrep.storage.types import utcnow
 
 ModelT = TypeVar("ModelT", bound=SyncedBase)
+
+#: Roles that may change manager-only fields (the server's policy, fieldrep.sync.protocol).
+MANAGER_ROLES: frozenset[Role] = frozenset({Role.MANAGER, Role.ADMIN})
+REASON_MANAGER_ONLY = N_("only an area manager can change this")
 
 
 @dataclass(frozen=True)
@@ -159,6 +164,65 @@ def insert_row(
     return row
 
 
+def manager_only_fields(table: str) -> frozenset[str]:
+    """The fields of ``table`` only managers may change (empty for an unsynced table)."""
+    from fieldrep.sync.protocol import TABLES  # pydantic: loaded only when a rep edits
+
+    spec = TABLES.get(table)
+    return spec.manager_only_fields if spec is not None else frozenset()
+
+
+def creation_unsent(session: Session, table: str, row_id: str) -> bool:
+    """Whether the row's creation still waits in the outbox, open to later edits.
+
+    Edits coalesce into that op (fieldrep.sync.capture), and the server takes the
+    row as an insert, where a rep may give a manager-only field its value.
+    """
+    query = text(
+        "SELECT 1 FROM outbox WHERE table_name = :t AND row_id = :r AND created = 1 "
+        "AND state = 'pending' AND batch_id IS NULL"
+    )
+    with session.no_autoflush:  # a pending edit must not reach the outbox before it is checked
+        return session.execute(query, {"t": table, "r": row_id}).first() is not None
+
+
+def may_change_manager_fields(session: Session, store: Store, table: str, row_id: str) -> bool:
+    """Whether the user may change the manager-only fields of this row now."""
+    if store.user.role in MANAGER_ROLES or not manager_only_fields(table):
+        return True
+    return creation_unsent(session, table, row_id)
+
+
+def manager_fields_editable(store: Store, table: str, row_id: str) -> bool:
+    """Whether the user may change the manager-only fields of this row now (a form
+    shows them read-only otherwise)."""
+    with store.read() as session:
+        return may_change_manager_fields(session, store, table, row_id)
+
+
+def _manager_only_problems(
+    session: Session, store: Store, row: SyncedBase, before: Mapping[str, Any]
+) -> list[FieldProblem]:
+    """A rep's change of a manager's field: refused here, as the server would at sync.
+
+    Refused now, it is never queued: the server would refuse it anyway, and the
+    rep would only learn of it at the next sync, in the list of refused changes.
+    """
+    if store.user.role in MANAGER_ROLES:
+        return []
+    table = row.__tablename__
+    changed = [
+        name
+        for name in sorted(manager_only_fields(table))
+        if before.get(name) != getattr(row, name)
+    ]
+    if not changed or creation_unsent(session, table, row.id):
+        return []
+    from fieldrep.storage.fields import problem
+
+    return [problem(type(row), name, REASON_MANAGER_ONLY) for name in changed]
+
+
 def update_row(session: Session, store: Store, row: ModelT, values: Mapping[str, Any]) -> ModelT:
     """Apply changed values to a live row, validate, flush."""
     before = _column_values(row)
@@ -167,6 +231,9 @@ def update_row(session: Session, store: Store, row: ModelT, values: Mapping[str,
             raise ValueError(f"{key} is managed by FieldRep")
         setattr(row, key, value)
     row.updated_by = store.user.user_id
+    refused = _manager_only_problems(session, store, row, before)
+    if refused:
+        raise ValidationError(refused, row.__tablename__)
     validate(session, row, before)
     session.flush()
     return row

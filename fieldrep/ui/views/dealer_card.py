@@ -323,6 +323,9 @@ class CardData:
     today: date
     # The editable child lists (agreements, products, ...) as Records, by spec key.
     children: Mapping[str, tuple[Record, ...]] = dataclass_field(default_factory=dict)
+    # Whether this user may change the manager-only fields (classes, credit, terms):
+    # a manager, or a rep while the dealer they made has not reached the server.
+    manager_fields_open: bool = True
 
 
 def load_card(store: Store, dealer_id: str) -> CardData:
@@ -330,7 +333,7 @@ def load_card(store: Store, dealer_id: str) -> CardData:
     from fieldrep.reports.screen import dealer_card_content
     from fieldrep.storage.queries import dealer_timeline, dealer_warnings
     from fieldrep.storage.services.contacts import dealer_contacts
-    from fieldrep.storage.services.core import fetch
+    from fieldrep.storage.services.core import fetch, manager_fields_editable
 
     dealer = fetch(store, Dealer, dealer_id)
     return CardData(
@@ -343,6 +346,7 @@ def load_card(store: Store, dealer_id: str) -> CardData:
         months=tuple(monthly_figures(store, dealer_id, CHART_MONTHS)),
         today=store.today(),
         children=load_children(store, dealer_id),
+        manager_fields_open=manager_fields_editable(store, "dealer", dealer_id),
     )
 
 
@@ -733,9 +737,10 @@ class DealerCardWindow(QWidget):
             kind = FieldKind.REFERENCE if name in USER_REFERENCES + CONTACT_REFERENCES else None
             editor = self.binding.make(name, long=name in LONG_DEALER_FIELDS, kind=kind)
             editor.changed.connect(self._profile_edited)
-        # Classes, credit grade and terms are a manager's (fieldrep.sync.protocol). A rep
-        # may still type one (the server refuses it at sync and the refusal is listed
-        # with the conflicts, where it can be dismissed), so the fields say so up front.
+        # Classes, credit grade and terms are a manager's (fieldrep.sync.protocol): a rep
+        # sees them read-only, with a tooltip that says why (the service refuses the
+        # change too, so nothing the server would refuse is queued). Only a dealer the
+        # rep made and has not synced yet takes them (the server takes it as a new row).
         role = self.services.store.user.role
         self.manager_only_editors = [
             editor
@@ -961,6 +966,8 @@ class DealerCardWindow(QWidget):
         self.chart.set_points(data.months)
         self.credit_box.set_latest(card.credit_reviews[0] if card.credit_reviews else None)
         self.credit_history.set_rows(card.credit_reviews)
+        for editor in self.manager_only_editors:
+            editor.set_read_only(not data.manager_fields_open)
         self._fill_people(data.contacts)
         self._set_enabled(True)
         self.retranslate()
@@ -1389,10 +1396,13 @@ class DealerCardWindow(QWidget):
         )
         self._describe_people_again()
         self.contact_grid.retranslate()
-        manager_only = _(
-            "Only an area manager can change this: your change is refused at the next sync "
-            "and listed with the conflicts."
-        )
+        if self.data is None or not self.data.manager_fields_open:
+            manager_only = _("Only an area manager can change this.")
+        else:
+            manager_only = _(
+                "Only an area manager can change this once the new dealer is synced; "
+                "until then you may set it."
+            )
         for editor in self.manager_only_editors:
             editor.editor.setToolTip(manager_only)
         self.contact_binding.retranslate()
