@@ -14,7 +14,8 @@ discarded. The draft is deleted only after the record was saved.
 On the next start :func:`offer_saved_drafts` lists the drafts left behind and
 offers each one back (restore or discard); File > Unsaved visit drafts…
 (:func:`show_drafts_dialog`) lists them at any time, and a status-bar button
-(:class:`DraftsHint`) says how many there are.
+(:class:`DraftsHint`) and a line on the Today view (:class:`DraftsNotice`) say how
+many there are.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QListWidget,
     QListWidgetItem,
+    QMainWindow,
     QMessageBox,
     QPushButton,
     QVBoxLayout,
@@ -50,8 +52,6 @@ from fieldrep.paths import data_dir
 from fieldrep.ui.qtcompat import emit
 
 if TYPE_CHECKING:
-    from PySide6.QtWidgets import QMainWindow
-
     from fieldrep.ui.ops import Workers
     from fieldrep.ui.services import AppServices
 
@@ -498,6 +498,8 @@ def offer_saved_drafts(services: AppServices, window: QMainWindow) -> None:
 
     def found(drafts: list[SavedDraft]) -> None:
         hint.show_count(len(drafts))
+        for notice in window.findChildren(DraftsNotice):
+            notice.show_count(len(drafts))
         if not drafts:
             return
         log.info("%d unsaved draft(s) found", len(drafts))
@@ -559,6 +561,63 @@ class DraftsHint(QPushButton):
         super().changeEvent(event)
 
 
+class DraftsNotice(QWidget):
+    """A calm line on the Today view, "2 unfinished visit record drafts", with a link
+    that opens them; hidden while there are none."""
+
+    def __init__(self, services: AppServices, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("drafts_notice")
+        self.services = services
+        self.count = 0
+        self.label = QLabel()
+        self.label.setObjectName("drafts_notice_text")
+        self.label.setStyleSheet("color: palette(mid);")
+        self.open_button = QPushButton()
+        self.open_button.setObjectName("drafts_notice_open")
+        self.open_button.setFlat(True)
+        self.open_button.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.open_button.setStyleSheet("color: palette(link); text-decoration: underline;")
+        self.open_button.clicked.connect(self.open_drafts)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.label)
+        layout.addWidget(self.open_button)
+        layout.addStretch(1)
+        self.retranslate()
+        self.hide()
+
+    def refresh(self) -> None:
+        """Count the drafts on the I/O pool."""
+        self.services.workers.run_io(self, read_drafts, lambda found: self.show_count(len(found)))
+
+    def show_count(self, count: int) -> None:
+        self.count = count
+        self.retranslate()
+        self.setVisible(count > 0)
+
+    def open_drafts(self) -> None:
+        window = self.window()
+        if isinstance(window, QMainWindow):
+            show_drafts_dialog(self.services, window)
+
+    def retranslate(self) -> None:
+        self.label.setText(
+            ngettext(
+                "{count} unfinished visit record draft",
+                "{count} unfinished visit record drafts",
+                self.count,
+            ).format(count=self.count)
+        )
+        self.open_button.setText(_("Open the drafts…"))
+        self.open_button.setToolTip(_("Visit records typed but not saved yet: restore or discard"))
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.LanguageChange:
+            self.retranslate()
+        super().changeEvent(event)
+
+
 def install_drafts_hint(services: AppServices, window: QMainWindow) -> DraftsHint:
     """The window's drafts button (made and put in the status bar once)."""
     hint = window.findChild(DraftsHint)
@@ -569,10 +628,15 @@ def install_drafts_hint(services: AppServices, window: QMainWindow) -> DraftsHin
 
 
 def refresh_drafts_hint(window: QWidget | None) -> None:
-    """Recount the drafts after one was saved, discarded or opened (no-op without the hint)."""
-    hint = window.findChild(DraftsHint) if window is not None else None
+    """Recount the drafts after one was saved, discarded or opened: the status-bar
+    button and the Today line (no-op without them)."""
+    if window is None:
+        return
+    hint = window.findChild(DraftsHint)
     if hint is not None:
         hint.refresh()
+    for notice in window.findChildren(DraftsNotice):
+        notice.refresh()
 
 
 __all__ = [
@@ -580,6 +644,7 @@ __all__ = [
     "DraftKeeper",
     "DraftsDialog",
     "DraftsHint",
+    "DraftsNotice",
     "SavedDraft",
     "describe_draft",
     "discard_draft",

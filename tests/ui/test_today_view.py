@@ -6,12 +6,15 @@ The lights' rules are tested with their data, in tests/storage/screens/test_toda
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
+from shots import clipped_labels, save_screenshot
 
 from fieldrep.storage.cadence import due_dealers
 from fieldrep.storage.queries import todays_plan
 from fieldrep.storage.screens.today import WarningKind
 from fieldrep.storage.services.core import Store
+from fieldrep.ui.language import apply_language
 from fieldrep.ui.mainwindow import MainWindow
 from fieldrep.ui.views.dealers import DealersView
 from fieldrep.ui.views.today import TodayView
@@ -93,3 +96,53 @@ def test_double_click_on_a_due_dealer_opens_its_card(qtbot: QtBot, main_window: 
     with qtbot.waitSignal(main_window.record_requested) as opened:
         table.doubleClicked.emit(index)
     assert opened.args == ["dealer", view.due.model.row(0).dealer_id]
+
+
+def test_unfinished_drafts_are_named_on_today_and_open_the_list(
+    qtbot: QtBot, qapp: QApplication, main_window: MainWindow
+) -> None:
+    from fieldrep.ui import drafts
+    from fieldrep.ui.drafts import DraftsDialog, DraftsHint, write_draft_file
+
+    view = _today_view(main_window)
+    qtbot.waitUntil(lambda: not main_window.workers.busy)
+    notice = view.drafts_notice
+    assert notice.isHidden(), "no drafts, no line"
+
+    for number in (1, 2):
+        write_draft_file(
+            f"visit-{number}",
+            {"version": drafts.FORMAT_VERSION, "title": "拜访记录", "summary": f"第{number}稿"},
+        )
+    view.refresh()
+    qtbot.waitUntil(notice.isVisible)
+    assert notice.label.text() == "2 份未完成的拜访记录草稿"
+    assert notice.open_button.text() == "查看草稿…"
+    hint = main_window.findChild(DraftsHint)
+    assert hint is not None
+    qtbot.waitUntil(lambda: hint.isVisible() and hint.count == 2)  # the two count together
+    main_window.resize(1280, 800)
+    QApplication.processEvents()
+    assert clipped_labels(view) == []
+    save_screenshot(main_window, "today_drafts_zh_CN")
+    apply_language(qapp, "en")
+    try:
+        assert notice.label.text() == "2 unfinished visit record drafts"
+        assert notice.open_button.text() == "Open the drafts…"
+        QApplication.processEvents()
+        assert clipped_labels(view) == []
+        save_screenshot(main_window, "today_drafts_en")
+    finally:
+        apply_language(qapp, "zh_CN")
+
+    # The link opens the list of drafts; with both discarded, the line goes.
+    qtbot.mouseClick(notice.open_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: main_window.findChild(DraftsDialog) is not None)
+    dialog = main_window.findChild(DraftsDialog)
+    assert dialog is not None and not dialog.at_start
+    assert dialog.list.count() == 2
+    for number in (1, 2):
+        drafts.discard_draft(f"visit-{number}")
+    dialog.reject()
+    qtbot.waitUntil(notice.isHidden)
+    qtbot.waitUntil(lambda: not main_window.workers.busy)

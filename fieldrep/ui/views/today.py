@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 
 from fieldrep.i18n import N_, _, ngettext
 from fieldrep.ui.common import format_day, format_long_day
+from fieldrep.ui.drafts import DraftsNotice, refresh_drafts_hint
 from fieldrep.ui.qtcompat import emit
 from fieldrep.ui.rows_model import ROW_ROLE, RowColumn, RowsModel
 from fieldrep.ui.uisettings import UiSettings
@@ -235,6 +236,9 @@ class TodayView(View):
         font.setBold(True)
         self.heading.setFont(font)
 
+        # Visit records typed but not saved: said here too, not only in the status bar.
+        self.drafts_notice = DraftsNotice(services)
+
         self.warnings_frame = QFrame()
         self.warnings_frame.setObjectName("today_warnings")
         self.warnings_frame.setFrameShape(QFrame.Shape.StyledPanel)
@@ -274,6 +278,7 @@ class TodayView(View):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(16, 12, 16, 8)
         layout.addWidget(self.heading)
+        layout.addWidget(self.drafts_notice)
         layout.addWidget(self.warnings_frame)
         layout.addWidget(self.main_splitter, 1)
         self.retranslate()
@@ -289,6 +294,8 @@ class TodayView(View):
         # The day's lists first; the sales lights (sums over sales figures) follow.
         workers.run_db(self, lambda: load_today(store, include_sales=False), self.show_data)
         workers.run_db(self, lambda: load_sales_warnings(store), self.show_sales_warnings)
+        # The drafts line and the status bar's drafts button count together.
+        refresh_drafts_hint(self.window())
 
     def show_data(self, data: TodayData) -> None:
         self.data = data
