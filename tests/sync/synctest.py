@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 TERRITORY = "0190a000-0000-7000-8000-000000000001"
 REP = "0190a000-0000-7000-8000-0000000000a1"
 
@@ -21,3 +23,23 @@ def model_defaults(table: str) -> dict[str, object]:
 
 
 OTHER = "0190a000-0000-7000-8000-0000000000b2"
+
+
+def contact_values(territory_id: str, dealer_id: str, name: str) -> dict[str, Any]:
+    """A contact's full wire row (every protocol field; flags off, role unknown)."""
+    from fieldrep.sync.protocol import TABLES
+
+    given = {
+        "territory_id": territory_id,
+        "dealer_id": dealer_id,
+        "name": name,
+        "decision_role": "unknown",
+        "is_senior": False,
+        "is_business_contact": False,
+        "is_settlement_contact": False,
+        "is_counterpart": False,
+        "is_sales_staff": False,
+        "is_shop_assistant": False,
+        "can_block": False,
+    }
+    return {field: given.get(field) for field in TABLES["contact"].fields}

@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import delete, select
 from synce2e import FAST_PASSWORDS, PASSWORD, SERVER_URL, Device, World
+from synctest import contact_values
 
 from fieldrep.server.core.security import new_id
 from fieldrep.server.models import Assignment, User
@@ -19,24 +20,6 @@ from fieldrep.server.services import admin
 from fieldrep.server.services.rowstore import ChangeWriter
 from fieldrep.server.services.scope import SYSTEM_USER_ID
 from fieldrep.sync import api, orphans
-from fieldrep.sync.protocol import TABLES
-
-
-def _contact(territory_id: str, dealer_id: str, name: str) -> dict[str, Any]:
-    given = {
-        "territory_id": territory_id,
-        "dealer_id": dealer_id,
-        "name": name,
-        "decision_role": "unknown",
-        "is_senior": False,
-        "is_business_contact": False,
-        "is_settlement_contact": False,
-        "is_counterpart": False,
-        "is_sales_staff": False,
-        "is_shop_assistant": False,
-        "can_block": False,
-    }
-    return {name: given.get(name) for name in TABLES["contact"].fields}
 
 
 def _orphan(world: World, territory_id: str, name: str) -> str:
@@ -46,7 +29,7 @@ def _orphan(world: World, territory_id: str, name: str) -> str:
     def work(session: Any) -> None:
         writer = ChangeWriter(session, user_id=SYSTEM_USER_ID, device_id=None)
         writer.lock_streams([territory_id])
-        writer.insert("contact", row_id, territory_id, _contact(territory_id, new_id(), name))
+        writer.insert("contact", row_id, territory_id, contact_values(territory_id, new_id(), name))
 
     world.database.write(work)
     return row_id

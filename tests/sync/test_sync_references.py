@@ -19,6 +19,7 @@ from synce2e import (
     assert_converged,
     server_rows,
 )
+from synctest import contact_values
 from tenacity import wait_none
 
 from fieldrep.server.core.security import new_id
@@ -31,23 +32,6 @@ from fieldrep.storage.services import core
 from fieldrep.sync import orphans
 from fieldrep.sync.engine import SyncEngine
 from fieldrep.sync.protocol import TABLES, Reason, reason_message
-
-
-def _contact_values(territory_id: str, dealer_id: str, name: str) -> dict[str, Any]:
-    given = {
-        "territory_id": territory_id,
-        "dealer_id": dealer_id,
-        "name": name,
-        "decision_role": "unknown",
-        "is_senior": False,
-        "is_business_contact": False,
-        "is_settlement_contact": False,
-        "is_counterpart": False,
-        "is_sales_staff": False,
-        "is_shop_assistant": False,
-        "can_block": False,
-    }
-    return {name: given.get(name) for name in TABLES["contact"].fields}
 
 
 def _dealer_values(territory_id: str, name: str) -> dict[str, Any]:
@@ -123,7 +107,7 @@ def test_the_audit_probe_is_refused_and_the_territory_keeps_syncing(
     result = _push_raw(
         world,
         "alice",
-        _upsert("contact", contact, _contact_values(world.territory, dealer, "孤儿")),
+        _upsert("contact", contact, contact_values(world.territory, dealer, "孤儿")),
     )
     assert result["status"] == "rejected"
     assert result["reason"] == Reason.PARENT_OUT_OF_SCOPE
@@ -183,10 +167,10 @@ def test_a_stored_row_without_its_parent_is_parked_until_the_parent_comes(
     known = new_id()
     _legacy_insert(world, "dealer", known, _dealer_values(world.territory, "杭州恒达"))
     dealer, orphan, follower = new_id(), new_id(), new_id()
-    _legacy_insert(world, "contact", orphan, _contact_values(world.territory, dealer, "孤儿"))
+    _legacy_insert(world, "contact", orphan, contact_values(world.territory, dealer, "孤儿"))
     # Its dealer is here, but it reports to the orphan: it cannot stay without it.
     follower_values = {
-        **_contact_values(world.territory, known, "下属"),
+        **contact_values(world.territory, known, "下属"),
         "reports_to_id": orphan,
     }
     _legacy_insert(world, "contact", follower, follower_values)
