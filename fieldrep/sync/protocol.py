@@ -1418,8 +1418,8 @@ class Change(BaseModel):
 
     ``restored`` (only for a pull with ``reconcile_from``; null otherwise, or when
     the server cannot tell): the fields of the row changed since that restore,
-    each with its value at the restore (wire values; every field null for a row
-    created after it). A field not in it has not changed since. With it a device
+    each with its value at the restore (wire values; null for a row created after
+    it: no state shared). A field not in it has not changed since. With it a device
     that lost a state of the row settles each field three-way, the value at the
     restore as base: changed only by the device (its lost edit) is applied again,
     changed only on the server is taken, changed on both is a conflict record.
@@ -1444,9 +1444,6 @@ class UserInfo(BaseModel):
     display_name: str
     role: Role
     territory_ids: list[str] = Field(default_factory=list)
-    #: The names of ``territory_ids`` (sign-in answers only; empty from older servers):
-    #: a rep with several territories picks one by name.
-    territory_names: dict[str, str] = Field(default_factory=dict)
 
 
 class PullResponse(BaseModel):

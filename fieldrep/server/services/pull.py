@@ -31,14 +31,12 @@ from fieldrep.server.models import (
     ServerRestore,
     ServerRow,
     SyncStream,
-    Territory,
     User,
 )
 from fieldrep.server.services.rowstore import current_epoch
 from fieldrep.server.services.scope import Caller, scope_of, visible_streams
 from fieldrep.sync.protocol import (
     TABLE_ORDER,
-    TABLES,
     PullRequest,
     PullResponse,
     Reason,
@@ -184,14 +182,16 @@ class RestoreView:
 
     def histories(
         self, session: Session, keys: list[tuple[str, str]]
-    ) -> dict[tuple[str, str], tuple[int, dict[str, Any]]]:
+    ) -> dict[tuple[str, str], tuple[int, dict[str, Any] | None]]:
         """Each row's version at the restore and its changed fields' values then.
 
         Read from the audit trail (never pruned): the row's first change after
         the mark was made from its version then, and each field's first change
-        after it holds its old value. A row inserted after the mark had every
-        field null. A row without such entries is left out (the caller sends 0
-        and no values: the device cannot take anything as shared).
+        after it holds its old value. A row inserted after the mark shares no
+        state with a device's copy (it was created again, by a device that held
+        it, or anew): version 0 and no values, so each differing field is a
+        conflict. A row without such entries is left out (the caller sends the
+        same).
         """
         after_mark = or_(
             AuditEntry.territory_id.not_in(list(self.marks)),
@@ -214,14 +214,13 @@ class RestoreView:
             )
             for entry in session.execute(query):
                 entries.setdefault((table, entry.row_id), []).append(entry)
-        found: dict[tuple[str, str], tuple[int, dict[str, Any]]] = {}
+        found: dict[tuple[str, str], tuple[int, dict[str, Any] | None]] = {}
         for key, history in entries.items():
+            if history[0].action == "insert":
+                found[key] = (0, None)
+                continue
             restored: dict[str, Any] = {}
             for entry in history:
-                if entry.action == "insert":
-                    spec = TABLES.get(key[0])
-                    for name in spec.fields if spec is not None else ():
-                        restored.setdefault(name, None)
                 for name, change in entry.changes.items():
                     restored.setdefault(name, change.get("old"))
             found[key] = (history[0].row_version - 1, restored)
@@ -400,13 +399,10 @@ def user_info(session: Session, user: User) -> UserInfo:
     """A user as clients see them, with the territories in their scope."""
     scope = scope_of(session, user)
     territories = sorted(scope) if scope is not None else []
-    query = select(Territory.id, Territory.name).where(Territory.id.in_(territories))
-    names: dict[str, str] = {row[0]: row[1] for row in session.execute(query)}
     return UserInfo(
         id=user.id,
         username=user.username,
         display_name=user.display_name,
         role=user.role,
         territory_ids=territories,
-        territory_names=names,
     )
