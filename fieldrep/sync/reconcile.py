@@ -44,8 +44,9 @@ So an epoch change (never a plain ``cursor_too_old``) reconciles:
    ``R`` and the restored values are relative to the first restore after the
    epoch the device knew (sent as ``PullRequest.reconcile_from``, kept in
    :data:`RECONCILE_FROM`): a device that slept through several restores parted
-   from the server's history at the first one. For an epoch it does not know the
-   server answers as if nothing were shared (``R`` = 0, each row as created).
+   from the server's history at the first one. For an epoch it does not know, and
+   for a row created again after the restore, the server says nothing is shared
+   (``R`` = 0, no restored values): every differing field is a conflict.
 
    The server's stamp is the server's own clock (``updated_at`` of both copies);
    it only decides between "apply" and "conflict" when the versions already prove
@@ -68,12 +69,12 @@ after the restore more times than our lost changes; one that does not take
 through two restores can still take the server's values for a row the first
 restore lost. Restores made before the server kept their history (server
 migration 0004) are not in it: a device from before them is answered as one
-whose epoch is unknown (settled against the row as created: possibly extra
-conflicts, never a lost edit). The
-three-way settling is by value: a field changed and changed back on one side
-counts as unchanged there, as in the server's merge. A row our copy deleted while
-the server's lives is deleted again whenever we know a lost state (the restored
-values are not used for the delete flag).
+whose epoch is unknown (every differing field a conflict: possibly extra
+conflicts, never a lost edit). The three-way settling is by value: a field
+changed and changed back on one side counts as unchanged there, as in the
+server's merge. A row our copy deleted while the server's lives is deleted again
+whenever we know a lost state (the restored values are not used for the delete
+flag).
 """
 
 from __future__ import annotations
