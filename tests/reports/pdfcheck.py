@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from fieldrep.i18n import translate
+
 
 def _tool(name: str) -> str:
     found = shutil.which(name)
@@ -24,6 +26,11 @@ def _run(*command: str) -> str:
 def flat(text: str) -> str:
     """Text without white space (pdftotext spaces CJK text unpredictably)."""
     return re.sub(r"\s+", "", text)
+
+
+def zh(english: str) -> str:
+    """The Chinese text of a label as it reads in flattened PDF text (no spaces)."""
+    return translate(english, "zh_CN").replace(" ", "")
 
 
 class Pdf:

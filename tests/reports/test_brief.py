@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import date
 
 import pytest
-from pdfcheck import Pdf, assert_fonts_embedded
+from pdfcheck import Pdf, assert_fonts_embedded, zh
 from reports_dataset import DEALER_NAME, SECOND_DEALER_NAME, DatasetIds
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
@@ -24,10 +24,6 @@ NO_SENIOR = translate(
     "No senior manager is known at this dealer: learn who decides and ask for a senior visit.",
     "zh_CN",
 )[:8]
-
-
-def zh(english: str) -> str:
-    return translate(english, "zh_CN").replace(" ", "")
 
 
 def test_brief_has_profile_people_history_open_items_and_preparation(

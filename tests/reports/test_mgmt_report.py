@@ -6,22 +6,17 @@ from collections.abc import Callable
 from datetime import date
 
 import pytest
-from pdfcheck import Pdf, assert_fonts_embedded
+from pdfcheck import Pdf, assert_fonts_embedded, zh
 from reports_dataset import DatasetIds
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from fieldrep.i18n import translate
 from fieldrep.reports import render_mgmt_report
 from fieldrep.reports.data import gather_mgmt_report, period_bounds, rep_scope, team_scope
 from fieldrep.storage.enums import FollowUpStatus, PeriodType, PlanItemStatus, ReportSection
 from fieldrep.storage.errors import NotFound
 
 ON = date(2026, 11, 25)
-
-
-def zh(english: str) -> str:
-    return translate(english, "zh_CN").replace(" ", "")
 
 
 @pytest.mark.parametrize(

@@ -5,18 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from pdfcheck import Pdf, assert_fonts_embedded
+from pdfcheck import Pdf, assert_fonts_embedded, zh
 from reports_dataset import DEALER_NAME, SECOND_DEALER_NAME, DatasetIds
 from sqlalchemy import Engine
 
-from fieldrep.i18n import translate
 from fieldrep.reports import render_dealer_card
 from fieldrep.reports.dealer_card import SECTION_TITLES
 from fieldrep.storage.errors import NotFound
-
-
-def zh(english: str) -> str:
-    return translate(english, "zh_CN").replace(" ", "")
 
 
 def test_card_has_the_17_sections_and_their_content(

@@ -6,16 +6,11 @@ from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
-from pdfcheck import Pdf, assert_fonts_embedded, flat
+from pdfcheck import Pdf, assert_fonts_embedded, flat, zh
 from reports_dataset import DEALER_NAME, ROUTE_DAY, SECOND_DEALER_NAME, DatasetIds
 from sqlalchemy import Engine
 
-from fieldrep.i18n import translate
 from fieldrep.reports import NothingToPrint, render_route_pack
-
-
-def zh(english: str) -> str:
-    return translate(english, "zh_CN").replace(" ", "")
 
 
 def test_route_pack_in_route_order(

@@ -6,22 +6,16 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 import pytest
-from pdfcheck import Pdf, assert_fonts_embedded, flat
+from pdfcheck import Pdf, assert_fonts_embedded, flat, zh
 from reports_dataset import CONTENT_END_MARKER, DEALER_NAME, DatasetIds
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from fieldrep.i18n import translate
 from fieldrep.reports import render_visit_summary
 from fieldrep.storage.errors import NotFound
 from fieldrep.storage.models import ContactRecord
 
 PRINTED = datetime(2026, 11, 25, 8, 30, tzinfo=UTC)
-
-
-def zh(english: str) -> str:
-    """The Chinese text of a label as it reads in flattened PDF text (no spaces)."""
-    return translate(english, "zh_CN").replace(" ", "")
 
 
 def test_chinese_card_shows_every_part_of_the_visit(
