@@ -7,28 +7,22 @@ the conflict inbox and the digest read exactly what a real pull leaves behind.
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, text
 
-from fieldrep.storage.models import Base
 from fieldrep.sync import local
 from fieldrep.sync.engine import _apply_page
 from fieldrep.sync.protocol import Change
 from fieldrep.sync.values import to_wire
 
+# The sync tests' helpers (a module beside their tests, not a package).
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "sync"))
+from synctest import model_defaults
+
 STAMP = "2026-11-24T06:30:00.000000Z"
-
-
-def model_defaults(table: str) -> dict[str, object]:
-    """Wire values of a table's columns that have scalar defaults."""
-    values: dict[str, object] = {}
-    for column in Base.metadata.tables[table].columns:
-        default = column.default
-        if default is not None and getattr(default, "is_scalar", False):
-            arg = default.arg  # type: ignore[attr-defined]
-            values[column.name] = to_wire(table, column.name, getattr(arg, "code", arg))
-    return values
 
 
 def wire_row(engine: Engine, table: str, row_id: str) -> dict[str, Any]:
