@@ -23,6 +23,7 @@ async def test_login_gives_tokens_user_and_scope(http: httpx.AsyncClient, world:
     tokens = TokenResponse.model_validate(response.json())
     assert tokens.user.display_name == "李雷"
     assert tokens.user.territory_ids == [world.t1]
+    assert tokens.user.territory_names == {world.t1: "杭州"}, "a picker shows names"
     assert tokens.expires_in == world.settings.access_token_minutes * 60
     me = await http.get("/v1/auth/me", headers={"Authorization": f"Bearer {tokens.access_token}"})
     assert me.json()["username"] == "alice"
