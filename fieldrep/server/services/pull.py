@@ -31,6 +31,7 @@ from fieldrep.server.models import (
     ServerRestore,
     ServerRow,
     SyncStream,
+    Territory,
     User,
 )
 from fieldrep.server.services.rowstore import current_epoch
@@ -399,10 +400,13 @@ def user_info(session: Session, user: User) -> UserInfo:
     """A user as clients see them, with the territories in their scope."""
     scope = scope_of(session, user)
     territories = sorted(scope) if scope is not None else []
+    query = select(Territory.id, Territory.name).where(Territory.id.in_(territories))
+    names: dict[str, str] = {row[0]: row[1] for row in session.execute(query)}
     return UserInfo(
         id=user.id,
         username=user.username,
         display_name=user.display_name,
         role=user.role,
         territory_ids=territories,
+        territory_names=names,
     )
