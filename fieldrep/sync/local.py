@@ -484,6 +484,14 @@ def make_create(connection: Connection, op_id: str, values: dict[str, Any], kind
     )
 
 
+def set_open_base(connection: Connection, op_id: str, base: dict[str, Any]) -> None:
+    """Replace the base values of an open (not yet frozen) op (see reconcile)."""
+    connection.execute(
+        text("UPDATE outbox SET base = :b WHERE op_id = :o AND batch_id IS NULL"),
+        {"b": json.dumps(base, ensure_ascii=False), "o": op_id},
+    )
+
+
 def freeze_open_op(connection: Connection, table: str, row_id: str) -> None:
     """Freeze the row's open op into a batch of its own, so a new op can follow it."""
     existing = _open_op_row(connection, table, row_id)

@@ -16,9 +16,12 @@ So an epoch change (never a plain ``cursor_too_old``) reconciles:
 2. :func:`compare`, for every pulled page while the flag is set (same transaction
    as the page and its cursors), compares each pulled row with its unseen local
    copy. Fields with a pending outbox op are left alone (they are pushed as they
-   are). For the other fields that differ, with ``L`` the local (old epoch) and
-   ``S`` the server's version, and ``R`` the row's version at the restore (the
-   server sends it with each row, see ``Change.restore_version``):
+   are), except that an unsent edit made on a state the restore lost gets the
+   server's value as base for each field the server left alone since the restore
+   (:func:`_rebase_unsent_edit`). For the other fields that differ, with ``L``
+   the local (old epoch) and ``S`` the server's version, and ``R`` the row's
+   version at the restore (the server sends it with each row, see
+   ``Change.restore_version``):
 
    - ``L > R`` and ``S > R``: we know a state the restore lost and the row also
      changed after the restore. Both sides moved (versions are reused after a
@@ -243,6 +246,8 @@ def _compare_row(
     stats: ReconcileStats,
 ) -> None:
     pending_names = kept.get(change.row_id, set())
+    if pending_names:
+        _rebase_unsent_edit(connection, table, change)
     theirs = {
         name: to_local(table, name, change.values[name])
         for name in names
@@ -295,6 +300,38 @@ def _compare_row(
     local.queue_op(
         connection, table, change.row_id, fields=mine, base=base, base_version=change.row_version
     )
+
+
+def _rebase_unsent_edit(connection: Connection, table: str, change: RowChange) -> None:
+    """Give the row's unsent edit the server's value as base where the restore lost its base.
+
+    An edit's base is the value the rep saw. When the edit was made on a state the
+    restore lost (its base version is past the row's version at the restore) and
+    the server has not changed the field since the restore, the server's value is
+    an older state of the same history: the edit applies on it, as it would have
+    before the restore. Left as it is, it would meet the server's older value as a
+    conflict, and an older value of ours sent again (a lost conflict record) could
+    then win over it. A base from before the backup, a field the server changed
+    since the restore, or a server that cannot tell: the base stays and the
+    server's merge decides. Only the open op changes (a frozen batch never does).
+    """
+    restore_version, restored = change.restore_version, change.restored
+    if restore_version is None or restored is None:
+        return
+    op = local.open_ops(connection, table, [change.row_id]).get(change.row_id)
+    if op is None or op.created or old_version(op.base_version) <= restore_version:
+        return
+    rebased: dict[str, Any] = {}
+    for name, base in op.base.items():
+        if name not in op.fields or name in restored or name not in change.values:
+            continue
+        if name in SERVER_STAMPED_FIELDS or name in ROW_META_FIELDS or name == "deleted":
+            continue
+        theirs = to_local(table, name, change.values[name])
+        if not same_local(table, name, base, theirs):
+            rebased[name] = theirs
+    if rebased:
+        local.set_open_base(connection, op.op_id, {**op.base, **rebased})
 
 
 def _both_moved(current: dict[str, Any], change: RowChange) -> bool:
