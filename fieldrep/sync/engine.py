@@ -35,6 +35,7 @@ from fieldrep.sync.local import OutboxOp
 from fieldrep.sync.protocol import (
     CONFLICT_TABLE,
     DEFAULT_PULL_LIMIT,
+    FEATURE_RECONCILE_FROM,
     ROW_META_FIELDS,
     SERVER_STAMPED_FIELDS,
     TABLES,
@@ -154,6 +155,8 @@ class SyncEngine:
         self.after_push: Callable[[], None] | None = None
         # The row_versions this sync's pushes gave each row: telling echoes from news.
         self._own_versions: dict[tuple[str, str], set[int]] = {}
+        # The server's optional features (MetaResponse.features), asked once a sync.
+        self._features: list[str] | None = None
 
     @property
     def engine(self) -> Engine:
@@ -192,6 +195,7 @@ class SyncEngine:
             summary = SyncSummary()
             run_id = str(uuid.uuid4())
             self._own_versions = {}
+            self._features = None
             self._resend_refused()
             # Every request carries the protocol version (426 when unsupported) and the
             # pull carries the epoch (410 when it changed). Only with changes to send is
@@ -362,13 +366,15 @@ class SyncEngine:
         while True:
             with self.engine.connect() as connection:
                 reconciling = reconcile.pending(connection)
+                known = reconcile.known_epoch(connection) if reconciling else None
                 request = PullRequest(
                     epoch=local.get_state(connection, local.SERVER_EPOCH),
                     cursors=local.cursors(connection),
                     limit=self.pull_limit,
-                    reconcile_from=reconcile.known_epoch(connection) if reconciling else None,
                 )
                 own_user = local.get_state(connection, local.USER_ID)
+            if known is not None and self._server_has(client, FEATURE_RECONCILE_FROM):
+                request.reconcile_from = known
             try:
                 page = client.pull(request)
             except ResyncNeeded as error:
@@ -396,6 +402,12 @@ class SyncEngine:
             if not page.has_more:
                 self._rebuild_derived_if_stale()
                 return reconciling and self._finish_reconcile(summary)
+
+    def _server_has(self, client: SyncClient, feature: str) -> bool:
+        """Whether the server takes an optional request field (older ones refuse it)."""
+        if self._features is None:
+            self._features = client.meta().features
+        return feature in self._features
 
     def _finish_reconcile(self, summary: SyncSummary) -> bool:
         with self.engine.begin() as connection:

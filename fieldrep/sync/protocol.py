@@ -96,6 +96,11 @@ PROTOCOL_VERSION: Final = PROTOCOL_MAX
 SCHEMA_VERSION: Final = 1
 #: Every request to /v1/sync/* carries the client's protocol version in this header.
 PROTOCOL_HEADER: Final = "X-FieldRep-Protocol"
+#: Optional request fields added within a protocol version, listed by the server in
+#: MetaResponse.features. Requests are strict (extra fields refused), so a client
+#: sends one only to a server that lists it; an older server lists none.
+FEATURE_RECONCILE_FROM: Final = "reconcile_from"  # PullRequest.reconcile_from
+SERVER_FEATURES: Final = (FEATURE_RECONCILE_FROM,)
 API_PREFIX: Final = "/v1"
 
 #: The largest batch a client may push and the largest page it may ask for.
@@ -1300,7 +1305,11 @@ class ErrorResponse(BaseModel):
 
 
 class MetaResponse(BaseModel):
-    """GET /v1/sync/meta: what a client checks before a sync."""
+    """GET /v1/sync/meta: what a client checks before a sync.
+
+    ``features``: the optional request fields this server takes (see
+    ``SERVER_FEATURES``; empty from older servers).
+    """
 
     epoch: str
     protocol_min: int
@@ -1308,6 +1317,7 @@ class MetaResponse(BaseModel):
     schema_version: int
     server_time: str
     tables: list[str]
+    features: list[str] = Field(default_factory=list)
 
 
 OpKind = Literal["upsert", "delete", "restore"]
@@ -1384,7 +1394,8 @@ class PullRequest(BaseModel):
     A stream in the caller's scope without a cursor starts in snapshot mode.
     ``epoch``, when given, must be the server's (else 410 ``epoch_changed``).
 
-    ``reconcile_from`` (optional): while a device reconciles after an epoch
+    ``reconcile_from`` (optional, only to a server that lists it in
+    ``MetaResponse.features``): while a device reconciles after an epoch
     change, the epoch it knew before (the one whose rows it may hold states of
     that a restore lost). The server then answers each change's
     ``restore_version`` and ``restored`` relative to the *first* restore after
@@ -1444,9 +1455,6 @@ class UserInfo(BaseModel):
     display_name: str
     role: Role
     territory_ids: list[str] = Field(default_factory=list)
-    #: The names of ``territory_ids`` (sign-in answers only; empty from older servers):
-    #: a rep with several territories picks one by name.
-    territory_names: dict[str, str] = Field(default_factory=dict)
 
 
 class PullResponse(BaseModel):

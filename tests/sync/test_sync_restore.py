@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import text
@@ -17,13 +18,15 @@ from synce2e import (
 )
 from tenacity import wait_none
 
+from fieldrep.server.api.routes import sync as sync_routes
 from fieldrep.server.services import admin
+from fieldrep.server.services import pull as pull_service
 from fieldrep.storage.enums import AbcClass
 from fieldrep.storage.models import Dealer
 from fieldrep.storage.services import core
 from fieldrep.sync import reconcile
 from fieldrep.sync.engine import SyncEngine
-from fieldrep.sync.protocol import CONFLICT_TABLE
+from fieldrep.sync.protocol import CONFLICT_TABLE, PullRequest
 from fieldrep.sync.reconcile import Verdict
 
 
@@ -251,6 +254,40 @@ def test_a_lost_edit_of_one_field_survives_changes_of_another_after_the_restore(
     assert server_conflicts(world) == []
     for device in (alice, bob):
         assert core.fetch(device.store, Dealer, dealer_id)["city"] == "宁波"
+        assert_converged(world, device)
+
+
+def test_a_server_that_does_not_list_reconcile_from_is_not_sent_it(
+    world: World, alice: Device, bob: Device, backup: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # An older server lists no features and refuses fields it does not know.
+    monkeypatch.setattr(sync_routes, "SERVER_FEATURES", ())
+    sent: list[str | None] = []
+    real_pull = pull_service.pull
+
+    def pull(database: Any, caller: Any, request: PullRequest) -> Any:
+        sent.append(request.reconcile_from)
+        return real_pull(database, caller, request)
+
+    monkeypatch.setattr(pull_service, "pull", pull)
+    dealer_id = new_dealer(alice, "杭州恒达", city="杭州")
+    alice.sync()
+    bob.sync()
+    backup_server(world, backup)
+    core.update(alice.store, Dealer, dealer_id, {"city": "宁波"})
+    alice.sync()
+    restore_server(world, backup)
+    core.update(bob.store, Dealer, dealer_id, {"address": "江北区 8 号"})
+    bob.sync()
+    sent.clear()
+    alice.sync()
+    bob.sync()
+    assert sent and set(sent) == {None}
+    # Without the restored values alice's lost city is still kept, as a record.
+    conflicts = {c["field"]: c for c in server_conflicts(world)}
+    assert set(conflicts) == {"city", "address"}
+    assert conflicts["city"]["mine"] == "宁波"
+    for device in (alice, bob):
         assert_converged(world, device)
 
 

@@ -14,6 +14,7 @@ from fieldrep.sync.protocol import (
     PROTOCOL_MAX,
     PROTOCOL_MIN,
     SCHEMA_VERSION,
+    SERVER_FEATURES,
     TABLE_ORDER,
     MetaResponse,
     PullRequest,
@@ -37,6 +38,7 @@ def sync_meta(state: StateDep, _protocol: OptionalProtocolDep) -> MetaResponse:
         schema_version=SCHEMA_VERSION,
         server_time=now_text(),
         tables=list(TABLE_ORDER),
+        features=list(SERVER_FEATURES),
     )
 
 
