@@ -106,8 +106,14 @@ class TerritoryNeeded(Refused):
             self.rows,
         )
         return text_.format(
-            count=len(self.territories), rows=self.rows, ids=", ".join(self.territories)
+            count=len(self.territories), rows=self.rows, ids=", ".join(self._named_ids())
         )
+
+    def _named_ids(self) -> list[str]:
+        """Each id with its name where the server gave one: '0190… (宁波)'."""
+        return [
+            f"{tid} ({self.names[tid]})" if self.names.get(tid) else tid for tid in self.territories
+        ]
 
 
 class UnknownTerritory(Refused):

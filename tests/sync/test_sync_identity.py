@@ -226,6 +226,7 @@ def test_offline_records_wait_for_a_choice_among_several_territories(
     assert cli_login(db_path, "alice", monkeypatch) == 4
     err = capsys.readouterr().err
     assert "2 territories" in err and ningbo in err and "--territory" in err
+    assert f"{ningbo} (宁波)" in err, "each id with its name"
     with Device.open_existing(world, db_path) as device:
         assert state(device, local.USER_NAME) is None  # not signed in
     assert cli_login(db_path, "alice", monkeypatch, "--territory", "nowhere") == 4
