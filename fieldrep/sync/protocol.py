@@ -1455,6 +1455,9 @@ class UserInfo(BaseModel):
     display_name: str
     role: Role
     territory_ids: list[str] = Field(default_factory=list)
+    #: The names of ``territory_ids`` (sign-in answers only; empty from older servers):
+    #: a rep with several territories picks one by name.
+    territory_names: dict[str, str] = Field(default_factory=dict)
 
 
 class PullResponse(BaseModel):
