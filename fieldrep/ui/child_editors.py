@@ -61,7 +61,7 @@ from fieldrep.storage.models import (
 )
 from fieldrep.storage.screens.dealer_card import ChildList, CreditScale, load_child_lists
 from fieldrep.sync.protocol import TABLES
-from fieldrep.ui.common import format_day
+from fieldrep.ui.common import format_day, make_bold
 from fieldrep.ui.dialog_write import write_and_close
 from fieldrep.ui.forms import (
     FieldError,
@@ -653,9 +653,7 @@ class CreditReviewDialog(QDialog):
         scores.setColumnStretch(2, 1)
         self.outcome = QLabel()
         self.outcome.setObjectName("credit_review_result")
-        font = self.outcome.font()
-        font.setBold(True)
-        self.outcome.setFont(font)
+        make_bold(self.outcome)
         self.result_hint = QLabel()
         self.result_hint.setWordWrap(True)
         self.result_hint.setStyleSheet("color: palette(mid);")

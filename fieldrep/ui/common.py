@@ -14,6 +14,8 @@ from fieldrep.i18n import N_, _, current_language
 if TYPE_CHECKING:
     from decimal import Decimal
 
+    from PySide6.QtWidgets import QLabel
+
 APP_TITLE = N_("FieldRep sales visit workbench")
 
 WEEKDAYS = (
@@ -58,3 +60,12 @@ def format_percent(value: Decimal | float) -> str:
     from decimal import Decimal
 
     return f"{Decimal(str(value)):.1f}%"
+
+
+def make_bold(label: QLabel, scale: float = 1.0) -> None:
+    """Show ``label`` in bold, its font ``scale`` times the size: titles and headings."""
+    font = label.font()
+    font.setBold(True)
+    if scale != 1.0:
+        font.setPointSizeF(font.pointSizeF() * scale)
+    label.setFont(font)

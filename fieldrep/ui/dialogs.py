@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 
 from fieldrep.i18n import _
 from fieldrep.ui import registry
+from fieldrep.ui.common import make_bold
 
 if TYPE_CHECKING:
     from fieldrep.ui.mainwindow import MainWindow
@@ -32,10 +33,7 @@ class RecordPlaceholderDialog(QDialog):
         self.record_label = record_label
         layout = QVBoxLayout(self)
         self.heading = QLabel()
-        font = self.heading.font()
-        font.setBold(True)
-        font.setPointSizeF(font.pointSizeF() * 1.2)
-        self.heading.setFont(font)
+        make_bold(self.heading, 1.2)
         self.description = QLabel()
         self.description.setWordWrap(True)
         self.description.setMinimumWidth(420)

@@ -13,6 +13,7 @@ from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from fieldrep.i18n import _
+from fieldrep.ui.common import make_bold
 from fieldrep.ui.uisettings import UiSettings
 
 
@@ -62,10 +63,7 @@ class PlaceholderView(View):
         self.heading = QLabel()
         self.heading.setObjectName("placeholder_heading")
         self.heading.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        font = self.heading.font()
-        font.setPointSizeF(font.pointSizeF() * 1.4)
-        font.setBold(True)
-        self.heading.setFont(font)
+        make_bold(self.heading, 1.4)
         self.description = QLabel()
         self.description.setObjectName("placeholder_description")
         self.description.setAlignment(Qt.AlignmentFlag.AlignCenter)

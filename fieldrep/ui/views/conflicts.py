@@ -46,6 +46,7 @@ from PySide6.QtWidgets import (
 from fieldrep.i18n import N_, _, ngettext
 from fieldrep.storage.enums import LabelledEnum
 from fieldrep.storage.errors import ValidationError
+from fieldrep.ui.common import make_bold
 from fieldrep.ui.forms import FieldEditor, value_text
 from fieldrep.ui.qtcompat import emit
 from fieldrep.ui.uisettings import UiSettings
@@ -343,10 +344,7 @@ class ConflictDetail(QWidget):
         self.heading = QLabel()
         self.heading.setObjectName("conflict_heading")
         self.heading.setWordWrap(True)
-        font = self.heading.font()
-        font.setBold(True)
-        font.setPointSizeF(font.pointSizeF() * 1.2)
-        self.heading.setFont(font)
+        make_bold(self.heading, 1.2)
         self.explanation = QLabel()
         self.explanation.setObjectName("conflict_explanation")
         self.explanation.setWordWrap(True)
@@ -539,10 +537,7 @@ class ConflictsView(View):
 
         self.title = QLabel()
         self.title.setObjectName("conflicts_title")
-        font = self.title.font()
-        font.setBold(True)
-        font.setPointSizeF(font.pointSizeF() * 1.2)
-        self.title.setFont(font)
+        make_bold(self.title, 1.2)
         self.intro = QLabel()
         self.intro.setObjectName("conflicts_intro")
         self.intro.setWordWrap(True)

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from fieldrep.i18n import N_, _, ngettext
+from fieldrep.ui.common import make_bold
 from fieldrep.ui.qtcompat import emit
 
 if TYPE_CHECKING:
@@ -68,10 +69,7 @@ class DigestDialog(QDialog):
         self.heading = QLabel()
         self.heading.setObjectName("digest_heading")
         self.heading.setWordWrap(True)
-        font = self.heading.font()
-        font.setBold(True)
-        font.setPointSizeF(font.pointSizeF() * 1.15)
-        self.heading.setFont(font)
+        make_bold(self.heading, 1.15)
         self.hint = QLabel()
         self.hint.setObjectName("digest_hint")
         self.hint.setWordWrap(True)

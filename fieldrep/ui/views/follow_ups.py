@@ -60,7 +60,7 @@ from fieldrep.storage.screens.follow_ups import (
     load_follow_ups,
     mark_reminded,
 )
-from fieldrep.ui.common import app_title, format_day
+from fieldrep.ui.common import app_title, format_day, make_bold
 from fieldrep.ui.dialog_write import write_and_close
 from fieldrep.ui.forms import FieldError, date_edit, qdate_to_date
 from fieldrep.ui.qtcompat import emit
@@ -289,10 +289,7 @@ class FollowUpsView(View):
 
         self.heading = QLabel()
         self.heading.setObjectName("follow_ups_heading")
-        font = self.heading.font()
-        font.setBold(True)
-        font.setPointSizeF(font.pointSizeF() * 1.3)
-        self.heading.setFont(font)
+        make_bold(self.heading, 1.3)
         self.owner_filter = QComboBox()
         self.owner_filter.setObjectName("follow_ups_owner")
         self.owner_filter.addItem("", True)
@@ -318,9 +315,7 @@ class FollowUpsView(View):
         self.detail_title = QLabel()
         self.detail_title.setObjectName("follow_up_title")
         self.detail_title.setWordWrap(True)
-        title_font = self.detail_title.font()
-        title_font.setBold(True)
-        self.detail_title.setFont(title_font)
+        make_bold(self.detail_title)
         self.detail_labels: dict[str, QLabel] = {}
         self.detail_values: dict[str, QLabel] = {}
         details = QGridLayout()
@@ -351,9 +346,7 @@ class FollowUpsView(View):
             details.addWidget(value, row, 1)
         details.setColumnStretch(1, 1)
         self.timeline_label = QLabel()
-        font = self.timeline_label.font()
-        font.setBold(True)
-        self.timeline_label.setFont(font)
+        make_bold(self.timeline_label)
         self.timeline = QListWidget()
         self.timeline.setObjectName("follow_up_timeline")
         self.timeline.setWordWrap(True)

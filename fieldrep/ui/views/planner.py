@@ -86,7 +86,7 @@ from fieldrep.storage.screens.planner import (
     unplan_item,
 )
 from fieldrep.storage.workdays import add_working_days
-from fieldrep.ui.common import WEEKDAYS, format_day
+from fieldrep.ui.common import WEEKDAYS, format_day, make_bold
 from fieldrep.ui.forms import FieldGrid, FormBinding
 from fieldrep.ui.qtcompat import emit
 from fieldrep.ui.uisettings import UiSettings
@@ -515,9 +515,7 @@ class PreparationPanel(QWidget):
         self.heading = QLabel()
         self.heading.setObjectName("prep_heading")
         self.heading.setWordWrap(True)
-        font = self.heading.font()
-        font.setBold(True)
-        self.heading.setFont(font)
+        make_bold(self.heading)
         self.binding = FormBinding(VisitPlanItem)
         for name in ("time_slot", "visit_type", "objective"):
             self.binding.make(name)
@@ -749,10 +747,7 @@ class PlannerView(View):
             button.setFixedWidth(self.fontMetrics().horizontalAdvance("‹") + 24)
         self.period_label = QLabel()
         self.period_label.setObjectName("planner_period")
-        font = self.period_label.font()
-        font.setBold(True)
-        font.setPointSizeF(font.pointSizeF() * 1.2)
-        self.period_label.setFont(font)
+        make_bold(self.period_label, 1.2)
         self.route_button = QPushButton()
         self.route_button.setObjectName("planner_route_pack")
         self.route_button.clicked.connect(self.print_route_pack)
@@ -796,9 +791,7 @@ class PlannerView(View):
         self.proposals_title = QLabel()
         self.proposals_title.setObjectName("planner_proposals_title")
         self.proposals_title.setWordWrap(True)
-        font = self.proposals_title.font()
-        font.setBold(True)
-        self.proposals_title.setFont(font)
+        make_bold(self.proposals_title)
         self.per_day_label = QLabel()
         self.per_day_label.setObjectName("planner_per_day_label")
         self.per_day = QSpinBox()

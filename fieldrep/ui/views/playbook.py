@@ -34,6 +34,7 @@ from fieldrep.i18n import N_, _
 from fieldrep.storage.enums import OBJECTION_EXAMPLES, ObjectionType, ResponsePattern
 from fieldrep.storage.errors import ValidationError
 from fieldrep.storage.models import ObjectionAnswer
+from fieldrep.ui.common import make_bold
 from fieldrep.ui.forms import FieldError, FieldGrid, FormBinding
 from fieldrep.ui.qtcompat import emit
 from fieldrep.ui.rows_model import ROW_ROLE, RowColumn
@@ -165,10 +166,7 @@ class PlaybookView(View):
 
         self.heading = QLabel()
         self.heading.setObjectName("playbook_heading")
-        font = self.heading.font()
-        font.setBold(True)
-        font.setPointSizeF(font.pointSizeF() * 1.3)
-        self.heading.setFont(font)
+        make_bold(self.heading, 1.3)
         self.example = QLabel()
         self.example.setObjectName("playbook_example")
         self.example.setWordWrap(True)
@@ -185,9 +183,7 @@ class PlaybookView(View):
             editor.changed.connect(self._edited)
         self.editor_heading = QLabel()
         self.editor_heading.setObjectName("playbook_editor_heading")
-        bold = self.editor_heading.font()
-        bold.setBold(True)
-        self.editor_heading.setFont(bold)
+        make_bold(self.editor_heading)
         self.grid = FieldGrid(self.binding.editors_for(ANSWER_FIELDS))
         self.message = FieldError("playbook")
         self.state = QLabel()

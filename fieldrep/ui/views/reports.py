@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
 from fieldrep.i18n import N_, _
 from fieldrep.storage.cadence import ComplianceRow
 from fieldrep.storage.enums import AbcClass, PeriodType, ReportSection, Role
-from fieldrep.ui.common import format_day, format_percent
+from fieldrep.ui.common import format_day, format_percent, make_bold
 from fieldrep.ui.forms import date_edit, qdate_to_date
 from fieldrep.ui.qtcompat import emit
 from fieldrep.ui.rows_model import RowColumn
@@ -167,10 +167,7 @@ class ReportsView(View):
 
         self.heading = QLabel()
         self.heading.setObjectName("reports_heading")
-        font = self.heading.font()
-        font.setBold(True)
-        font.setPointSizeF(font.pointSizeF() * 1.2)
-        self.heading.setFont(font)
+        make_bold(self.heading, 1.2)
         self.sections = QLabel()
         self.sections.setObjectName("reports_sections")
         self.sections.setWordWrap(True)
