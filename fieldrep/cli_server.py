@@ -8,9 +8,11 @@ the data folder. Exit codes: 0 done, 1 refused (bad input), 2 usage.
 from __future__ import annotations
 
 import argparse
+import functools
 import getpass
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from pydantic import ValidationError
@@ -25,6 +27,8 @@ from fieldrep.server.services.scope import ROLES
 EXIT_REFUSED = 1
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8765
+
+Command = Callable[[argparse.Namespace], int]
 
 
 def register(subparsers: Any) -> None:
@@ -141,8 +145,27 @@ def _settings(args: argparse.Namespace) -> Settings:
     return Settings.from_env(database_url=args.db)
 
 
-def _database(args: argparse.Namespace) -> Database:
-    return open_server_database(_settings(args).database_url)
+@contextmanager
+def _opened(settings: Settings) -> Iterator[Database]:
+    """The server database of ``settings``, closed when the block ends."""
+    database = open_server_database(settings.database_url)
+    try:
+        yield database
+    finally:
+        database.dispose()
+
+
+def _refusals_told(command: Command) -> Command:
+    """``command`` with an administration refusal (AdminError) told on stderr, exit 1."""
+
+    @functools.wraps(command)
+    def run(args: argparse.Namespace) -> int:
+        try:
+            return command(args)
+        except admin.AdminError as error:
+            return _refused(error)
+
+    return run
 
 
 def _passwords(settings: Settings) -> Passwords:
@@ -171,36 +194,29 @@ def _read_password(args: argparse.Namespace) -> str | None:
 
 
 def cmd_init(args: argparse.Namespace) -> int:
-    database = _database(args)
-    try:
+    with _opened(_settings(args)) as database:
         epoch = admin.initialise(database)
-    finally:
-        database.dispose()
     print(_("Server database ready (epoch {epoch}).").format(epoch=epoch))
     return 0
 
 
+@_refusals_told
 def cmd_add_territory(args: argparse.Namespace) -> int:
-    database = _database(args)
-    try:
+    with _opened(_settings(args)) as database:
         territory_id = admin.add_territory(
             database, args.name, region=args.region, manager=args.manager
         )
-    except admin.AdminError as error:
-        return _refused(error)
-    finally:
-        database.dispose()
     print(territory_id)
     return 0
 
 
+@_refusals_told
 def cmd_add_user(args: argparse.Namespace) -> int:
     password = _read_password(args)
     if password is None:
         return _fail(_("The passwords do not match."))
     settings = _settings(args)
-    database = open_server_database(settings.database_url)
-    try:
+    with _opened(settings) as database:
         user_id = admin.add_user(
             database,
             _passwords(settings),
@@ -210,48 +226,33 @@ def cmd_add_user(args: argparse.Namespace) -> int:
             display_name=args.display_name,
             manager=args.manager,
         )
-    except admin.AdminError as error:
-        return _refused(error)
-    finally:
-        database.dispose()
     print(user_id)
     return 0
 
 
+@_refusals_told
 def cmd_set_password(args: argparse.Namespace) -> int:
     password = _read_password(args)
     if password is None:
         return _fail(_("The passwords do not match."))
     settings = _settings(args)
-    database = open_server_database(settings.database_url)
-    try:
+    with _opened(settings) as database:
         admin.set_password(database, _passwords(settings), args.name, password)
-    except admin.AdminError as error:
-        return _refused(error)
-    finally:
-        database.dispose()
     print(_("Password changed."))
     return 0
 
 
+@_refusals_told
 def cmd_assign(args: argparse.Namespace) -> int:
-    database = _database(args)
-    try:
+    with _opened(_settings(args)) as database:
         admin.assign(database, args.user, args.territory)
-    except admin.AdminError as error:
-        return _refused(error)
-    finally:
-        database.dispose()
     print(_("{user} is assigned to {territory}.").format(user=args.user, territory=args.territory))
     return 0
 
 
 def cmd_devices(args: argparse.Namespace) -> int:
-    database = _database(args)
-    try:
+    with _opened(_settings(args)) as database:
         devices = admin.list_devices(database)
-    finally:
-        database.dispose()
     if not devices:
         print(_("No devices yet."))
         return 0
@@ -262,34 +263,24 @@ def cmd_devices(args: argparse.Namespace) -> int:
     return 0
 
 
+@_refusals_told
 def cmd_revoke(args: argparse.Namespace) -> int:
-    database = _database(args)
-    try:
+    with _opened(_settings(args)) as database:
         admin.revoke(database, args.device)
-    except admin.AdminError as error:
-        return _refused(error)
-    finally:
-        database.dispose()
     print(_("Device {id} is revoked.").format(id=args.device))
     return 0
 
 
 def cmd_reset_epoch(args: argparse.Namespace) -> int:
-    database = _database(args)
-    try:
+    with _opened(_settings(args)) as database:
         epoch = admin.reset_epoch(database)
-    finally:
-        database.dispose()
     print(_("New epoch {epoch}: every device will resync.").format(epoch=epoch))
     return 0
 
 
 def cmd_unlock(args: argparse.Namespace) -> int:
-    database = _database(args)
-    try:
+    with _opened(_settings(args)) as database:
         cleared = admin.unlock_sign_in(database, args.name, args.address)
-    finally:
-        database.dispose()
     if cleared == 0:
         print(_("{name} had no failed sign-ins to clear.").format(name=args.name))
     else:
@@ -297,14 +288,10 @@ def cmd_unlock(args: argparse.Namespace) -> int:
     return 0
 
 
+@_refusals_told
 def cmd_prune_log(args: argparse.Namespace) -> int:
-    database = _database(args)
-    try:
+    with _opened(_settings(args)) as database:
         removed = admin.prune_change_log(database, args.keep)
-    except admin.AdminError as error:
-        return _refused(error)
-    finally:
-        database.dispose()
     print(_("{count} old changes removed.").format(count=removed))
     return 0
 
