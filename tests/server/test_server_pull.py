@@ -10,6 +10,7 @@ from servertest import ApiClient, World, dealer_fields, latest, op
 
 from fieldrep.server.core.security import new_id
 from fieldrep.server.services import admin
+from fieldrep.server.services import pull as pull_service
 from fieldrep.sync.protocol import TABLE_ORDER, Change, PullResponse
 
 pytestmark = pytest.mark.anyio
@@ -289,8 +290,9 @@ async def _reconciling(client: ApiClient, known_epoch: str) -> dict[str, Change]
 
 
 async def test_a_reconciling_device_gets_rows_as_at_the_first_restore_after_its_epoch(
-    alice: ApiClient, bob: ApiClient, world: World
+    alice: ApiClient, bob: ApiClient, world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(pull_service, "_HISTORY_CHUNK", 1)  # a page's rows in several lookups
     first_epoch = PullResponse.model_validate((await bob.pull_page()).json()).epoch
     edited = await alice.insert_dealer(world.t1, "店甲", city="杭州")
     kept = await alice.insert_dealer(world.t1, "店乙")

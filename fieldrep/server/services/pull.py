@@ -45,6 +45,8 @@ from fieldrep.sync.protocol import (
 )
 
 _TABLE_POSITION = {name: index for index, name in enumerate(TABLE_ORDER)}
+#: Row ids per audit lookup of a reconciling pull's page.
+_HISTORY_CHUNK = 500
 
 
 @dataclass(frozen=True)
@@ -205,18 +207,19 @@ class RestoreView:
         for table, row_id in keys:
             by_table.setdefault(table, []).append(row_id)
         entries: dict[tuple[str, str], list[Any]] = {}
+        columns = (AuditEntry.row_id, AuditEntry.row_version, AuditEntry.action, AuditEntry.changes)
         for table, ids in by_table.items():
-            query = (
-                select(
-                    AuditEntry.row_id, AuditEntry.row_version, AuditEntry.action, AuditEntry.changes
+            # A page holds up to MAX_PULL_LIMIT rows: bound the parameters of one query.
+            for start in range(0, len(ids), _HISTORY_CHUNK):
+                chunk = ids[start : start + _HISTORY_CHUNK]
+                query = select(*columns).where(
+                    AuditEntry.table_name == table, AuditEntry.row_id.in_(chunk), after_mark
                 )
-                .where(AuditEntry.table_name == table, AuditEntry.row_id.in_(ids), after_mark)
-                .order_by(AuditEntry.row_id, AuditEntry.row_version)
-            )
-            for entry in session.execute(query):
-                entries.setdefault((table, entry.row_id), []).append(entry)
+                for entry in session.execute(query):
+                    entries.setdefault((table, entry.row_id), []).append(entry)
         found: dict[tuple[str, str], tuple[int, dict[str, Any] | None]] = {}
         for key, history in entries.items():
+            history.sort(key=lambda entry: int(entry.row_version))
             if history[0].action == "insert":
                 found[key] = (0, None)
                 continue
