@@ -36,6 +36,25 @@ from fieldrep.ui.views.visit_record import VisitRecordWindow, VisitTarget, show_
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "screenshots"
 
 
+def opened_record(qtbot: QtBot, window: MainWindow) -> VisitRecordWindow:
+    """The visit record window ``window`` opened, once its data is loaded."""
+    qtbot.waitUntil(lambda: bool(window.findChildren(VisitRecordWindow)))
+    record = window.findChildren(VisitRecordWindow)[0]
+    qtbot.waitUntil(lambda: record.context is not None)
+    return record
+
+
+def save_record(qtbot: QtBot, record: VisitRecordWindow, store: Store, item_id: str) -> str:
+    """Save ``record`` with its button; returns the content stored for the planned visit."""
+    with qtbot.waitSignal(record.saved, timeout=10000):
+        qtbot.mouseClick(record.save_button, Qt.MouseButton.LeftButton)
+    with store.read() as session:
+        saved = session.scalars(
+            select(ContactRecord).where(ContactRecord.plan_item_id == item_id)
+        ).one()
+        return saved.content
+
+
 def payload(text: str) -> dict[str, object]:
     return {"version": drafts.FORMAT_VERSION, "title": "拜访记录", "summary": text}
 
@@ -115,9 +134,7 @@ def test_close_the_app_mid_record_and_get_the_draft_back_on_the_next_start(
     first.show()
     first.attach_store(demo_store)
     first.open_record("plan_item", item_id)
-    qtbot.waitUntil(lambda: bool(first.findChildren(VisitRecordWindow)))
-    record = first.findChildren(VisitRecordWindow)[0]
-    qtbot.waitUntil(lambda: record.context is not None)
+    record = opened_record(qtbot, first)
     record.binding.editors["content"].editor.insertPlainText("谈了新品铺货")  # type: ignore[attr-defined]
     record.binding.editors["successes"].editor.insertPlainText("同意试销")  # type: ignore[attr-defined]
     objection = record.add_objection()
@@ -142,23 +159,16 @@ def test_close_the_app_mid_record_and_get_the_draft_back_on_the_next_start(
     assert dialog.grab().save(str(SCREENSHOTS / "dialog_drafts_zh_CN.png"))
     assert not english_words(dialog)
     qtbot.mouseClick(dialog.restore_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: bool(second.findChildren(VisitRecordWindow)))
-    restored = second.findChildren(VisitRecordWindow)[0]
-    qtbot.waitUntil(lambda: restored.context is not None)
+    restored = opened_record(qtbot, second)
     assert restored.target.plan_item_id == item_id
     assert restored.binding.editors["content"].text() == "谈了新品铺货"
     assert restored.binding.editors["successes"].text() == "同意试销"
     assert [o.verbatim.text() for o in restored.objections] == ["你们的返利太低"]
 
     # Saving the record is what deletes the draft.
-    with qtbot.waitSignal(restored.saved, timeout=10000):
-        qtbot.mouseClick(restored.save_button, Qt.MouseButton.LeftButton)
+    content = save_record(qtbot, restored, demo_store, item_id)
     assert not path.exists()
-    with demo_store.read() as session:
-        saved = session.scalars(
-            select(ContactRecord).where(ContactRecord.plan_item_id == item_id)
-        ).one()
-        assert saved.content == "谈了新品铺货"
+    assert content == "谈了新品铺货"
     qtbot.waitUntil(lambda: not workers.busy)
 
 
@@ -185,16 +195,12 @@ def test_the_same_planned_visit_reopens_with_its_draft(
 ) -> None:
     item_id = todays_plan(demo_store)[0].item_id
     main_window.open_record("plan_item", item_id)
-    qtbot.waitUntil(lambda: bool(main_window.findChildren(VisitRecordWindow)))
-    window = main_window.findChildren(VisitRecordWindow)[0]
-    qtbot.waitUntil(lambda: window.context is not None)
+    window = opened_record(qtbot, main_window)
     window.binding.editors["content"].editor.insertPlainText("第一段")  # type: ignore[attr-defined]
     window.close()
     qtbot.waitUntil(lambda: not main_window.findChildren(VisitRecordWindow))
     main_window.open_record("plan_item", item_id)
-    qtbot.waitUntil(lambda: bool(main_window.findChildren(VisitRecordWindow)))
-    again = main_window.findChildren(VisitRecordWindow)[0]
-    qtbot.waitUntil(lambda: again.context is not None)
+    again = opened_record(qtbot, main_window)
     assert again.binding.editors["content"].text() == "第一段"
     again.autosaver.discard()
     again.close()
@@ -212,9 +218,7 @@ def crash_mid_record(
     first.show()
     first.attach_store(store)
     first.open_record("plan_item", item_id)
-    qtbot.waitUntil(lambda: bool(first.findChildren(VisitRecordWindow)))
-    record = first.findChildren(VisitRecordWindow)[0]
-    qtbot.waitUntil(lambda: record.context is not None)
+    record = opened_record(qtbot, first)
     record.binding.editors["content"].editor.insertPlainText("谈了下季度备货")  # type: ignore[attr-defined]
     path = drafts.draft_path(record.keeper.draft_id)
     first.deleteLater()
@@ -265,18 +269,11 @@ def test_open_a_draft_from_the_file_menu_after_a_crash_and_save_it(
         ).one()
     assert dealer in text and "已输入 7 个字" in text and "谈了下季度备货" in text
     qtbot.mouseClick(dialog.restore_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: bool(window.findChildren(VisitRecordWindow)))
-    record = window.findChildren(VisitRecordWindow)[0]
-    qtbot.waitUntil(lambda: record.context is not None)
+    record = opened_record(qtbot, window)
     assert record.binding.editors["content"].text() == "谈了下季度备货"
-    with qtbot.waitSignal(record.saved, timeout=10000):
-        qtbot.mouseClick(record.save_button, Qt.MouseButton.LeftButton)
+    content = save_record(qtbot, record, demo_store, item_id)
     assert not path.exists()
-    with demo_store.read() as session:
-        saved = session.scalars(
-            select(ContactRecord).where(ContactRecord.plan_item_id == item_id)
-        ).one()
-        assert saved.content == "谈了下季度备货"
+    assert content == "谈了下季度备货"
     qtbot.waitUntil(lambda: not hint.isVisible())  # no drafts left: the hint goes away
     qtbot.waitUntil(lambda: not workers.busy)
 
