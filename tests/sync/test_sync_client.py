@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gc
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import httpx
 import pytest
@@ -26,6 +26,12 @@ def collector_off() -> Iterator[None]:
         gc.enable()
 
 
+def signed_in_client(serve: Callable[[httpx.Request], httpx.Response]) -> SyncClient:
+    """A client holding tokens, its requests answered by ``serve``."""
+    tokens = Tokens("access", "refresh", "device")
+    return SyncClient("http://sync.test", tokens=tokens, transport=httpx.MockTransport(serve))
+
+
 def test_a_pulled_page_is_freed_once_decoded(collector_off: None) -> None:
     sent: list[weakref.ref[httpx.Response]] = []
 
@@ -35,10 +41,7 @@ def test_a_pulled_page_is_freed_once_decoded(collector_off: None) -> None:
         sent.append(weakref.ref(response))
         return response
 
-    tokens = Tokens("access", "refresh", "device")
-    with SyncClient(
-        "http://sync.test", tokens=tokens, transport=httpx.MockTransport(serve)
-    ) as client:
+    with signed_in_client(serve) as client:
         page = client.pull(PullRequest())
         assert page.cursors == {"t1": "c1"}
         assert len(sent) == 1
@@ -68,10 +71,7 @@ def test_a_refused_token_answer_is_freed_too(collector_off: None) -> None:
         sent.append(weakref.ref(response))
         return response
 
-    tokens = Tokens("access", "refresh", "device")
-    with SyncClient(
-        "http://sync.test", tokens=tokens, transport=httpx.MockTransport(serve)
-    ) as client:
+    with signed_in_client(serve) as client:
         client.pull(PullRequest())
         assert client.tokens is not None and client.tokens.access_token == "a2"
         assert len(sent) == 3
