@@ -31,9 +31,12 @@ Field policies (decided here, enforced by the server, shown by the client):
   ``missing_parent``, ``parent_deleted`` or ``parent_out_of_scope`` (an insert
   is then rejected as a whole). Delete wins here too: nothing new is attached
   to a deleted parent; the refused change stays on the device that made it, in
-  its list of refused changes. Within one batch an op waits for the ops that
-  create the rows it refers to, so a parent and its children made offline
-  together are accepted whatever their order in the batch.
+  its list of refused changes, and a refused new row is sent again once its
+  parent is live again (restored). Within one batch an op waits for the ops
+  that create the rows it refers to, so a parent and its children made offline
+  together are accepted whatever their order in the batch; a row the batch
+  creates (or restores) counts as a parent even before it is applied, so new
+  rows naming each other (A reports to B, B to A) are accepted too.
 - *Manager-only* fields and tables: a rep's change to such a field is refused
   with reason ``manager_only``; the op's other fields still apply (status
   ``merged``, the refused field listed in ``refused``), or the op is
