@@ -133,7 +133,11 @@ run_tests() {
     say "pytest"
     local status=0
     # With no path given, pytest collects tests/ (testpaths in pyproject.toml).
-    python -m pytest "$@" || status=$?
+    # The suite runs in one pytest-xdist worker per core (2 in CI: about half the
+    # time); tests marked slow start first (tests/conftest.py) and an idle worker
+    # takes tests queued for the other (worksteal), so both end together. Your own
+    # arguments come after these, so `-n 0` runs everything in this one process.
+    python -m pytest -n auto --dist worksteal "$@" || status=$?
     case "$status" in
         0) ;;
         5) failed+=("pytest (no tests were collected)") ;;

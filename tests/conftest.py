@@ -1,12 +1,14 @@
 """Fixtures shared by every test: a private data folder, a migrated database, a Store.
 
 Qt runs offscreen so the suite works without a display; subfolders add their own
-fixtures in their own conftest.py.
+fixtures in their own conftest.py. Under pytest-xdist each worker gets its own
+PostgreSQL database (see :func:`pytest_configure`).
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 
 # Before anything imports Qt: without a display pytest-qt would abort the whole run.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -16,7 +18,8 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, create_engine, make_url, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from fieldrep.i18n import DEFAULT_LANGUAGE, set_language
@@ -29,6 +32,62 @@ from fieldrep.storage.types import new_id
 # The fixed "today" of the store fixture: a Wednesday, so weeks and months have edges nearby.
 TODAY = date(2026, 11, 25)
 
+POSTGRES_ENV = "FIELDREP_TEST_DATABASE_URL"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Point an xdist worker's PostgreSQL tests at a database of its own.
+
+    Tests already get a schema each, but some server state is per database, not
+    per schema: the log pruning's advisory lock, for one. Two workers pruning in
+    one database would each see the other's lock and skip their pass.
+    """
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    url = os.environ.get(POSTGRES_ENV)
+    if worker and url:
+        os.environ[POSTGRES_ENV] = _worker_database(url, worker)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under pytest-xdist, tests marked slow start first (each keeps its place otherwise).
+
+    A minutes-long test started near the end of a run would keep one worker busy
+    long after the other ran out of work; started first, the other worker's
+    short tests fill that time. A run in one process keeps the file order.
+    """
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
+def _worker_database(raw_url: str, worker: str) -> str:
+    """The URL of database ``<name>_<worker>`` beside the given one, created if missing.
+
+    It is kept afterwards (empty: every test drops its schema) for the next run.
+    """
+    from fieldrep.server.core.config import normalise_database_url
+
+    url = make_url(normalise_database_url(raw_url))
+    name = f"{url.database}_{worker}"
+    owner = create_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        with owner.connect() as connection:
+            found = connection.scalar(
+                text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}
+            )
+            if not found:
+                try:
+                    connection.execute(text(f'CREATE DATABASE "{name}"'))
+                except DBAPIError:
+                    # Another run's worker of the same name made it first: use it.
+                    if not connection.scalar(
+                        text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}
+                    ):
+                        raise
+    finally:
+        owner.dispose()
+    return url.set(database=name).render_as_string(hide_password=False)
+
 
 @pytest.fixture(autouse=True)
 def fieldrep_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
@@ -40,10 +99,24 @@ def fieldrep_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[P
     set_language(DEFAULT_LANGUAGE)
 
 
+@pytest.fixture(scope="session")
+def migrated_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An empty database file migrated once per session (per xdist worker): tests copy it.
+
+    Running the migrations takes a third of a second; copying the result, a few
+    milliseconds.
+    """
+    path = tmp_path_factory.mktemp("migrated") / "fieldrep.db"
+    open_database(path).dispose()  # the last connection closed: the WAL is in the file
+    return path
+
+
 @pytest.fixture
-def engine(tmp_path: Path) -> Iterator[Engine]:
-    """A fresh database file migrated to the newest schema."""
-    database = open_database(tmp_path / "fieldrep.db")
+def engine(tmp_path: Path, migrated_database: Path) -> Iterator[Engine]:
+    """A fresh database file at the newest schema."""
+    path = tmp_path / "fieldrep.db"
+    shutil.copyfile(migrated_database, path)
+    database = open_database(path)
     yield database
     database.dispose()
 

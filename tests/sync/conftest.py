@@ -6,6 +6,7 @@ its two reps' devices, ``alice`` and ``bob``, each with its own files.
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -41,8 +42,10 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 @pytest.fixture
-def engine(home: Path) -> Iterator[Engine]:
-    engine = open_database(home / "fieldrep.db")
+def engine(home: Path, migrated_database: Path) -> Iterator[Engine]:
+    path = home / "fieldrep.db"
+    shutil.copyfile(migrated_database, path)  # the migrations ran once (tests/conftest.py)
+    engine = open_database(path)
     yield engine
     engine.dispose()
 
