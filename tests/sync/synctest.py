@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from synce2e import Device
 
 TERRITORY = "0190a000-0000-7000-8000-000000000001"
 REP = "0190a000-0000-7000-8000-0000000000a1"
@@ -43,3 +46,37 @@ def contact_values(territory_id: str, dealer_id: str, name: str) -> dict[str, An
         "can_block": False,
     }
     return {field: given.get(field) for field in TABLES["contact"].fields}
+
+
+def shared_dealer(alice: Device, bob: Device, **values: object) -> str:
+    """A dealer (杭州恒达, class B) alice creates and both devices sync: each holds it at
+    its first version."""
+    from fieldrep.storage.enums import AbcClass
+    from fieldrep.storage.models import Dealer
+    from fieldrep.storage.services import core
+
+    record = core.create(
+        alice.store, Dealer, {"name": "杭州恒达", "abc_class": AbcClass.B, **values}
+    )
+    alice.sync()
+    bob.sync()
+    return record.id
+
+
+def run_cli(*argv: str) -> int:
+    """``fieldrep <argv>`` of the sync commands, in this process; a CliError is told on
+    stderr with its exit code, as fieldrep.cli.main does."""
+    import argparse
+    import sys
+
+    from fieldrep import cli_sync
+    from fieldrep.cli_common import CliError
+
+    parser = argparse.ArgumentParser(prog="fieldrep")
+    cli_sync.register(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(list(argv))
+    try:
+        return int(args.func(args))
+    except CliError as error:
+        sys.stderr.write(error.message + "\n")
+        return error.exit_code

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 import socket
 import sys
@@ -11,9 +10,8 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Engine
-from synctest import OTHER, REP, TERRITORY, model_defaults
+from synctest import OTHER, REP, TERRITORY, model_defaults, run_cli
 
-from fieldrep.cli_common import CliError
 from fieldrep.i18n import language
 from fieldrep.storage.services.core import Store
 from fieldrep.sync import api, local
@@ -149,19 +147,6 @@ def test_digest_in_words_a_rep_understands(engine: Engine) -> None:
     assert lines[-1] == "1 new follow-up assigned to you"
     with language("zh_CN"):
         assert api.digest(engine)  # translated text exists in any language
-
-
-def run_cli(*argv: str) -> int:
-    from fieldrep import cli_sync
-
-    parser = argparse.ArgumentParser(prog="fieldrep")
-    cli_sync.register(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(list(argv))
-    try:
-        return int(args.func(args))
-    except CliError as error:  # what fieldrep.cli.main does with it
-        sys.stderr.write(error.message + "\n")
-        return error.exit_code
 
 
 def signed_in(engine: Engine) -> None:

@@ -10,21 +10,12 @@ from __future__ import annotations
 from typing import Any
 
 from synce2e import Device, World, assert_converged, comparable, server_rows
+from synctest import shared_dealer
 
-from fieldrep.storage.enums import AbcClass
 from fieldrep.storage.models import Dealer
 from fieldrep.storage.services import core
 from fieldrep.sync import api
 from fieldrep.sync.protocol import CONFLICT_TABLE
-
-
-def shared_dealer(alice: Device, bob: Device) -> str:
-    record = core.create(
-        alice.store, Dealer, {"name": "杭州恒达", "abc_class": AbcClass.B, "city": "杭州"}
-    )
-    alice.sync()
-    bob.sync()
-    return record.id
 
 
 def tombstone(device: Device, dealer_id: str) -> dict[str, Any]:
@@ -48,7 +39,7 @@ def sync_all(*devices: Device) -> None:
 def test_an_edit_then_delete_of_a_live_row_keeps_the_edit_in_the_tombstone(
     world: World, alice: Device, bob: Device
 ) -> None:
-    dealer_id = shared_dealer(alice, bob)
+    dealer_id = shared_dealer(alice, bob, city="杭州")
     core.update(alice.store, Dealer, dealer_id, {"city": "宁波"})
     core.delete(alice.store, Dealer, dealer_id)
     [op] = alice.outbox()
@@ -64,7 +55,7 @@ def test_an_edit_then_delete_of_a_live_row_keeps_the_edit_in_the_tombstone(
 def test_an_edit_then_delete_against_a_newer_edit_keeps_both_values(
     world: World, alice: Device, bob: Device
 ) -> None:
-    dealer_id = shared_dealer(alice, bob)
+    dealer_id = shared_dealer(alice, bob, city="杭州")
     core.update(bob.store, Dealer, dealer_id, {"city": "温州"})
     bob.sync()
     core.update(alice.store, Dealer, dealer_id, {"city": "宁波", "address": "文一路 1 号"})
@@ -85,7 +76,7 @@ def test_a_restored_edit_deleted_again_converges_with_the_servers_tombstone(
     world: World, alice: Device, bob: Device
 ) -> None:
     """H13's repro: the server's row is already deleted when the coalesced delete arrives."""
-    dealer_id = shared_dealer(alice, bob)
+    dealer_id = shared_dealer(alice, bob, city="杭州")
     core.delete(alice.store, Dealer, dealer_id)
     core.update(bob.store, Dealer, dealer_id, {"city": "宁波"})
     alice.sync()

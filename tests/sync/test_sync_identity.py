@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import io
 import json
 import sys
@@ -21,8 +20,8 @@ from synce2e import (
     fresh_database,
     server_rows,
 )
+from synctest import run_cli
 
-from fieldrep.cli_common import CliError
 from fieldrep.i18n import language
 from fieldrep.server.services import admin
 from fieldrep.storage.db import make_engine
@@ -55,19 +54,6 @@ def alice(alice: Device) -> Device:
     """Alice's device (conftest.py), synced once."""
     alice.sync()
     return alice
-
-
-def run_cli(*argv: str) -> int:
-    from fieldrep import cli_sync
-
-    parser = argparse.ArgumentParser(prog="fieldrep")
-    cli_sync.register(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(list(argv))
-    try:
-        return int(args.func(args))
-    except CliError as error:
-        sys.stderr.write(error.message + "\n")
-        return error.exit_code
 
 
 def cli_login(db_path: Path, user: str, monkeypatch: pytest.MonkeyPatch, *extra: str) -> int:

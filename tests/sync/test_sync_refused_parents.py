@@ -9,27 +9,18 @@ was restored, so the rep's work never reached the server (SYNC.md invariant 2).
 from __future__ import annotations
 
 from synce2e import Device, World, assert_converged, server_rows
+from synctest import shared_dealer
 
-from fieldrep.storage.enums import AbcClass
 from fieldrep.storage.models import Contact, Dealer
 from fieldrep.storage.services import core
 from fieldrep.sync import api
 from fieldrep.sync.protocol import Reason
 
 
-def shared_dealer(alice: Device, bob: Device) -> str:
-    record = core.create(
-        alice.store, Dealer, {"name": "杭州恒达", "abc_class": AbcClass.B, "city": "杭州"}
-    )
-    alice.sync()
-    bob.sync()
-    return record.id
-
-
 def test_two_new_contacts_reporting_to_each_other_reach_the_server(
     world: World, alice: Device, bob: Device
 ) -> None:
-    dealer = shared_dealer(alice, bob)
+    dealer = shared_dealer(alice, bob, city="杭州")
     boss = core.create(alice.store, Contact, {"dealer_id": dealer, "name": "王总"}).id
     buyer = core.create(
         alice.store, Contact, {"dealer_id": dealer, "name": "李采购", "reports_to_id": boss}
@@ -64,7 +55,7 @@ def _refused_contact(alice: Device, bob: Device, dealer: str) -> str:
 def test_a_contact_refused_for_a_deleted_dealer_stays_refused_while_it_is_deleted(
     world: World, alice: Device, bob: Device
 ) -> None:
-    dealer = shared_dealer(alice, bob)
+    dealer = shared_dealer(alice, bob, city="杭州")
     contact = _refused_contact(alice, bob, dealer)
     for _round in range(2):
         summary = alice.sync()
@@ -76,7 +67,7 @@ def test_a_contact_refused_for_a_deleted_dealer_stays_refused_while_it_is_delete
 def test_a_refused_contact_is_sent_again_once_its_dealer_is_restored_here(
     world: World, alice: Device, bob: Device
 ) -> None:
-    dealer = shared_dealer(alice, bob)
+    dealer = shared_dealer(alice, bob, city="杭州")
     contact = _refused_contact(alice, bob, dealer)
     # alice takes her edit of the deleted dealer: that restores it.
     [lost] = [view for view in api.list_conflicts(alice.engine) if view.field == "city"]
@@ -100,7 +91,7 @@ def test_a_refused_contact_is_sent_again_once_its_dealer_is_restored_here(
 def test_a_refused_contact_is_sent_again_when_a_sync_brings_its_dealer_back(
     world: World, alice: Device, bob: Device
 ) -> None:
-    dealer = shared_dealer(alice, bob)
+    dealer = shared_dealer(alice, bob, city="杭州")
     contact = _refused_contact(alice, bob, dealer)
     # bob takes alice's lost edit of the dealer he deleted: that restores it.
     bob.sync()

@@ -16,6 +16,7 @@ from synce2e import (
     restore_server,
     server_rows,
 )
+from synctest import shared_dealer
 from tenacity import wait_none
 
 from fieldrep.server.api.routes import sync as sync_routes
@@ -60,14 +61,6 @@ def server_dealer(world: World, dealer_id: str) -> dict[str, object] | None:
 
 def server_conflicts(world: World) -> list[dict[str, object]]:
     return [values for key, values in server_rows(world).items() if key[0] == CONFLICT_TABLE]
-
-
-def shared_dealer(alice: Device, bob: Device, **values: object) -> str:
-    """A dealer alice creates and both devices sync: each holds it at its first version."""
-    dealer_id = new_dealer(alice, "杭州恒达", **values)
-    alice.sync()
-    bob.sync()
-    return dealer_id
 
 
 def lose_an_edit(
