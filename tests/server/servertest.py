@@ -78,6 +78,23 @@ def server_settings(database: Database) -> Settings:
     )
 
 
+def contact_fields(territory_id: str, dealer_id: str, name: str = "王采购") -> dict[str, Any]:
+    """Every required field of a new contact of ``dealer_id``."""
+    return {
+        "territory_id": territory_id,
+        "dealer_id": dealer_id,
+        "name": name,
+        "decision_role": "unknown",
+        "is_senior": False,
+        "is_business_contact": False,
+        "is_settlement_contact": False,
+        "is_counterpart": False,
+        "is_sales_staff": False,
+        "is_shop_assistant": False,
+        "can_block": False,
+    }
+
+
 def dealer_fields(territory_id: str, name: str = "杭州恒达", **overrides: Any) -> dict[str, Any]:
     """Every required field of a new dealer, plus overrides."""
     fields: dict[str, Any] = {

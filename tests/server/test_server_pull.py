@@ -6,7 +6,7 @@ import asyncio
 from typing import Any
 
 import pytest
-from servertest import ApiClient, World, dealer_fields, latest, op
+from servertest import ApiClient, World, contact_fields, dealer_fields, latest, op
 
 from fieldrep.server.core.security import new_id
 from fieldrep.server.services import admin
@@ -16,22 +16,6 @@ from fieldrep.sync.protocol import TABLE_ORDER, Change, PullResponse
 pytestmark = pytest.mark.anyio
 
 
-def _contact(territory_id: str, dealer_id: str, name: str) -> dict[str, Any]:
-    return {
-        "territory_id": territory_id,
-        "dealer_id": dealer_id,
-        "name": name,
-        "decision_role": "unknown",
-        "is_senior": False,
-        "is_business_contact": False,
-        "is_settlement_contact": False,
-        "is_counterpart": False,
-        "is_sales_staff": False,
-        "is_shop_assistant": False,
-        "can_block": False,
-    }
-
-
 async def _seed(client: ApiClient, territory_id: str, dealers: int) -> list[str]:
     """Dealers, each with one contact, pushed children first (the server orders them)."""
     ops: list[dict[str, Any]] = []
@@ -39,7 +23,9 @@ async def _seed(client: ApiClient, territory_id: str, dealers: int) -> list[str]
     for number in range(dealers):
         dealer_id = new_id()
         ids.append(dealer_id)
-        ops.append(op("contact", new_id(), _contact(territory_id, dealer_id, f"联系人{number}")))
+        ops.append(
+            op("contact", new_id(), contact_fields(territory_id, dealer_id, f"联系人{number}"))
+        )
         ops.append(op("dealer", dealer_id, dealer_fields(territory_id, f"经销商{number}")))
     result = await client.push(*ops)
     assert {r.status for r in result.results} == {"applied"}

@@ -10,28 +10,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from servertest import ApiClient, World, dealer_fields, latest, op
+from servertest import ApiClient, World, contact_fields, dealer_fields, latest, op
 
 from fieldrep.server.core.security import new_id
 from fieldrep.sync.protocol import Reason, reason_message
 
 pytestmark = pytest.mark.anyio
-
-
-def _contact(territory_id: str, dealer_id: str, name: str = "王采购") -> dict[str, Any]:
-    return {
-        "territory_id": territory_id,
-        "dealer_id": dealer_id,
-        "name": name,
-        "decision_role": "unknown",
-        "is_senior": False,
-        "is_business_contact": False,
-        "is_settlement_contact": False,
-        "is_counterpart": False,
-        "is_sales_staff": False,
-        "is_shop_assistant": False,
-        "can_block": False,
-    }
 
 
 def _follow_up_step(territory_id: str, follow_up_id: str) -> dict[str, Any]:
@@ -54,7 +38,7 @@ async def test_a_contact_on_a_dealer_of_another_territory_is_refused(
 ) -> None:
     ningbo_dealer = await carol.insert_dealer(world.t2, "宁波店")
     contact = new_id()
-    answer = await alice.push(op("contact", contact, _contact(world.t1, ningbo_dealer)))
+    answer = await alice.push(op("contact", contact, contact_fields(world.t1, ningbo_dealer)))
     result = answer.results[0]
     assert result.status == "rejected"
     assert result.reason == Reason.PARENT_OUT_OF_SCOPE
@@ -68,12 +52,12 @@ async def test_an_admin_cannot_attach_across_territories_either(
     root: ApiClient, world: World
 ) -> None:
     ningbo_dealer = await root.insert_dealer(world.t2, "宁波店")
-    answer = await root.push(op("contact", new_id(), _contact(world.t1, ningbo_dealer)))
+    answer = await root.push(op("contact", new_id(), contact_fields(world.t1, ningbo_dealer)))
     assert answer.results[0].reason == Reason.PARENT_OUT_OF_SCOPE
 
 
 async def test_a_parent_the_server_never_saw_is_refused(alice: ApiClient, world: World) -> None:
-    answer = await alice.push(op("contact", new_id(), _contact(world.t1, new_id())))
+    answer = await alice.push(op("contact", new_id(), contact_fields(world.t1, new_id())))
     result = answer.results[0]
     assert result.status == "rejected"
     assert result.reason == Reason.MISSING_PARENT
@@ -84,7 +68,7 @@ async def test_a_row_of_another_table_with_the_id_is_no_parent(
 ) -> None:
     dealer = await alice.insert_dealer(world.t1)
     contact = new_id()
-    await alice.push(op("contact", contact, _contact(world.t1, dealer)))
+    await alice.push(op("contact", contact, contact_fields(world.t1, dealer)))
     # A follow-up step names a follow_up; a contact with that id is not one.
     answer = await alice.push(op("follow_up_step", new_id(), _follow_up_step(world.t1, contact)))
     assert answer.results[0].reason == Reason.MISSING_PARENT
@@ -96,14 +80,14 @@ async def test_a_child_created_under_a_dealer_deleted_meanwhile_is_refused(
     dealer = await alice.insert_dealer(world.t1)
     deleted = await bob.push(op("dealer", dealer, kind="delete", base_version=1))
     assert deleted.results[0].deleted is True
-    answer = await alice.push(op("contact", new_id(), _contact(world.t1, dealer)))
+    answer = await alice.push(op("contact", new_id(), contact_fields(world.t1, dealer)))
     result = answer.results[0]
     assert result.status == "rejected"
     assert result.reason == Reason.PARENT_DELETED
     # Restoring the dealer makes it a parent again.
     restored = await bob.push(op("dealer", dealer, kind="restore", base_version=2))
     assert restored.results[0].deleted is False
-    again = await alice.push(op("contact", new_id(), _contact(world.t1, dealer)))
+    again = await alice.push(op("contact", new_id(), contact_fields(world.t1, dealer)))
     assert again.results[0].status == "applied"
 
 
@@ -111,8 +95,8 @@ async def test_parent_and_children_in_one_batch_are_applied_in_any_order(
     alice: ApiClient, bob: ApiClient, world: World
 ) -> None:
     dealer, boss, buyer = new_id(), new_id(), new_id()
-    boss_fields = _contact(world.t1, dealer, "老板")
-    buyer_fields = {**_contact(world.t1, dealer, "采购"), "reports_to_id": boss}
+    boss_fields = contact_fields(world.t1, dealer, "老板")
+    buyer_fields = {**contact_fields(world.t1, dealer, "采购"), "reports_to_id": boss}
     # As a client may send them: a row's first op carries its later edits, so a
     # contact moved under a dealer created afterwards comes first.
     answer = await alice.push(
@@ -133,7 +117,7 @@ async def test_a_created_then_deleted_row_keeps_its_order_while_waiting_for_its_
 ) -> None:
     dealer, contact = new_id(), new_id()
     answer = await alice.push(
-        op("contact", contact, _contact(world.t1, dealer)),
+        op("contact", contact, contact_fields(world.t1, dealer)),
         op("contact", contact, kind="delete"),
         op("dealer", dealer, dealer_fields(world.t1)),
     )
@@ -148,7 +132,7 @@ async def test_a_child_after_a_refused_parent_in_the_batch_is_refused(
     dealer = new_id()
     answer = await alice.push(
         op("dealer", dealer, dealer_fields(world.t2)),  # 宁波: not alice's
-        op("contact", new_id(), _contact(world.t1, dealer)),
+        op("contact", new_id(), contact_fields(world.t1, dealer)),
     )
     assert answer.results[0].reason == Reason.OUT_OF_SCOPE
     assert answer.results[1].reason == Reason.MISSING_PARENT
@@ -156,7 +140,7 @@ async def test_a_child_after_a_refused_parent_in_the_batch_is_refused(
 
 async def test_a_parent_from_an_earlier_batch_is_a_parent(alice: ApiClient, world: World) -> None:
     dealer = await alice.insert_dealer(world.t1)
-    answer = await alice.push(op("contact", new_id(), _contact(world.t1, dealer)))
+    answer = await alice.push(op("contact", new_id(), contact_fields(world.t1, dealer)))
     assert answer.results[0].status == "applied"
 
 
@@ -165,7 +149,7 @@ async def test_moving_a_row_to_a_bad_parent_refuses_that_field_only(
 ) -> None:
     dealer = await alice.insert_dealer(world.t1)
     contact = new_id()
-    await alice.push(op("contact", contact, _contact(world.t1, dealer)))
+    await alice.push(op("contact", contact, contact_fields(world.t1, dealer)))
     ningbo_dealer = await carol.insert_dealer(world.t2, "宁波店")
     answer = await alice.push(
         op(
@@ -191,7 +175,7 @@ async def test_a_row_whose_parent_is_gone_stays_editable(
 ) -> None:
     dealer = await alice.insert_dealer(world.t1)
     contact = new_id()
-    await alice.push(op("contact", contact, _contact(world.t1, dealer)))
+    await alice.push(op("contact", contact, contact_fields(world.t1, dealer)))
     await bob.push(op("dealer", dealer, kind="delete", base_version=1))
     # The reference is not changed, so it is not checked again.
     answer = await alice.push(
@@ -207,7 +191,7 @@ async def test_a_conflict_on_a_reference_resolves_to_a_valid_parent(
     second = await alice.insert_dealer(world.t1, "新达")
     third = await alice.insert_dealer(world.t1, "远达")
     contact = new_id()
-    await alice.push(op("contact", contact, _contact(world.t1, first)))
+    await alice.push(op("contact", contact, contact_fields(world.t1, first)))
     base = {"dealer_id": first}
     await alice.push(op("contact", contact, {"dealer_id": second}, base=base, base_version=1))
     answer = await bob.push(op("contact", contact, {"dealer_id": third}, base=base, base_version=1))
@@ -223,7 +207,7 @@ async def test_a_conflict_cannot_be_resolved_to_a_missing_parent(
     first = await alice.insert_dealer(world.t1, "恒达")
     second = await alice.insert_dealer(world.t1, "新达")
     contact = new_id()
-    await alice.push(op("contact", contact, _contact(world.t1, first)))
+    await alice.push(op("contact", contact, contact_fields(world.t1, first)))
     base = {"dealer_id": first}
     await alice.push(op("contact", contact, {"dealer_id": second}, base=base, base_version=1))
     # Without a base, bob's older value is a conflict with alice's newer one.
@@ -243,8 +227,8 @@ async def test_two_new_contacts_reporting_to_each_other_in_one_batch_are_both_ap
     dealer = await alice.insert_dealer(world.t1)
     first, second = new_id(), new_id()
     answer = await alice.push(
-        op("contact", first, {**_contact(world.t1, dealer, "甲"), "reports_to_id": second}),
-        op("contact", second, {**_contact(world.t1, dealer, "乙"), "reports_to_id": first}),
+        op("contact", first, {**contact_fields(world.t1, dealer, "甲"), "reports_to_id": second}),
+        op("contact", second, {**contact_fields(world.t1, dealer, "乙"), "reports_to_id": first}),
     )
     assert [result.status for result in answer.results] == ["applied", "applied"]
     rows = latest(await bob.pull())
@@ -257,8 +241,8 @@ async def test_a_cycle_with_its_parent_created_in_the_same_batch_is_applied(
 ) -> None:
     dealer, first, second = new_id(), new_id(), new_id()
     answer = await alice.push(
-        op("contact", first, {**_contact(world.t1, dealer, "甲"), "reports_to_id": second}),
-        op("contact", second, {**_contact(world.t1, dealer, "乙"), "reports_to_id": first}),
+        op("contact", first, {**contact_fields(world.t1, dealer, "甲"), "reports_to_id": second}),
+        op("contact", second, {**contact_fields(world.t1, dealer, "乙"), "reports_to_id": first}),
         op("dealer", dealer, dealer_fields(world.t1)),
     )
     assert [result.status for result in answer.results] == ["applied"] * 3
@@ -271,9 +255,9 @@ async def test_a_cycle_member_refused_for_its_own_parent_takes_the_other_along(
     dealer = await alice.insert_dealer(world.t1)
     first, second = new_id(), new_id()
     answer = await alice.push(
-        op("contact", first, {**_contact(world.t1, dealer, "甲"), "reports_to_id": second}),
+        op("contact", first, {**contact_fields(world.t1, dealer, "甲"), "reports_to_id": second}),
         # Its dealer was never on the server.
-        op("contact", second, {**_contact(world.t1, new_id(), "乙"), "reports_to_id": first}),
+        op("contact", second, {**contact_fields(world.t1, new_id(), "乙"), "reports_to_id": first}),
     )
     assert [(result.status, result.reason) for result in answer.results] == [
         ("rejected", Reason.MISSING_PARENT),
@@ -296,8 +280,8 @@ async def test_a_cycle_across_territories_is_refused(root: ApiClient, world: Wor
     ningbo = await root.insert_dealer(world.t2, "宁波店")
     first, second = new_id(), new_id()
     answer = await root.push(
-        op("contact", first, {**_contact(world.t1, hangzhou, "甲"), "reports_to_id": second}),
-        op("contact", second, {**_contact(world.t2, ningbo, "乙"), "reports_to_id": first}),
+        op("contact", first, {**contact_fields(world.t1, hangzhou, "甲"), "reports_to_id": second}),
+        op("contact", second, {**contact_fields(world.t2, ningbo, "乙"), "reports_to_id": first}),
     )
     assert [(result.reason, result.params) for result in answer.results] == [
         (Reason.MISSING_PARENT, {"field": "reports_to_id"}),
@@ -313,8 +297,8 @@ async def test_a_cycle_member_deleted_later_in_the_batch_is_still_a_parent(
     dealer = await alice.insert_dealer(world.t1)
     first, second = new_id(), new_id()
     answer = await alice.push(
-        op("contact", first, {**_contact(world.t1, dealer, "甲"), "reports_to_id": second}),
-        op("contact", second, {**_contact(world.t1, dealer, "乙"), "reports_to_id": first}),
+        op("contact", first, {**contact_fields(world.t1, dealer, "甲"), "reports_to_id": second}),
+        op("contact", second, {**contact_fields(world.t1, dealer, "乙"), "reports_to_id": first}),
         op("contact", second, kind="delete"),
     )
     assert [result.status for result in answer.results] == ["applied"] * 3
@@ -332,8 +316,8 @@ async def test_a_cycle_under_a_dealer_restored_in_the_same_batch_is_applied(
     first, second = new_id(), new_id()
     answer = await alice.push(
         op("dealer", dealer, kind="restore", base_version=2),
-        op("contact", first, {**_contact(world.t1, dealer, "甲"), "reports_to_id": second}),
-        op("contact", second, {**_contact(world.t1, dealer, "乙"), "reports_to_id": first}),
+        op("contact", first, {**contact_fields(world.t1, dealer, "甲"), "reports_to_id": second}),
+        op("contact", second, {**contact_fields(world.t1, dealer, "乙"), "reports_to_id": first}),
     )
     assert [result.status for result in answer.results] == ["applied"] * 3
     rows = latest(await bob.pull())
