@@ -99,6 +99,15 @@ def fieldrep_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[P
     set_language(DEFAULT_LANGUAGE)
 
 
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A data folder that exists, for the storage, server and sync tests."""
+    folder = tmp_path / "home"
+    folder.mkdir()
+    monkeypatch.setenv("FIELDREP_HOME", str(folder))
+    return folder
+
+
 @pytest.fixture(scope="session")
 def migrated_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """An empty database file migrated once per session (per xdist worker): tests copy it.

@@ -33,14 +33,6 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
-@pytest.fixture
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    folder = tmp_path / "home"
-    folder.mkdir()
-    monkeypatch.setenv("FIELDREP_HOME", str(folder))
-    return folder
-
-
 def _postgres_database() -> Iterator[Database]:
     raw_url = os.environ.get(POSTGRES_ENV)
     if not raw_url:

@@ -37,14 +37,6 @@ def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    folder = tmp_path / "home"
-    folder.mkdir()
-    monkeypatch.setenv("FIELDREP_HOME", str(folder))
-    return folder
-
-
-@pytest.fixture
 def engine(home: Path, tmp_path: Path, template_db: Path) -> Iterator[Engine]:
     path = tmp_path / "fieldrep.db"
     shutil.copyfile(template_db, path)

@@ -34,14 +34,6 @@ def memory_keyring() -> Iterator[MemoryKeyring]:
 
 
 @pytest.fixture
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    folder = tmp_path / "home"
-    folder.mkdir()
-    monkeypatch.setenv("FIELDREP_HOME", str(folder))
-    return folder
-
-
-@pytest.fixture
 def engine(home: Path, migrated_database: Path) -> Iterator[Engine]:
     path = home / "fieldrep.db"
     shutil.copyfile(migrated_database, path)  # the migrations ran once (tests/conftest.py)
