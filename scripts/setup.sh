@@ -25,7 +25,9 @@ APT_PACKAGES=(
     libgssapi-krb5-2 xvfb xauth poppler-utils
 )
 
-say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+say() { printf '\n\033[1m== %s\033[0m  [%s]\n' "$*" "$(elapsed)"; }
+# Time since the script started, on each step's line: where a slow run spent it.
+elapsed() { printf '%dm%02ds' $((SECONDS / 60)) $((SECONDS % 60)); }
 die() { printf '\n\033[1;31mERROR: %s\033[0m\n' "$*" >&2; exit 1; }
 
 usage() {
@@ -144,10 +146,10 @@ run_tests() {
         *) failed+=("pytest (exit code $status)") ;;
     esac
     if [ "${#failed[@]}" -ne 0 ]; then
-        printf '\n\033[1;31mFAILED: %s\033[0m\n' "${failed[*]}" >&2
+        printf '\n\033[1;31mFAILED: %s\033[0m (%s)\n' "${failed[*]}" "$(elapsed)" >&2
         exit 1
     fi
-    printf '\n\033[1;32mAll checks passed.\033[0m\n'
+    printf '\n\033[1;32mAll checks passed.\033[0m (%s)\n' "$(elapsed)"
 }
 
 case "$MODE" in
