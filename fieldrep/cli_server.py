@@ -94,6 +94,12 @@ def register(subparsers: Any) -> None:
     _db_option(password)
     password.set_defaults(func=cmd_set_password)
 
+    role = commands.add_parser("set-role", help=_("Change a user's role"))
+    role.add_argument("name", help=_("User name"))
+    role.add_argument("role", choices=ROLES, help=_("What the user may do: rep, manager or admin"))
+    _db_option(role)
+    role.set_defaults(func=cmd_set_role)
+
     assign = commands.add_parser("assign", help=_("Assign a user to a territory"))
     assign.add_argument("user", help=_("User name"))
     assign.add_argument("territory", help=_("The territory's name"))
@@ -239,6 +245,14 @@ def cmd_set_password(args: argparse.Namespace) -> int:
     with _opened(settings) as database:
         admin.set_password(database, _passwords(settings), args.name, password)
     print(_("Password changed."))
+    return 0
+
+
+@_refusals_told
+def cmd_set_role(args: argparse.Namespace) -> int:
+    with _opened(_settings(args)) as database:
+        admin.set_role(database, args.name, args.role)
+    print(_("Role changed."))
     return 0
 
 

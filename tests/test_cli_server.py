@@ -99,6 +99,32 @@ def test_admin_commands_set_up_an_organisation(db: str) -> None:
         database.dispose()
 
 
+def test_set_role_changes_the_user_and_their_published_row(db: str) -> None:
+    assert run(["init", "--db", db])[0] == 0
+    assert run(["add-territory", "杭州", "--db", db])[0] == 0
+    code, out, _ = run(
+        ["add-user", "alice", "--role", "rep", "--password-stdin", "--db", db],
+        stdin="alice-password\n",
+    )
+    assert code == 0
+    alice_id = out.strip()
+    assert run(["assign", "alice", "杭州", "--db", db])[0] == 0
+    code, out, _ = run(["set-role", "alice", "manager", "--db", db])
+    assert (code, out.strip()) == (0, "Role changed.")
+    code, _, err = run(["set-role", "nobody", "manager", "--db", db])
+    assert code == cli_server.EXIT_REFUSED and "nobody" in err
+    database = open_server_database(sqlite_url(Path(db)))
+    try:
+        with database.read() as session:
+            alice = session.get(User, alice_id)
+            row = session.get(ServerRow, ("app_user", alice_id))
+            assert alice is not None and alice.role == "manager"
+            assert row is not None and row.values["role"] == "manager"
+            assert row.row_version == 2, "published, then changed: devices pull the change"
+    finally:
+        database.dispose()
+
+
 def test_devices_and_revoke(db: str) -> None:
     run(["add-user", "alice", "--role", "rep", "--password-stdin", "--db", db], "alice-password\n")
     assert "No devices" in run(["devices", "--db", db])[1]

@@ -170,6 +170,36 @@ def set_password(database: Database, passwords: Passwords, username: str, passwo
     database.write(work)
 
 
+def set_role(database: Database, username: str, role: str) -> None:
+    """Change a user's role; their published app_user row follows.
+
+    The server reads the role at every request; devices read it from the synced
+    app_user row after each sync, so the row must change with it (a rep's card
+    opens the manager's fields, or closes them, at the next sync).
+    """
+    if role not in ROLES:
+        raise AdminError(N_("Unknown role {role}."), role=role)
+
+    def work(session: Session) -> None:
+        user = _user_by_name(session, username)
+        user.role = role
+        row = session.get(ServerRow, ("app_user", user.id))
+        if row is None:
+            return  # not published yet: assign publishes it, with the new role
+        writer = _system_writer(session)
+        writer.lock_streams([row.territory_id])
+        session.refresh(row)  # as it is under the stream's lock
+        if row.values.get("role") == role:
+            return
+        values = {**row.values, "role": role}
+        writer.stamp(values)
+        changes = {"role": (row.values.get("role"), role)}
+        row.values = values
+        writer.record(row, "update", changes)
+
+    database.write(work)
+
+
 def assign(database: Database, username: str, territory_name: str) -> None:
     """Assign a user to a territory (idempotent) and publish their app_user row."""
 
