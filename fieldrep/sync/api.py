@@ -52,6 +52,7 @@ __all__ = [
     "digest_entries",
     "dismiss_rejected",
     "export_outbox",
+    "follow_user_row",
     "list_conflicts",
     "list_rejected",
     "login",
@@ -170,6 +171,29 @@ def login(
         engine.dispose()
 
 
+def follow_user_row(engine: Engine) -> None:
+    """Take the signed-in user's role and name from their synced app_user row.
+
+    Sign-in stores them once; the server may change the role later (rep and
+    manager both ways) and publishes it in that row, so after each sync the
+    local context follows it: the manager's fields open or close without
+    signing in again. Without the row (not pulled yet) the sign-in's answer stays.
+    """
+    with engine.begin() as connection:
+        user_id = local.get_state(connection, local.USER_ID)
+        if user_id is None:
+            return
+        row = connection.execute(
+            text("SELECT role, display_name FROM app_user WHERE id = :i AND deleted = 0"),
+            {"i": user_id},
+        ).first()
+        if row is None:
+            return
+        local.set_state(connection, "user_role", row.role)
+        if row.display_name:
+            local.set_state(connection, "user_display_name", row.display_name)
+
+
 def user_context(engine: Engine) -> UserContext:
     """Who is signed in on this database (for the storage services)."""
     with engine.connect() as connection:
@@ -192,7 +216,9 @@ def run_sync(
     """One sync of the database at ``db_path`` (run it on a worker thread)."""
     engine = SyncEngine(db_path, transport=transport, wait=wait, max_attempts=max_attempts)
     try:
-        return engine.sync(progress)
+        summary = engine.sync(progress)
+        follow_user_row(engine.engine)
+        return summary
     finally:
         engine.close()
 

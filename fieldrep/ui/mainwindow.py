@@ -46,7 +46,7 @@ from fieldrep.ui.uisettings import UiSettings
 from fieldrep.ui.views.base import PlaceholderView, View
 
 if TYPE_CHECKING:
-    from fieldrep.storage.services.core import Store
+    from fieldrep.storage.services.core import Store, UserContext
 
 log = logging.getLogger("fieldrep.ui")
 
@@ -95,6 +95,9 @@ class MainWindow(QMainWindow):
     record_requested = Signal(str, str)
     sync_finished = Signal(object)  # SyncOutcome: the digest helper listens here
     sync_state_changed = Signal(object)  # SyncState
+    # UserContext: a sync brought the signed-in user a new role or name (the store
+    # has it already); open windows that show by role (the dealer card) look again.
+    user_changed = Signal(object)
 
     def __init__(
         self,
@@ -483,10 +486,38 @@ class MainWindow(QMainWindow):
             self.status.note_attempt(outcome.reached_server)
         if outcome.ok:
             self.last_digest = outcome.digest
+            self.refresh_user()
             self.refresh_after_sync()
         self.status.show_message(partial(sync_message, outcome))
         self.refresh_sync_state()
         emit(self.sync_finished, outcome)
+
+    def refresh_user(self) -> None:
+        """Read the signed-in user again: the server may have changed the role, and
+        the synced user row brought it (fieldrep.sync.api.follow_user_row)."""
+        if self.services is None:
+            return
+        from fieldrep.ui.startup import signed_in_user
+
+        store = self.services.store
+        engine = store.engine
+
+        def loaded(user: UserContext | None) -> None:
+            # The same person with a new role or name; a different identity (signed in
+            # this session over a local rep) still takes effect at the next start.
+            if user is None or user == store.user or user.user_id != store.user.user_id:
+                return
+            log.info("signed-in user now %s (%s)", user.role.value, user.user_id)
+            # The one Store every window holds: their next load uses the new role.
+            store.user = user
+            emit(self.user_changed, user)
+
+        self.workers.run_db(
+            self,
+            lambda: signed_in_user(engine),
+            loaded,
+            lambda error: log.warning("signed-in user unavailable: %s", error),
+        )
 
     def refresh_after_sync(self) -> None:
         """Reload the view on screen now and the hidden ones when they are shown:

@@ -43,7 +43,8 @@ def today_source(override: str | None = None) -> Callable[[], date]:
     return date.today
 
 
-def _signed_in_user(engine: Engine) -> UserContext | None:
+def signed_in_user(engine: Engine) -> UserContext | None:
+    """The user of the sync sign-in as stored now (a sync may have changed the role)."""
     if signed_in_user_id(engine) is None:
         return None
     from fieldrep.sync import api
@@ -54,7 +55,7 @@ def _signed_in_user(engine: Engine) -> UserContext | None:
 
 def resolve_user(engine: Engine) -> UserContext:
     """The user of this database (see the module docstring); creates one when empty."""
-    signed_in = _signed_in_user(engine)
+    signed_in = signed_in_user(engine)
     if signed_in is not None:
         return signed_in
     return first_rep_or_new(engine, _(LOCAL_TERRITORY))

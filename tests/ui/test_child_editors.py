@@ -267,13 +267,41 @@ def test_insert_opens_a_new_row_and_a_stakeholder_opens_under_key_people(
     assert card.current_contact_id == contact.id
 
 
-def test_a_rep_is_told_that_credit_reviews_are_for_managers(
-    qtbot: QtBot, card: DealerCardWindow
+def test_the_5c_review_button_is_greyed_for_a_rep_with_the_reason(
+    qtbot: QtBot, card: DealerCardWindow, dealer_id: str
 ) -> None:
+    """The server refuses a rep's credit assessment (a manager-only table, new rows
+    included), so the button a rep sees is greyed and its tooltip says why."""
+    from fieldrep.sync.protocol import TABLES
+
+    assert TABLES["credit_assessment"].manager_only, "the server's policy this follows"
     card.tabs.setCurrentIndex(3)
+    for button in card.credit_review_buttons:
+        assert not button.isEnabled(), button.objectName()
+        assert button.toolTip() == "只有区域经理可以录入5C信用评估", button.objectName()
     qtbot.mouseClick(card.credit_review_buttons[1], Qt.MouseButton.LeftButton)
-    assert "区域经理" in card.message.text()
     assert not card.findChildren(CreditReviewDialog)
+    card.resize(1280, 860)
+    QApplication.processEvents()
+    save_screenshot(card, "dealer_card_rep_credit_review_zh_CN")
+    with ui_language("en"):
+        card.retranslate()
+        assert card.credit_review_buttons[1].toolTip() == (
+            "Only an area manager can record a 5C credit review"
+        )
+        QApplication.processEvents()
+        save_screenshot(card, "dealer_card_rep_credit_review_en")
+    card.retranslate()
+
+
+def test_the_5c_review_button_is_open_to_a_manager(
+    qtbot: QtBot, main_window: MainWindow, manager_services: AppServices, dealer_id: str
+) -> None:
+    card = open_card(qtbot, main_window, manager_services, dealer_id)
+    for button in card.credit_review_buttons:
+        assert button.isEnabled(), button.objectName()
+        assert button.toolTip() == "为五个 C 打分；等级和风险随打分即时计算", button.objectName()
+    card.close()
 
 
 def test_record_a_5c_review_and_see_the_credit_box_update(

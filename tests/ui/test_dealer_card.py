@@ -24,6 +24,7 @@ from fieldrep.storage.services.core import Store, UserContext
 from fieldrep.storage.services.dealers import create_dealer
 from fieldrep.ui.language import apply_language
 from fieldrep.ui.mainwindow import MainWindow
+from fieldrep.ui.qtcompat import emit
 from fieldrep.ui.rows_model import ROW_ROLE
 from fieldrep.ui.services import AppServices
 from fieldrep.ui.views.dealer_card import (
@@ -247,6 +248,44 @@ def test_a_manager_edits_the_manager_only_fields(
     for name in MANAGER_FIELDS:
         assert not card.binding.editors[name].is_read_only(), name
         assert not card.binding.editors[name].editor.toolTip(), name
+    card.close()
+
+
+def test_an_open_card_follows_a_role_the_sync_changed(
+    qtbot: QtBot, main_window: MainWindow, demo_store: Store, dealer_id: str
+) -> None:
+    """A sync that makes the rep a manager, or the manager a rep again, reaches the
+    open card (MainWindow.user_changed): no need to close it or sign in again."""
+    services = manager_services_for(main_window, demo_store)
+    store = services.store
+    card = show_dealer_card(services, main_window, dealer_id)
+    wait_loaded(qtbot, card)
+    credit_limit = card.binding.editors["credit_limit"]
+    saved_limit = credit_limit.text()
+    set_line(qtbot, card, "credit_limit", "123456")
+    set_line(qtbot, card, "phone", "0571-12345678")
+    assert set(card.binding.changed_names()) == {"credit_limit", "phone"}
+
+    # The sync brought a rep's user row (MainWindow.refresh_user sets it and tells).
+    store.user = dataclasses.replace(store.user, role=Role.REP)
+    with qtbot.waitSignal(card.loaded, timeout=10_000):
+        emit(main_window.user_changed, store.user)
+    for name in MANAGER_FIELDS:
+        assert card.binding.editors[name].is_read_only(), name
+        assert card.binding.editors[name].editor.toolTip() == "只有区域经理可以修改此项。"
+    assert credit_limit.text() == saved_limit, "an edit she can no longer save is dropped"
+    assert card.binding.changed_names() == ["phone"], "her own field's edit is kept"
+    assert not any(button.isEnabled() for button in card.credit_review_buttons)
+
+    # And a manager again at a later sync.
+    store.user = dataclasses.replace(store.user, role=Role.MANAGER)
+    with qtbot.waitSignal(card.loaded, timeout=10_000):
+        emit(main_window.user_changed, store.user)
+    for name in MANAGER_FIELDS:
+        assert not card.binding.editors[name].is_read_only(), name
+        assert not card.binding.editors[name].editor.toolTip(), name
+    assert all(button.isEnabled() for button in card.credit_review_buttons)
+    card.binding.load(card.data.dealer.values if card.data else {})
     card.close()
 
 

@@ -29,13 +29,12 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QInputMethodEvent
 from PySide6.QtWidgets import QApplication, QLineEdit, QWidget
 from pytestqt.qtbot import QtBot
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from shots import save_screenshot
 from tenacity import wait_none
 from uitest import make_window
 
-from fieldrep.server.models import User
-from fieldrep.storage.enums import AbcClass
+from fieldrep.server.services import admin
+from fieldrep.storage.enums import AbcClass, Role
 from fieldrep.storage.models import Dealer
 from fieldrep.storage.services import core
 from fieldrep.sync import api
@@ -88,12 +87,10 @@ def world(tmp_path: Path, keyring_in_memory: None) -> Iterator[World]:
 
 
 def set_server_role(world: World, username: str, role: str) -> None:
-    """The administrator changes a user's role on the server (read at every request)."""
-
-    def work(session: Session) -> None:
-        session.scalars(select(User).where(User.username == username)).one().role = role
-
-    world.database.write(work)
+    """The administrator changes a user's role on the server (``fieldrep server
+    set-role``): read at every request, and published in the user's app_user row,
+    which devices follow after each sync."""
+    admin.set_role(world.database, username, role)
 
 
 @pytest.fixture
@@ -206,15 +203,35 @@ def test_offline_edit_conflict_resolution_and_a_refused_change(
     assert mona.sync().rejected == []
     set_server_role(world, "alice", "rep")
 
+    # Her card, open again while she still counts as the manager here.
+    window.open_record("dealer", dealer.id)
+    [card] = window.findChildren(DealerCardWindow)
+    qtbot.waitUntil(lambda: card.data is not None and not card.busy)
+    credit_limit = card.binding.editors["credit_limit"]
+    assert not credit_limit.is_read_only(), "nothing has told this device yet"
+    assert all(button.isEnabled() for button in card.credit_review_buttons)
+
     # Online again: two conflicts and one refused change come back.
     network.online = True
     online = sync_now(qtbot, window)
     assert online.ok and online.conflicts == 2, online.message
+    # The sync brought her user row, a rep's again: the open card follows it.
+    qtbot.waitUntil(credit_limit.is_read_only, timeout=10_000)
+    assert window.services is not None and window.services.store.user.role is Role.REP
+    assert credit_limit.editor.toolTip() == "只有区域经理可以修改此项。"
+    assert not any(button.isEnabled() for button in card.credit_review_buttons)
+    card.resize(1280, 860)
+    card.section_list.setCurrentRow(5)  # 6. credit grade, terms and limit
+    QApplication.processEvents()
+    save_screenshot(card, "walkthrough_card_after_demotion_zh_CN")
+    assert card.close()
     # The manager's changes open the digest by itself; read, it is closed.
     digest = window.findChild(DigestDialog, "digest_dialog")
     assert digest is not None and digest.isVisible()
-    qtbot.waitUntil(lambda: digest.entries is not None and len(digest.entries) == 2)
-    assert all("王经理" in entry.text for entry in digest.entries)
+    qtbot.waitUntil(lambda: digest.entries is not None and len(digest.entries) == 3)
+    assert all("王经理" in entry.text for entry in digest.entries[:2])
+    # Her role is news too: it says why the manager's fields are closed to her now.
+    assert digest.entries[2].text == "有人 将 李雷 的角色由 区域销售经理 改为 业务代表"
     digest.close()
     assert status.network() is not Network.OFFLINE
     status_shows(qtbot, window, lambda state: state.conflicts == 2 and state.rejected == 1)

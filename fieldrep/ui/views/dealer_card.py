@@ -69,6 +69,7 @@ from fieldrep.storage.enums import (
     LegacyStatus,
     ObjectionOutcome,
     RecordStatus,
+    Role,
     VisitType,
 )
 from fieldrep.storage.errors import ValidationError
@@ -326,6 +327,9 @@ class CardData:
     # Whether this user may change the manager-only fields (classes, credit, terms):
     # a manager, or a rep while the dealer they made has not reached the server.
     manager_fields_open: bool = True
+    # Whether the user was a manager (or admin) when the card was loaded: a sync
+    # may change the role, and the card is loaded again then.
+    manager: bool = False
 
 
 def load_card(store: Store, dealer_id: str) -> CardData:
@@ -333,7 +337,7 @@ def load_card(store: Store, dealer_id: str) -> CardData:
     from fieldrep.reports.screen import dealer_card_content
     from fieldrep.storage.queries import dealer_timeline, dealer_warnings
     from fieldrep.storage.services.contacts import dealer_contacts
-    from fieldrep.storage.services.core import fetch, manager_fields_editable
+    from fieldrep.storage.services.core import MANAGER_ROLES, fetch, manager_fields_editable
 
     dealer = fetch(store, Dealer, dealer_id)
     return CardData(
@@ -347,6 +351,7 @@ def load_card(store: Store, dealer_id: str) -> CardData:
         today=store.today(),
         children=load_children(store, dealer_id),
         manager_fields_open=manager_fields_editable(store, "dealer", dealer_id),
+        manager=store.user.role in MANAGER_ROLES,
     )
 
 
@@ -741,12 +746,13 @@ class DealerCardWindow(QWidget):
         # sees them read-only, with a tooltip that says why (the service refuses the
         # change too, so nothing the server would refuse is queued). Only a dealer the
         # rep made and has not synced yet takes them (the server takes it as a new row).
-        role = self.services.store.user.role
-        self.manager_only_editors = [
-            editor
+        # All of them are listed whatever the role now: a sync may change the role, and
+        # each load sets them read-only or not (follow_user).
+        self.manager_only_editors = {
+            name: editor
             for name, editor in self.binding.editors.items()
-            if not may_change_field(role, "dealer", name)
-        ]
+            if not may_change_field(Role.REP, "dealer", name)
+        }
         # Editable lists (fieldrep.ui.child_editors); sales figures, stakeholders and
         # the class history are shown only: figures are confirmed in the visit record,
         # people are edited under Key people, and the history is written by the services.
@@ -950,6 +956,10 @@ class DealerCardWindow(QWidget):
         )
         self.contact_binding.editors["reports_to_id"].set_choices(contacts)
         changed = self.binding.changed_names() if reloading else []
+        if not data.manager_fields_open:
+            # A sync took the manager's fields from this user: an unsaved change of one
+            # could no longer be saved (the services refuse it), so it is dropped.
+            changed = [name for name in changed if name not in self.manager_only_editors]
         unsaved = {name: self.binding.editors[name].text() for name in changed}
         self.binding.load(data.dealer.values)
         for name, text in unsaved.items():
@@ -966,7 +976,7 @@ class DealerCardWindow(QWidget):
         self.chart.set_points(data.months)
         self.credit_box.set_latest(card.credit_reviews[0] if card.credit_reviews else None)
         self.credit_history.set_rows(card.credit_reviews)
-        for editor in self.manager_only_editors:
+        for editor in self.manager_only_editors.values():
             editor.set_read_only(not data.manager_fields_open)
         self._fill_people(data.contacts)
         self._set_enabled(True)
@@ -1085,6 +1095,10 @@ class DealerCardWindow(QWidget):
         self.tabs.setEnabled(enabled)
         for button in (self.plan_button, self.record_button):
             button.setEnabled(enabled)
+        # A rep's 5C review would be refused by the server (a manager-only table), so
+        # the button is greyed for them; its tooltip says why (retranslate).
+        for button in self.credit_review_buttons:
+            button.setEnabled(enabled and self.may_review_credit())
         self.save_button.setEnabled(enabled and not self.busy)
 
     # -- the profile
@@ -1243,8 +1257,14 @@ class DealerCardWindow(QWidget):
         self._select_contact(contact.id)
 
     def may_review_credit(self) -> bool:
-        """Credit reviews are a manager-only table (fieldrep.sync.protocol)."""
+        """Credit reviews are a manager-only table (fieldrep.sync.protocol): the server
+        refuses a rep's, even for a dealer not synced yet."""
         return may_write(self.services.store.user.role, "credit_assessment")
+
+    def follow_user(self) -> None:
+        """A sync changed the user's role: load again, so the manager's fields and the
+        5C review button open or close (unsaved edits of other fields are kept)."""
+        self.refresh()
 
     def new_credit_review(self) -> None:
         """Open the 5C review dialog, or say why this user may not record one."""
@@ -1396,14 +1416,16 @@ class DealerCardWindow(QWidget):
         )
         self._describe_people_again()
         self.contact_grid.retranslate()
-        if self.data is None or not self.data.manager_fields_open:
+        if self.data is not None and self.data.manager:
+            manager_only = ""  # theirs to change: nothing to explain
+        elif self.data is None or not self.data.manager_fields_open:
             manager_only = _("Only an area manager can change this.")
         else:
             manager_only = _(
                 "Only an area manager can change this once the new dealer is synced; "
                 "until then you may set it."
             )
-        for editor in self.manager_only_editors:
+        for editor in self.manager_only_editors.values():
             editor.editor.setToolTip(manager_only)
         self.contact_binding.retranslate()
         self.new_contact_button.setText(_("New contact"))
@@ -1492,6 +1514,10 @@ def show_dealer_card(services: AppServices, window: QWidget, dealer_id: str) -> 
             card.activateWindow()
             return card
     card = DealerCardWindow(services, dealer_id, window)
+    # The main window tells when a sync changed the signed-in user's role.
+    user_changed = getattr(window, "user_changed", None)
+    if user_changed is not None:
+        user_changed.connect(card.follow_user)
     card.show()
     return card
 
