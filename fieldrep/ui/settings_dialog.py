@@ -10,6 +10,7 @@ The language switches the open window at once (LanguageChange).
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QEvent, Signal
@@ -44,18 +45,34 @@ ERROR_STYLE = "color: #c62828;"
 
 
 class FieldError(QLabel):
-    """The red line under a field that says what is wrong with it."""
+    """The red line under a field that says what is wrong with it.
+
+    It keeps the function that words the sentence, so a language switch while it is
+    shown words it again (LanguageChange reaches every child of the dialog).
+    """
 
     def __init__(self, name: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName(f"error_{name}")
         self.setStyleSheet(ERROR_STYLE)
         self.setWordWrap(True)
+        self.describe: Callable[[], str] | None = None
         self.hide()
 
-    def show_error(self, text: str) -> None:
+    def show_error(self, describe: Callable[[], str] | None) -> None:
+        """Show the sentence ``describe`` words (None: no error, the line is hidden)."""
+        self.describe = describe
+        self._render()
+
+    def _render(self) -> None:
+        text = self.describe() if self.describe is not None else ""
         self.setText(text)
         self.setVisible(bool(text))
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.LanguageChange:
+            self._render()
+        super().changeEvent(event)
 
 
 class SettingsDialog(QDialog):
@@ -240,7 +257,7 @@ class SettingsDialog(QDialog):
         problems: list[ValidationError] = []
         for setting in self.cadence_settings:
             error_label = self.field_errors[setting.key]
-            error_label.show_error("")
+            error_label.show_error(None)
             text = self.cadence_inputs[setting.key].text()
             if not self.loaded_values:
                 continue
@@ -260,7 +277,7 @@ class SettingsDialog(QDialog):
         for problem in error.problems:
             label = self.field_errors.get(problem.field)
             if label is not None:
-                label.show_error(problem.message())
+                label.show_error(problem.message)  # worded again after a switch
 
     # -- save
 
@@ -314,7 +331,7 @@ class SettingsDialog(QDialog):
         from fieldrep.ui.sync_bridge import sign_in
 
         for name in ("server_url", "username", "password"):
-            self.field_errors[name].show_error("")
+            self.field_errors[name].show_error(None)
         db_path = self.services.db_path
         server, user, password = self.server.text(), self.username.text(), self.password.text()
         territory = self.chosen_territory()
@@ -340,8 +357,8 @@ class SettingsDialog(QDialog):
 
     def _signed_in(self, outcome: SignInOutcome) -> None:
         self.sign_in_button.setEnabled(True)
-        for name, message in outcome.problems.items():
-            self.field_errors[name].show_error(message)
+        for name, describe in outcome.problems.items():
+            self.field_errors[name].show_error(describe)
         if outcome.territory_choices:
             # A question, not an error: the password stays, so choosing and clicking
             # Sign in again is all it takes.

@@ -79,7 +79,9 @@ class SignInOutcome:
     ok: bool
     message: str
     display_name: str = ""
-    problems: dict[str, str] = field(default_factory=dict)
+    #: What is wrong with a field, by field name: each words its sentence in the
+    #: current language (the dialog words it again after a switch).
+    problems: dict[str, Callable[[], str]] = field(default_factory=dict)
     #: (id, name) of the territories to choose from: the account has several, and
     #: records made offline here need one (then sign in again with the choice).
     territory_choices: tuple[tuple[str, str], ...] = ()
@@ -197,13 +199,13 @@ def sign_in(
     from fieldrep.sync.identity import TerritoryNeeded
     from fieldrep.sync.tokens import NoSecureStorage
 
-    problems: dict[str, str] = {}
+    problems: dict[str, Callable[[], str]] = {}
     if not server_url.strip():
-        problems["server_url"] = _("Enter the server address.")
+        problems["server_url"] = lambda: _("Enter the server address.")
     if not username.strip():
-        problems["username"] = _("Enter your user name.")
+        problems["username"] = lambda: _("Enter your user name.")
     if not password:
-        problems["password"] = _("Enter your password.")
+        problems["password"] = lambda: _("Enter your password.")
     if problems:
         return SignInOutcome(False, "", problems=problems)
     try:

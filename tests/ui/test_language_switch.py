@@ -318,3 +318,49 @@ def test_a_status_message_on_screen_follows_the_language(
         assert status.currentMessage() == "已保存"
     finally:
         apply_language(qapp, "zh_CN")
+
+
+def test_the_settings_dialogs_field_errors_follow_the_language(
+    qtbot: QtBot, qapp: QApplication, main_window: MainWindow
+) -> None:
+    """The red lines under the sign-in and cadence fields are worded again on a switch."""
+    from shots import save_screenshot
+
+    from fieldrep.storage.errors import ValidationError
+    from fieldrep.storage.settings import C_INTERVAL_DAYS
+    from fieldrep.ui.settings_dialog import SettingsDialog
+
+    main_window.open_settings()
+    dialog = main_window.findChild(SettingsDialog)
+    assert isinstance(dialog, SettingsDialog)
+    cadence = dialog.cadence_inputs[C_INTERVAL_DAYS.key]
+    qtbot.waitUntil(cadence.isEnabled)
+    errors = dialog.field_errors
+    qtbot.mouseClick(dialog.sign_in_button, Qt.MouseButton.LeftButton)  # every field empty
+    qtbot.waitUntil(lambda: errors["password"].isVisible())
+    cadence.setText("400")
+    with pytest.raises(ValidationError):  # shown under its field
+        dialog.check_cadence()
+    chinese = {
+        "server_url": "请输入服务器地址。",
+        "username": "请输入用户名。",
+        "password": "请输入密码。",
+        C_INTERVAL_DAYS.key: "C类客户拜访间隔（天）：不能大于 366",
+    }
+    english = {
+        "server_url": "Enter the server address.",
+        "username": "Enter your user name.",
+        "password": "Enter your password.",
+        C_INTERVAL_DAYS.key: "Days between class C visits: must be at most 366",
+    }
+    assert {name: errors[name].text() for name in chinese} == chinese
+    save_screenshot(dialog, "settings_sign_in_errors_zh_CN")
+    try:
+        switch(qtbot, qapp, main_window, "en")
+        assert {name: errors[name].text() for name in english} == english
+        save_screenshot(dialog, "settings_sign_in_errors_en")
+        switch(qtbot, qapp, main_window, "zh_CN")
+        assert {name: errors[name].text() for name in chinese} == chinese
+    finally:
+        apply_language(qapp, "zh_CN")
+        dialog.reject()
