@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import heapq
 import sqlite3
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
@@ -50,7 +50,14 @@ from fieldrep.storage.models import (
     Objection,
     VisitPlanItem,
 )
-from fieldrep.storage.search import match_expression, search_dealers
+from fieldrep.storage.search import (
+    SearchHit,
+    document_dealers,
+    hit_order,
+    match_expression,
+    rank_documents,
+    search_dealers,
+)
 from fieldrep.storage.services.core import Store, get_live
 from fieldrep.storage.services.rules import latest_credit_risk
 from fieldrep.storage.services.settings_service import get_setting
@@ -661,6 +668,16 @@ class DealerListRow:
 
 
 @dataclass(frozen=True)
+class DealerListPage:
+    """The head of a dealer list, known before the whole list (:func:`dealer_list_steps`)."""
+
+    ids: tuple[str, ...]  # the first dealers in display order
+    count: int  # how many dealers the whole list has (the whole list's count decides)
+    truncated: bool
+    rows: dict[str, DealerListRow]  # the list lines of ``ids``
+
+
+@dataclass(frozen=True)
 class DealerChoices:
     """The values the dealer list's filters offer."""
 
@@ -688,22 +705,65 @@ def dealer_list_ids(
     With search text and no ``sort``, the best matches come first; without text
     the default order is by name. ``sort`` is one of :data:`DEALER_SORT_KEYS`.
     """
+    found = dealer_list_steps(store, filters, sort=sort, descending=descending)
+    assert found is not None  # always wanted
+    return found
+
+
+# Documents looked up per statement while the whole list is made: between two
+# chunks the loader asks whether the list is still wanted.
+_LOOKUP_CHUNK = 500
+_ID_CHUNK = 5000
+
+
+def dealer_list_steps(
+    store: Store,
+    filters: DealerListFilter,
+    *,
+    sort: str | None = None,
+    descending: bool = False,
+    first: int = 0,
+    on_first_page: Callable[[DealerListPage], None] | None = None,
+    wanted: Callable[[], bool] = lambda: True,
+) -> DealerIds | None:
+    """:func:`dealer_list_ids` in two steps inside one read transaction.
+
+    The list GUI shows one screen at a time, and the first screen is most of
+    what a keystroke waits for: ``on_first_page`` gets the first ``first`` ids,
+    their list rows and the count of the whole list as soon as they are known
+    (a search ranks every match but reads the dealers of the best-scored ones
+    only; a filter reads its first ``first`` ids by index and counts the rest).
+    Then the whole list is made as :func:`dealer_list_ids` makes it and
+    returned, its head the same ids. Between chunks of that second step
+    ``wanted()`` is asked: when it turns False (the rep typed on), the work
+    stops and None is returned. A search combined with filters, a sort or
+    territories comes in one step: ``on_first_page`` is not called.
+    """
     if sort is not None and sort not in DEALER_SORT_KEYS:
         raise ValueError(f"unknown sort key {sort!r}")
     stats = visit_stats.c
     with store.read() as session:
+        raw = _driver(session)
+
+        def show(ids: Sequence[str], count: int, truncated: bool) -> None:
+            if on_first_page is not None:
+                page = tuple(ids[:first])
+                on_first_page(DealerListPage(page, count, truncated, _list_rows(raw, page)))
+
         ranks: dict[str, int] | None = None
         truncated = False
         if filters.text.strip():
+            unfiltered = filters == DealerListFilter(
+                text=filters.text, territory_ids=filters.territory_ids
+            )
+            if sort is None and unfiltered and filters.territory_ids is None:
+                # Search alone (every keystroke): the hits are the list, best first.
+                return _search_steps(raw, filters.text, first, show, wanted)
             hits, truncated = _search_hits(session, filters)
             if not hits:
                 return DealerIds(())
             ranks = {dealer_id: rank for rank, dealer_id in enumerate(hits)}
-            unfiltered = filters == DealerListFilter(
-                text=filters.text, territory_ids=filters.territory_ids
-            )
             if sort is None and unfiltered:
-                # Search alone (every keystroke): the hits are the list, best first.
                 return DealerIds(tuple(ranks), truncated)
         query = select(Dealer.id).where(Dealer.deleted.is_(False))
         needs_stats = filters.due_only or sort in ("last_visit_on", "due_on")
@@ -730,10 +790,84 @@ def dealer_list_ids(
             found = _first_column(session, query)
             ordered = sorted(found, key=lambda dealer_id: ranks[dealer_id])
             return DealerIds(tuple(ordered), truncated)
-        query = query.order_by(
+        ordered_query = query.order_by(
             *_dealer_order(sort or "name", descending), DEALER_NAME_SORT, Dealer.id
         )
-        return DealerIds(tuple(_first_column(session, query)), truncated)
+        if on_first_page is not None:
+            # The first screen by index (LIMIT), and the count, before all the ids.
+            count = session.scalar(select(func.count()).select_from(query.subquery()))
+            show(_first_column(session, ordered_query.limit(first)), int(count or 0), False)
+        ids = _first_column_while(session, ordered_query, wanted)
+        return None if ids is None else DealerIds(tuple(ids), truncated)
+
+
+# The first page of a too-broad search (below): the dealers of the first matches,
+# walked in pinyin name order on the covering index of fieldrep.storage.sorting
+# until a page is found. The page is the head of what _BROAD_SQL sorts, without
+# reading 2,000 dealer rows: matches spread over the alphabet end the walk after
+# a few thousand index entries (about 3 ms for 50,000 dealers); matches that all
+# sort last walk the whole index, about twice _BROAD_SQL.
+_BROAD_FIRST_SQL = (
+    "SELECT d.id FROM dealer AS d INDEXED BY ix_dealer_live_name_sort"
+    " WHERE d.deleted = 0 AND d.id IN ("
+    "  SELECT doc.dealer_id FROM ("
+    "   SELECT rowid AS docid FROM search_fts WHERE search_fts MATCH ? LIMIT ?"
+    "  ) AS found JOIN search_doc AS doc ON doc.docid = found.docid"
+    " )"
+    " ORDER BY d.name_sort, d.id LIMIT ?"
+)
+
+
+def _search_steps(
+    raw: sqlite3.Connection,
+    text: str,
+    first: int,
+    show: Callable[[Sequence[str], int, bool], None],
+    wanted: Callable[[], bool],
+) -> DealerIds | None:
+    """The search-only list (every keystroke) in two steps, see dealer_list_steps.
+
+    Reading a dealer row (its name orders equal scores) is what a search of
+    2,000 hits spends most on; the first page needs the dealers of the best
+    scores only.
+    """
+    expression = match_expression(text)
+    if expression is None:
+        return DealerIds(())
+    (matches,) = raw.execute(_BOUNDED_COUNT_SQL, (expression, DEALER_SEARCH_LIMIT + 1)).fetchone()
+    if matches > DEALER_SEARCH_LIMIT:
+        first_ids = raw.execute(_BROAD_FIRST_SQL, (expression, DEALER_SEARCH_LIMIT, first))
+        # Every document is a live dealer's (search_doc), so the list has the limit.
+        show([str(row[0]) for row in first_ids], DEALER_SEARCH_LIMIT, True)
+        if not wanted():
+            return None
+        rows = raw.execute(_BROAD_SQL, (expression, DEALER_SEARCH_LIMIT)).fetchall()
+        return DealerIds(tuple(str(row[0]) for row in rows), True)
+    scores = rank_documents(raw, text, DEALER_SEARCH_LIMIT, matches=matches)
+    # Best score first; hits of equal score are ordered by name once looked up.
+    order = sorted(scores, key=scores.__getitem__, reverse=True)
+    hits: list[SearchHit] = []
+    done = 0
+    while done < len(order) and len(hits) < first:
+        # Whole groups of equal score: every document after them scores lower, so
+        # the best ``first`` of these hits are the head of the whole list.
+        end = min(len(order), done + first - len(hits))
+        while end < len(order) and scores[order[end]] == scores[order[end - 1]]:
+            end += 1
+        hits += document_dealers(raw, {docid: scores[docid] for docid in order[done:end]})
+        done = end
+    if first:
+        hits.sort(key=hit_order)
+        count = len(hits) + len(order) - done
+        show([hit.dealer_id for hit in hits], count, count >= DEALER_SEARCH_LIMIT)
+    while done < len(order):
+        if not wanted():
+            return None
+        end = min(len(order), done + _LOOKUP_CHUNK)
+        hits += document_dealers(raw, {docid: scores[docid] for docid in order[done:end]})
+        done = end
+    hits.sort(key=hit_order)
+    return DealerIds(tuple(hit.dealer_id for hit in hits), len(hits) >= DEALER_SEARCH_LIMIT)
 
 
 def _first_column(session: Session, query: Select[str]) -> list[str]:
@@ -743,10 +877,28 @@ def _first_column(session: Session, query: Select[str]) -> list[str]:
     SQLite to find them. The values are rendered into the statement by
     SQLAlchemy's own literal rendering (quotes escaped), so nothing is bound.
     """
+    return [row[0] for row in _first_column_cursor(session, query)]
+
+
+def _first_column_while(
+    session: Session, query: Select[str], wanted: Callable[[], bool]
+) -> list[str] | None:
+    """:func:`_first_column` read in chunks: None as soon as ``wanted()`` is False."""
+    cursor = _first_column_cursor(session, query)
+    values: list[str] = []
+    while chunk := cursor.fetchmany(_ID_CHUNK):
+        values += [row[0] for row in chunk]
+        if not wanted():
+            cursor.close()
+            return None
+    return values
+
+
+def _first_column_cursor(session: Session, query: Select[str]) -> sqlite3.Cursor:
     statement = query.compile(
         dialect=session.get_bind().dialect, compile_kwargs={"literal_binds": True}
     )
-    return [row[0] for row in _driver(session).execute(str(statement))]
+    return _driver(session).execute(str(statement))
 
 
 # A search matching more dealers than the list shows (one letter, 有限) is too broad
@@ -841,6 +993,13 @@ def dealer_list_rows(store: Store, ids: Sequence[str]) -> dict[str, DealerListRo
     """The list lines of the given dealers (one page), by id; missing ids are left out."""
     if not ids:
         return {}
+    with store.read() as session:
+        return _list_rows(_driver(session), ids)
+
+
+def _list_rows(raw: sqlite3.Connection, ids: Sequence[str]) -> dict[str, DealerListRow]:
+    if not ids:
+        return {}
     sql = _ROWS_SQL.format(
         closed=", ".join("?" for _ in _CLOSED_CODES),
         stats=visit_stats.name,
@@ -850,8 +1009,7 @@ def dealer_list_rows(store: Store, ids: Sequence[str]) -> dict[str, DealerListRo
     # A page shares a few dozen dates: parse and move each one once.
     days: dict[str, date] = {}
     due_days: dict[str, date] = {}
-    with store.read() as session:
-        found = _driver(session).execute(sql, (*_CLOSED_CODES, *ids)).fetchall()
+    found = raw.execute(sql, (*_CLOSED_CODES, *ids)).fetchall()
     for (
         dealer_id,
         name,
@@ -923,6 +1081,7 @@ __all__ = [
     "DealerChoices",
     "DealerIds",
     "DealerListFilter",
+    "DealerListPage",
     "DealerListRow",
     "DealerRow",
     "DealerWarning",
@@ -936,6 +1095,7 @@ __all__ = [
     "dealer_filter_choices",
     "dealer_list_ids",
     "dealer_list_rows",
+    "dealer_list_steps",
     "dealer_timeline",
     "dealer_warnings",
     "dealers",

@@ -592,6 +592,28 @@ def search_dealers(
     ``matches``, when the caller counted them, is how many documents match the
     whole query: once that many are ranked, the later tiers can add nothing.
     """
+    raw = session.connection().connection.driver_connection
+    assert isinstance(raw, sqlite3.Connection)
+    ranked = rank_documents(raw, query, limit, territory_ids=territory_ids, matches=matches)
+    hits = document_dealers(raw, ranked)
+    hits.sort(key=hit_order)
+    return hits
+
+
+def rank_documents(
+    raw: sqlite3.Connection,
+    query: str,
+    limit: int,
+    *,
+    territory_ids: Sequence[str] | None = None,
+    matches: int | None = None,
+) -> dict[int, float]:
+    """The scores of the best ``limit`` documents matching ``query``, by docid.
+
+    The ranking half of :func:`search_dealers` (same arguments): FTS only, no
+    dealer row is read, so a caller that needs only the best few dealers looks
+    up those alone (:func:`document_dealers`).
+    """
     if limit < 1:
         raise ValidationError(
             [FieldProblem("limit", N_("Limit"), N_("must be at least {minimum}"), {"minimum": 1})],
@@ -599,7 +621,7 @@ def search_dealers(
         )
     terms = _parse(query)
     if not terms or (territory_ids is not None and not territory_ids):
-        return []
+        return {}
     tiers = _tiers(terms)
     if territory_ids is not None:
         # The territory is a token of the scope column: FTS5 intersects it with
@@ -611,8 +633,6 @@ def search_dealers(
     # Each tier is asked only for what the better tiers left to fill, so a short,
     # common query (one letter, one syllable) ranks a few hundred prefix hits
     # instead of every dealer that contains it.
-    raw = session.connection().connection.driver_connection
-    assert isinstance(raw, sqlite3.Connection)
     ranked: dict[int, float] = {}
     for first, expression in zip((True, False), tiers, strict=True):
         rows = raw.execute(
@@ -625,12 +645,21 @@ def search_dealers(
             ranked.setdefault(int(docid), tier_bonus * TIER_SCORE - float(bm25))
         if len(ranked) >= min(limit, matches if matches is not None else limit):
             break
-    if not ranked:
+    return ranked
+
+
+def document_dealers(raw: sqlite3.Connection, scores: dict[int, float]) -> list[SearchHit]:
+    """The live dealers of the given documents with their scores, in no order
+    (sort with :func:`hit_order`); documents of no live dealer are left out."""
+    if not scores:
         return []
-    dealers = raw.execute(_DEALERS_SQL, (json.dumps(list(ranked)),)).fetchall()
-    hits = [SearchHit(str(row[1]), str(row[2]), row[3], ranked[int(row[0])]) for row in dealers]
-    hits.sort(key=lambda hit: (-hit.score, hit.name, hit.dealer_id))
-    return hits
+    dealers = raw.execute(_DEALERS_SQL, (json.dumps(list(scores)),)).fetchall()
+    return [SearchHit(str(row[1]), str(row[2]), row[3], scores[int(row[0])]) for row in dealers]
+
+
+def hit_order(hit: SearchHit) -> tuple[float, str, str]:
+    """Sort key of hits, best first: score, then name and id for equal scores."""
+    return (-hit.score, hit.name, hit.dealer_id)
 
 
 # ------------------------------------------------------------------------ rebuild

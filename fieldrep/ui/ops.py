@@ -85,7 +85,10 @@ class _Relay(QObject):
 
     def __init__(self) -> None:
         super().__init__()
-        self.deliver.connect(self._run)
+        # Queued even when emitted on the GUI thread: a function that finished before
+        # its done-callback was added delivers from the GUI thread, and must still
+        # come after what it posted while it ran (Workers.post), never inside run_db.
+        self.deliver.connect(self._run, Qt.ConnectionType.QueuedConnection)
 
     @Slot(object)
     def _run(self, callback: Callable[[], None]) -> None:
@@ -134,6 +137,27 @@ class Workers:
     ) -> Future[T]:
         """Run ``fn`` on the network/PDF pool; callbacks run on the GUI thread."""
         return self._submit("io", parent, fn, on_success, on_failure)
+
+    def post(self, parent: QObject | None, callback: Callable[[], None]) -> None:
+        """Run ``callback`` on the GUI thread, from any thread: a function on a worker
+        hands over part of its result early (the first page of a list) this way.
+
+        Posted callbacks and the outcomes of the functions run in the order they
+        were posted; a callback is dropped once ``parent`` is gone.
+        """
+
+        def run() -> None:
+            if parent is not None and not shiboken6.isValid(parent):
+                return
+            try:
+                callback()
+            except Exception as error:  # a bug in a GUI callback
+                self.show_failure(parent, error)
+
+        if self.synchronous:
+            run()
+        else:
+            emit(self._relay.deliver, run)
 
     @property
     def closed(self) -> bool:

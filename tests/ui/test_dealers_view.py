@@ -7,14 +7,19 @@ from collections.abc import Iterator
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QInputMethodEvent
-from PySide6.QtWidgets import QApplication, QDialog
+from PySide6.QtWidgets import QApplication, QDialog, QStyledItemDelegate
 from pytestqt.qtbot import QtBot
 from sqlalchemy import text
 
 from fieldrep.storage.cadence import due_dealers
 from fieldrep.storage.enums import AbcClass
-from fieldrep.storage.queries import DealerListFilter, dealer_list_ids
-from fieldrep.storage.search import reading_variants
+from fieldrep.storage.queries import (
+    DealerListFilter,
+    DealerListPage,
+    dealer_list_ids,
+    dealer_list_steps,
+)
+from fieldrep.storage.search import reading_variants, search_dealers
 from fieldrep.storage.services.core import Store
 from fieldrep.storage.sorting import name_sort_key
 from fieldrep.ui import registry
@@ -24,6 +29,7 @@ from fieldrep.ui.views.dealers import (
     COLUMN_KEYS,
     FIRST_PAGE_SIZE,
     PAGE_SIZE,
+    DealerDelegate,
     DealersView,
     DealerTableModel,
 )
@@ -230,6 +236,7 @@ def test_rows_are_fetched_a_page_at_a_time(
     model = DealerTableModel(demo_store, workers)
     with qtbot.waitSignal(model.results_changed):
         model.reload()
+    qtbot.waitUntil(lambda: not model.loading)  # the ids after the first page
     first_page = {model.dealer_id(row) for row in range(FIRST_PAGE_SIZE)}
     assert set(model._cache) == first_page, "the first screenful came with the ids"
     model.index(250, 0).data()
@@ -278,3 +285,124 @@ def test_a_too_broad_search_is_cut_in_pinyin_name_order(
     narrow = dealer_list_ids(demo_store, DealerListFilter(text=names[0]))
     assert not narrow.truncated, "typing more narrows the list"
     assert narrow.ids[0] == model.dealer_id(0), "and ranks the exact name first"
+
+
+@pytest.mark.parametrize(
+    ("filters", "sort"),
+    [
+        (DealerListFilter(text="s"), None),  # a search ranked by score, many equal scores
+        (DealerListFilter(text="有限"), None),  # too broad (limit 20 below): pinyin order
+        (DealerListFilter(text="z"), None),
+        (DealerListFilter(), None),
+        (DealerListFilter(abc_class=AbcClass.C), None),
+        (DealerListFilter(), "due_on"),
+        (DealerListFilter(text="s", abc_class=AbcClass.A), None),  # one step
+    ],
+)
+def test_a_list_comes_in_two_steps_and_its_head_first(
+    demo_store: Store,
+    monkeypatch: pytest.MonkeyPatch,
+    filters: DealerListFilter,
+    sort: str | None,
+) -> None:
+    import fieldrep.storage.queries as queries
+
+    monkeypatch.setattr(queries, "DEALER_SEARCH_LIMIT", 20 if filters.text == "有限" else 2000)
+    pages: list[DealerListPage] = []
+    whole = dealer_list_steps(demo_store, filters, sort=sort, first=7, on_first_page=pages.append)
+    assert whole is not None
+    assert whole == dealer_list_ids(demo_store, filters, sort=sort)
+    assert len(whole.ids) > 7
+    if filters.text and not whole.truncated and filters.abc_class is None:
+        # The search's own order: every hit ranked, equal scores by name.
+        with demo_store.read() as session:
+            hits = search_dealers(session, filters.text, 2000)
+        assert whole.ids == tuple(hit.dealer_id for hit in hits)
+    if filters.abc_class is not None and filters.text:
+        assert pages == [], "a search with filters comes in one step"
+        return
+    assert len(pages) == 1
+    page = pages[0]
+    assert page.ids == whole.ids[:7]
+    assert (page.count, page.truncated) == (len(whole.ids), whole.truncated)
+    assert set(page.rows) == set(page.ids)
+
+
+def test_a_list_nobody_waits_for_stops_after_its_first_page(demo_store: Store) -> None:
+    pages: list[DealerListPage] = []
+    for filters in (DealerListFilter(), DealerListFilter(text="s")):
+        stopped = dealer_list_steps(
+            demo_store, filters, first=5, on_first_page=pages.append, wanted=lambda: False
+        )
+        assert stopped is None
+    assert [len(page.ids) for page in pages] == [5, 5]
+
+
+def test_the_first_screen_shows_before_the_rest_of_the_list(
+    qtbot: QtBot, workers: Workers, demo_store: Store
+) -> None:
+    model = DealerTableModel(demo_store, workers)
+    seen: list[tuple[int, str | None, str | None, object, bool]] = []
+
+    def first_screen(count: int) -> None:
+        # What the view paints when the first page is there: the whole count, the
+        # first rows, blank rows below them (asked for: repainted once known).
+        seen.append(
+            (
+                count,
+                model.dealer_id(0),
+                model.dealer_id(FIRST_PAGE_SIZE),
+                model.index(200, 0).data(),
+                model.loading,
+            )
+        )
+
+    model.results_changed.connect(first_screen)
+    changed: list[tuple[int, int]] = []
+    model.dataChanged.connect(lambda first, last: changed.append((first.row(), last.row())))
+    model.reload()
+    qtbot.waitUntil(lambda: not model.loading)
+    whole = dealer_list_ids(demo_store, DealerListFilter())
+    assert seen == [(300, whole.ids[0], None, None, True)]
+    assert tuple(_ids(model)) == whole.ids
+    assert changed == [(200, 200)], "only the blank row that was shown is repainted"
+    assert model.index(200, 0).data() == model.row_at(200).name  # type: ignore[union-attr]
+
+
+def test_the_cell_delegate_paints_what_qt_paints_from_the_roles(
+    qtbot: QtBot, dealers_view: DealersView
+) -> None:
+    """DealerDelegate fills cells from the model's texts in one call; the pixels
+    must be those of Qt's delegate reading the roles (text, red overdue date,
+    centred count), selection and alternating rows included."""
+    table = dealers_view.table
+    ours = table.itemDelegate()
+    assert isinstance(ours, DealerDelegate)
+    dealers_view.follow_up_filter.setChecked(True)  # every row has a count
+    qtbot.waitUntil(lambda: dealers_view.model.filters.with_open_follow_ups)
+    _wait_loaded(qtbot, dealers_view)
+    header = table.horizontalHeader()
+    header.sectionClicked.emit(COLUMN_KEYS.index("due_on"))  # overdue dates first
+    qtbot.waitUntil(lambda: dealers_view.model.sort_key == "due_on")
+    _wait_loaded(qtbot, dealers_view)
+    model = dealers_view.model
+    assert any(model.overdue(row) for row in range(min(10, model.rowCount())))
+    table.setCurrentIndex(model.index(2, 0))
+    painted = table.viewport().grab().toImage()
+    plain = QStyledItemDelegate(table)
+    table.setItemDelegate(plain)
+    expected = table.viewport().grab().toImage()
+    table.setItemDelegate(ours)
+    assert painted == expected
+
+
+def test_a_first_page_arriving_after_its_whole_list_changes_nothing(
+    qtbot: QtBot, workers: Workers, demo_store: Store
+) -> None:
+    model = DealerTableModel(demo_store, workers)
+    model.reload()
+    qtbot.waitUntil(lambda: model.loaded and not model.loading)
+    whole = _ids(model)
+    late = DealerListPage(tuple(whole[:3]), len(whole), False, {})
+    model._apply_first_page(model._generation, late)
+    assert _ids(model) == whole

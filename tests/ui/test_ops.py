@@ -182,3 +182,42 @@ def test_message_of_a_sync_error_is_shown_as_is(
     message, severity = shown_errors.pop()
     assert severity is Severity.WARNING
     assert "timeout" in message and "Traceback" not in message
+
+
+def test_work_posts_part_of_its_result_to_the_gui_thread_first(
+    qtbot: QtBot, workers: Workers
+) -> None:
+    gui_thread = threading.current_thread()
+    widget = QWidget()
+    seen: list[tuple[str, bool]] = []
+
+    def work() -> str:
+        # The first part goes to the GUI thread while the work goes on.
+        workers.post(
+            widget,
+            lambda: seen.append(("first", threading.current_thread() is gui_thread)),
+        )
+        return "rest"
+
+    workers.run_db(
+        widget, work, lambda rest: seen.append((rest, threading.current_thread() is gui_thread))
+    )
+    qtbot.waitUntil(lambda: not workers.busy)
+    assert seen == [("first", True), ("rest", True)]
+
+
+def test_a_post_for_a_closed_widget_is_dropped(qtbot: QtBot, workers: Workers) -> None:
+    widget = QWidget()
+    calls: list[int] = []
+
+    def work() -> None:
+        workers.post(widget, lambda: calls.append(1))
+
+    release = threading.Event()
+    workers.run_db(None, lambda: release.wait(10), lambda _released: None)
+    workers.run_db(None, work, lambda _none: None)
+    widget.deleteLater()
+    qtbot.waitUntil(lambda: not _alive(widget))
+    release.set()
+    qtbot.waitUntil(lambda: not workers.busy)
+    assert calls == []

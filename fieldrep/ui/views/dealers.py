@@ -4,20 +4,25 @@ The table model follows Anki's browser table: it holds the ids of the dealers a
 filter shows (fetched on the database worker) and a cache of list rows, filled a
 page at a time when the view asks for a row it has not seen. So 50,000 dealers
 cost 50,000 short strings, not 50,000 widgets or rows. A search runs
-:func:`fieldrep.storage.queries.dealer_list_ids` on the worker ~150 ms after the
-last keystroke; a generation counter drops results of searches that were
-overtaken by newer typing.
+:func:`fieldrep.storage.queries.dealer_list_steps` on the worker ~150 ms after the
+last keystroke: the first screen (its ids, rows and the count of the whole list)
+is shown as soon as the worker has it, and the ids of the rest arrive from the
+same read transaction right after, while the GUI paints. A generation counter
+drops results of searches that were overtaken by newer typing, and stops the
+worker making a list nobody waits for.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import (
     QAbstractTableModel,
+    QCoreApplication,
     QEvent,
     QModelIndex,
     QObject,
@@ -26,7 +31,7 @@ from PySide6.QtCore import (
     QTimer,
     Signal,
 )
-from PySide6.QtGui import QBrush, QColor, QKeyEvent
+from PySide6.QtGui import QBrush, QColor, QKeyEvent, QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -35,6 +40,8 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
     QTableView,
     QVBoxLayout,
     QWidget,
@@ -48,7 +55,13 @@ from fieldrep.ui.uisettings import UiSettings
 from fieldrep.ui.views.base import View
 
 if TYPE_CHECKING:
-    from fieldrep.storage.queries import DealerChoices, DealerIds, DealerListFilter, DealerListRow
+    from fieldrep.storage.queries import (
+        DealerChoices,
+        DealerIds,
+        DealerListFilter,
+        DealerListPage,
+        DealerListRow,
+    )
     from fieldrep.storage.services.core import Store
     from fieldrep.ui.services import AppServices
 
@@ -68,6 +81,12 @@ PAGE_SIZE = 100
 # first paint after a keystroke needs no query on the GUI thread.
 FIRST_PAGE_SIZE = 60
 MAX_CACHED_ROWS = 5000
+# The worker makes the rest of a list once the first screen is painted, and waits
+# for that paint at most this long (a hidden view may not paint at all).
+FIRST_SCREEN_WAIT_S = 0.25
+# Posted with the low priority of Qt's paint requests, after them: the paint is done.
+_PAINTED = QEvent.Type(QEvent.registerEventType())
+_LOW_PRIORITY = Qt.EventPriority.LowEventPriority.value
 SEARCH_DELAY_MS = 150
 HEADER_STATE_KEY = "dealers/header"
 OVERDUE_COLOUR = QColor("#c62828")
@@ -98,6 +117,16 @@ COLUMNS: tuple[Column, ...] = (
 COLUMN_KEYS = tuple(column.key for column in COLUMNS)
 
 
+class _Latest:
+    """The generation of the newest load, read by the worker to stop a stale one: a
+    plain object, so the worker touches nothing of Qt."""
+
+    __slots__ = ("generation",)
+
+    def __init__(self) -> None:
+        self.generation = 0
+
+
 class DealerTableModel(QAbstractTableModel):
     """Dealer ids of the current filter plus a lazily filled cache of list rows."""
 
@@ -117,16 +146,27 @@ class DealerTableModel(QAbstractTableModel):
         self.truncated = False
         self.loading = False
         self.loaded = False
+        # The ids known so far, in display order: all of them, or while the rest is on
+        # its way only the first page of the _count rows (the rest show blank).
         self._ids: tuple[str, ...] = ()
+        self._count = 0
         self._cache: dict[str, DealerListRow] = {}
         self._texts: dict[str, tuple[str, ...]] = {}  # shown texts by dealer id
         self._generation = 0
+        self._latest = _Latest()
+        self._first_page_shown = -1  # the generation whose first page is shown
+        # Rows asked for while their ids were on their way (shown blank): the
+        # first and last, repainted when the ids come. A change signal for all the
+        # rest would repaint the whole table for rows nobody saw.
+        self._blank_rows: tuple[int, int] | None = None
+        # Set once the newest load's first screen is painted (see reload).
+        self._first_screen_painted = threading.Event()
         self._today: date = store.today()
 
     # -- Qt model interface
 
     def rowCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._ids)
+        return 0 if parent.isValid() else self._count
 
     def columnCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(COLUMNS)
@@ -142,7 +182,7 @@ class DealerTableModel(QAbstractTableModel):
 
     def data(self, index: ModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if role == _DISPLAY:
-            texts = self._texts_at(index.row()) if index.isValid() else None
+            texts = self.cell_texts(index.row()) if index.isValid() else None
             return texts[index.column()] if texts is not None else None
         if role == DEALER_ID_ROLE:
             return self.dealer_id(index.row()) if index.isValid() else None
@@ -153,7 +193,7 @@ class DealerTableModel(QAbstractTableModel):
             return _CENTRED if key == "open_follow_ups" else None
         if key not in ("name", "due_on"):
             return None
-        row = self.row_at(index.row()) if 0 <= index.row() < len(self._ids) else None
+        row = self.row_at(index.row())
         if row is None:
             return None
         overdue = key == "due_on" and row.due_on is not None and row.due_on < self._today
@@ -166,9 +206,11 @@ class DealerTableModel(QAbstractTableModel):
             return ngettext("{days} day overdue", "{days} days overdue", days).format(days=days)
         return None
 
-    def _texts_at(self, row: int) -> tuple[str, ...] | None:
-        """The shown texts of a row's cells, made once per row and language."""
+    def cell_texts(self, row: int) -> tuple[str, ...] | None:
+        """The shown texts of a row's cells, made once per row and language; None
+        while the row's id is on its way."""
         if not 0 <= row < len(self._ids):
+            self._asked_blank(row)
             return None
         texts = self._texts.get(self._ids[row])
         if texts is None:
@@ -178,6 +220,11 @@ class DealerTableModel(QAbstractTableModel):
             texts = tuple(self._display(found, key) for key in COLUMN_KEYS)
             self._texts[found.id] = texts
         return texts
+
+    def overdue(self, row: int) -> bool:
+        """Whether the dealer at ``row`` is past its visit due date (shown in red)."""
+        found = self.row_at(row)
+        return found is not None and found.due_on is not None and found.due_on < self._today
 
     def _display(self, row: DealerListRow, key: str) -> str:
         if key == "name":
@@ -209,6 +256,7 @@ class DealerTableModel(QAbstractTableModel):
     # -- rows
 
     def dealer_id(self, row: int) -> str | None:
+        """The dealer at a row; None out of range or while its id is on its way."""
         return self._ids[row] if 0 <= row < len(self._ids) else None
 
     def row_at(self, row: int) -> DealerListRow | None:
@@ -217,6 +265,9 @@ class DealerTableModel(QAbstractTableModel):
         A page is a primary-key lookup of PAGE_SIZE rows (about a millisecond),
         done where the view asks for it, as Anki's browser does.
         """
+        if not 0 <= row < len(self._ids):
+            self._asked_blank(row)
+            return None
         dealer_id = self._ids[row]
         found = self._cache.get(dealer_id)
         if found is None:
@@ -233,6 +284,11 @@ class DealerTableModel(QAbstractTableModel):
             self._cache.update(dealer_list_rows(self.store, page))
             found = self._cache.get(dealer_id)
         return found
+
+    def _asked_blank(self, row: int) -> None:
+        if len(self._ids) <= row < self._count:
+            first, last = self._blank_rows or (row, row)
+            self._blank_rows = (min(first, row), max(last, row))
 
     # -- loading
 
@@ -256,44 +312,106 @@ class DealerTableModel(QAbstractTableModel):
     def reload(self) -> None:
         """Fetch the ids for the current filter and sort; older pending loads are dropped.
 
-        The first page of rows comes along from the worker, so the first screen
-        paints without a query on the GUI thread.
+        The first page of rows comes along with the first ids from the worker, so
+        the first screen paints without a query on the GUI thread; the whole list
+        follows from the same read transaction (its head the same ids).
         """
-        from fieldrep.storage.queries import dealer_list_ids, dealer_list_rows
+        from fieldrep.storage.queries import dealer_list_steps
 
         self._generation += 1
-        generation = self._generation
+        generation = self._latest.generation = self._generation
         store, filters, sort, descending = self.store, self.filters, self.sort_key, self.descending
+        workers, latest = self.workers, self._latest
+        self._first_screen_painted.set()  # an older load waits no more: it stops
+        painted = self._first_screen_painted = threading.Event()
 
-        def load() -> tuple[DealerIds, dict[str, DealerListRow]]:
-            found = dealer_list_ids(store, filters, sort=sort, descending=descending)
-            return found, dealer_list_rows(store, found.ids[:FIRST_PAGE_SIZE])
+        def first_page(page: DealerListPage) -> None:  # on the worker
+            workers.post(self, lambda: self._apply_first_page(generation, page))
+            if not workers.synchronous:
+                # Every painted cell calls into Python: the rest of the list, made
+                # meanwhile, would hold the interpreter the paint waits for.
+                painted.wait(FIRST_SCREEN_WAIT_S)
+
+        def wanted() -> bool:  # on the worker
+            return latest.generation == generation
+
+        def load() -> DealerIds | None:
+            return dealer_list_steps(
+                store,
+                filters,
+                sort=sort,
+                descending=descending,
+                first=FIRST_PAGE_SIZE,
+                on_first_page=first_page,
+                wanted=wanted,
+            )
 
         self._set_loading(True)
         self.workers.run_db(
             self,
             load,
-            lambda loaded: self._apply(generation, *loaded),
+            lambda loaded: self._apply(generation, loaded),
             lambda error: self._failed(generation, error),
         )
 
-    def _apply(
-        self, generation: int, result: DealerIds, first_page: dict[str, DealerListRow]
-    ) -> None:
-        if generation != self._generation:
-            return  # a newer search or filter is on its way
-        self.beginResetModel()
-        self._ids = result.ids
-        self.truncated = result.truncated
-        if len(self._cache) > MAX_CACHED_ROWS:
-            self._forget_rows()
-        self._cache.update(first_page)
-        for dealer_id in first_page:  # fresh rows: their texts are made again
-            self._texts.pop(dealer_id, None)
-        self.endResetModel()
+    def _apply_first_page(self, generation: int, page: DealerListPage) -> None:
+        """Show the first screen and the count; the other rows stay blank until
+        their ids arrive (:meth:`_apply`, a few milliseconds later)."""
+        if generation != self._generation or not self.loading:
+            return  # a newer search or filter is on its way, or this one is whole
+        self._reset(page.ids, page.count, page.truncated, page.rows)
+        self._first_page_shown = generation
+        self.loaded = True
+        emit(self.results_changed, self._count)
+        QCoreApplication.postEvent(self, QEvent(_PAINTED), _LOW_PRIORITY)
+
+    def event(self, event: QEvent) -> bool:
+        if event.type() == _PAINTED:
+            self._first_screen_painted.set()
+            return True
+        return super().event(event)
+
+    def _apply(self, generation: int, result: DealerIds | None) -> None:
+        if generation != self._generation or result is None:
+            return  # a newer search or filter is on its way (None: it stopped this one)
+        shown = len(self._ids)
+        if (
+            self._first_page_shown == generation
+            and len(result.ids) == self._count
+            and result.ids[:shown] == self._ids
+        ):
+            # The head is on screen already: the rest of the ids fill the blank rows.
+            self._ids = result.ids
+            self.truncated = result.truncated
+            if self._blank_rows is not None:
+                first, last = self._blank_rows
+                self._blank_rows = None
+                emit(self.dataChanged, self.index(first, 0), self.index(last, len(COLUMNS) - 1))
+            self._set_loading(False)
+            return
+        self._reset(result.ids, len(result.ids), result.truncated, {})
         self.loaded = True
         self._set_loading(False)
-        emit(self.results_changed, len(self._ids))
+        emit(self.results_changed, self._count)
+
+    def _reset(
+        self,
+        ids: tuple[str, ...],
+        count: int,
+        truncated: bool,
+        rows: dict[str, DealerListRow],
+    ) -> None:
+        self.beginResetModel()
+        self._ids = ids
+        self._count = count
+        self._blank_rows = None
+        self.truncated = truncated
+        if len(self._cache) > MAX_CACHED_ROWS:
+            self._forget_rows()
+        self._cache.update(rows)
+        for dealer_id in rows:  # fresh rows: their texts are made again
+            self._texts.pop(dealer_id, None)
+        self.endResetModel()
 
     def _failed(self, generation: int, error: BaseException) -> None:
         if generation == self._generation:
@@ -308,10 +426,51 @@ class DealerTableModel(QAbstractTableModel):
     def retranslate(self) -> None:
         self._texts.clear()  # class and stage labels are translated
         emit(self.headerDataChanged, Qt.Orientation.Horizontal, 0, len(COLUMNS) - 1)
-        if self._ids:
-            emit(
-                self.dataChanged, self.index(0, 0), self.index(len(self._ids) - 1, len(COLUMNS) - 1)
-            )
+        if self._count:
+            emit(self.dataChanged, self.index(0, 0), self.index(self._count - 1, len(COLUMNS) - 1))
+
+
+_HAS_DISPLAY = QStyleOptionViewItem.ViewItemFeature.HasDisplay
+_CENTRED_FLAG = Qt.AlignmentFlag.AlignCenter
+_COUNT_COLUMN = COLUMN_KEYS.index("open_follow_ups")
+_DUE_COLUMN = COLUMN_KEYS.index("due_on")
+
+
+class DealerDelegate(QStyledItemDelegate):
+    """Paints the dealer cells with one call into Python per cell.
+
+    Qt's delegate asks the model for seven roles of every cell it paints (font,
+    alignment, colour, check box, icon, text, background); each ask of a Python
+    model crosses into the interpreter, which cost about as much as drawing the
+    text itself on every keystroke's repaint. This one fills the cell's style
+    option from the model's made texts instead, the way
+    QStyledItemDelegate.initStyleOption fills it from the roles the model
+    answers (:meth:`DealerTableModel.data` stays the source for everything else:
+    tooltips, tests, accessibility).
+    """
+
+    def __init__(self, model: DealerTableModel, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._model = model
+
+    def initStyleOption(self, option: QStyleOptionViewItem, index: ModelIndex) -> None:
+        if isinstance(index, QModelIndex):  # views pass QModelIndex
+            option.index = index
+        # As Qt's: no style animations inside item views (the stubs miss nullptr).
+        option.styleObject = None  # type: ignore[assignment]
+        row, column = index.row(), index.column()
+        texts = self._model.cell_texts(row)
+        if texts is not None:
+            text = texts[column]
+            # Qt shows a line break in a cell as a line separator (one line).
+            option.text = text.replace("\n", "\u2028") if "\n" in text else text
+            option.features = option.features | _HAS_DISPLAY
+        if column == _COUNT_COLUMN:
+            option.displayAlignment = _CENTRED_FLAG
+        elif column == _DUE_COLUMN and self._model.overdue(row):
+            palette = QPalette(option.palette)
+            palette.setBrush(QPalette.ColorRole.Text, QBrush(OVERDUE_COLOUR))
+            option.palette = palette
 
 
 class DealerTable(QTableView):
@@ -377,6 +536,7 @@ class DealersView(View):
         self.table = DealerTable()
         self.table.setObjectName("dealer_table")
         self.table.setModel(self.model)
+        self.table.setItemDelegate(DealerDelegate(self.model, self.table))
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setAlternatingRowColors(True)
