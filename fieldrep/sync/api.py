@@ -34,6 +34,7 @@ from fieldrep.sync.client import SyncClient, SyncError
 from fieldrep.sync.engine import Progress, SyncEngine, SyncSummary
 from fieldrep.sync.protocol import (
     CONFLICT_TABLE,
+    SYSTEM_USER_ID,
     TABLES,
     UserInfo,
     from_wire,
@@ -815,6 +816,10 @@ def _owner(connection: Connection, follow_up_id: str) -> str | None:
 def _user_name(connection: Connection, user_id: str | None) -> str:
     if not user_id:
         return _("Someone")
+    if user_id == SYSTEM_USER_ID:
+        # The server's administration commands (a role changed, a user assigned):
+        # no person signed in made the change, but the rep knows who runs the server.
+        return _("The administrator")
     for sql in (
         "SELECT display_name FROM app_user WHERE id = :i",
         "SELECT display_name FROM sync_user WHERE id = :i",

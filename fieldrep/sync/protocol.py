@@ -113,6 +113,10 @@ DEFAULT_PULL_LIMIT: Final = 1000
 
 #: Inserted between the two texts of a "keep both" merge ({who}: the pushing user).
 KEEP_BOTH_MARKER: Final = "\n——（来自 {who} 的并行修改）——\n"
+#: ``updated_by`` of the changes the server's administration commands make
+#: (``fieldrep server set-role``, ``assign``, ``add-territory``...): no person signed
+#: in made them, so a device's digest attributes them to the administrator.
+SYSTEM_USER_ID: Final = "00000000-0000-0000-0000-000000000000"
 
 
 # --------------------------------------------------------------------------- wire types

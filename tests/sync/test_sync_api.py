@@ -16,7 +16,7 @@ from fieldrep.i18n import language
 from fieldrep.storage.services.core import Store
 from fieldrep.sync import api, local
 from fieldrep.sync.engine import _apply_page
-from fieldrep.sync.protocol import Change
+from fieldrep.sync.protocol import SYSTEM_USER_ID, Change
 
 DEALER = "0190a000-0000-7000-8000-00000000d001"
 CONFLICT = "0190a000-0000-7000-8000-00000000c001"
@@ -147,6 +147,19 @@ def test_digest_in_words_a_rep_understands(engine: Engine) -> None:
     assert lines[-1] == "1 new follow-up assigned to you"
     with language("zh_CN"):
         assert api.digest(engine)  # translated text exists in any language
+
+
+def test_digest_names_the_administrator_for_a_server_command(engine: Engine) -> None:
+    # 'fieldrep server set-role' writes as the server's system user: no one a rep
+    # knows by name, but "Someone" would hide that it was the administration.
+    pull(engine, manager(), dealer(), run="run-1")
+    pull(engine, dealer(3, abc_class="A", updated_by=SYSTEM_USER_ID), run="run-2")
+    with language("en"):
+        assert api.digest(engine) == [
+            "The administrator changed 杭州恒达's Visit class Class B -> Class A"
+        ]
+    with language("zh_CN"):
+        assert api.digest(engine)[0].startswith("管理员 ")
 
 
 def signed_in(engine: Engine) -> None:

@@ -231,7 +231,7 @@ def test_offline_edit_conflict_resolution_and_a_refused_change(
     qtbot.waitUntil(lambda: digest.entries is not None and len(digest.entries) == 3)
     assert all("王经理" in entry.text for entry in digest.entries[:2])
     # Her role is news too: it says why the manager's fields are closed to her now.
-    assert digest.entries[2].text == "有人 将 李雷 的角色由 区域销售经理 改为 业务代表"
+    assert digest.entries[2].text == "管理员 将 李雷 的角色由 区域销售经理 改为 业务代表"
     digest.close()
     assert status.network() is not Network.OFFLINE
     status_shows(qtbot, window, lambda state: state.conflicts == 2 and state.rejected == 1)

@@ -14,9 +14,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fieldrep.server.models import Assignment, SyncStream, Territory, User
+from fieldrep.sync.protocol import SYSTEM_USER_ID as SYSTEM_USER_ID  # the admin commands use it
 
 ROLES = ("rep", "manager", "admin")
-SYSTEM_USER_ID = "00000000-0000-0000-0000-000000000000"
 SYSTEM_USERNAME = "system"
 
 
