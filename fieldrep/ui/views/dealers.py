@@ -430,7 +430,11 @@ class DealerTableModel(QAbstractTableModel):
             emit(self.dataChanged, self.index(0, 0), self.index(self._count - 1, len(COLUMNS) - 1))
 
 
-_HAS_DISPLAY = QStyleOptionViewItem.ViewItemFeature.HasDisplay
+_FEATURE = QStyleOptionViewItem.ViewItemFeature
+# A cell's features as the table sets them (Alternate on odd rows when rows
+# alternate) plus the text: made once, since reading and or-ing the option's own
+# features converts Python enums on every cell (the table does not wrap text).
+_TEXT_FEATURES = (_FEATURE.HasDisplay, _FEATURE.HasDisplay | _FEATURE.Alternate)
 _CENTRED_FLAG = Qt.AlignmentFlag.AlignCenter
 _COUNT_COLUMN = COLUMN_KEYS.index("open_follow_ups")
 _DUE_COLUMN = COLUMN_KEYS.index("due_on")
@@ -449,9 +453,10 @@ class DealerDelegate(QStyledItemDelegate):
     tooltips, tests, accessibility).
     """
 
-    def __init__(self, model: DealerTableModel, parent: QObject | None = None) -> None:
-        super().__init__(parent)
+    def __init__(self, model: DealerTableModel, table: QTableView) -> None:
+        super().__init__(table)
         self._model = model
+        self._table = table
 
     def initStyleOption(self, option: QStyleOptionViewItem, index: ModelIndex) -> None:
         if isinstance(index, QModelIndex):  # views pass QModelIndex
@@ -464,7 +469,9 @@ class DealerDelegate(QStyledItemDelegate):
             text = texts[column]
             # Qt shows a line break in a cell as a line separator (one line).
             option.text = text.replace("\n", "\u2028") if "\n" in text else text
-            option.features = option.features | _HAS_DISPLAY
+            # The table never hides or moves rows: a row's parity is its visual one.
+            odd = row & 1 and self._table.alternatingRowColors()
+            option.features = _TEXT_FEATURES[1 if odd else 0]
         if column == _COUNT_COLUMN:
             option.displayAlignment = _CENTRED_FLAG
         elif column == _DUE_COLUMN and self._model.overdue(row):
