@@ -1,12 +1,28 @@
 """Property-based sync: three devices against the real server app with injected faults.
 
-Rules: create, edit, delete, resolve, sync (with or without a fault), crash and
-reopen, and back the server up and later restore that backup with a new epoch
-(SQLite: the backup API; PostgreSQL: a copy of every table in a schema beside
-the example's): the devices must give the server back what it lost.
-After every step the cheap invariants hold; at the end every device
-syncs without faults and the invariants of SYNC.md are checked: convergence,
-no lost edit, no duplicates, deletes propagate, quiescence, intact databases.
+The territory starts with a few dealers that every device has pulled, so the
+devices share rows from the first step. Rules: create, edit, delete, edit the
+same field of a shared dealer on two devices (a conflict, or keep-both on
+notes), delete on one device while another edits (delete versus edit), resolve
+a conflict (mine / theirs / a typed value, and sync it), sync (with or without
+a fault), crash and reopen, and back the server up and later restore that
+backup with a new epoch (SQLite: the backup API; PostgreSQL: a copy of every
+table in a schema beside the example's): the devices must give the server back
+what it lost. After every step the cheap invariants hold; at the end every
+device syncs without faults and the invariants of SYNC.md are checked:
+convergence, no lost edit, no duplicates, deletes propagate, quiescence,
+intact databases.
+
+Coverage: every example notes which of these it reached: a field conflict
+record, a keep-both merge of notes, a delete-versus-edit record, a resolution
+that synced, a reconciliation after a restore. The run fails when too few
+examples reach one of them (the machine must keep reaching conflicts).
+
+Cost: the server, the three signed-in devices and the seeded dealers are made
+once per process (the template); an example copies their files (on a RAM disk
+when there is one), and the template's server database copy is the example's
+start backup. At the end, devices sync only until each has synced since the
+last sync that sent anything, then once more to show they are quiet.
 
 FIELDREP_SYNC_EXAMPLES raises the number of examples (default 200).
 """
@@ -14,10 +30,13 @@ FIELDREP_SYNC_EXAMPLES raises the number of examples (default 200).
 from __future__ import annotations
 
 import contextlib
+import json
+import logging
 import os
 import shutil
 import tempfile
 import uuid
+from collections import Counter
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -59,30 +78,126 @@ from fieldrep.storage.models import Dealer
 from fieldrep.storage.services import core
 from fieldrep.sync import api
 from fieldrep.sync.client import SyncError
-from fieldrep.sync.protocol import CONFLICT_TABLE
+from fieldrep.sync.engine import SyncSummary
+from fieldrep.sync.protocol import CONFLICT_TABLE, KEEP_BOTH_MARKER
+
+log = logging.getLogger("fieldrep.tests.statemachine")
 
 EXAMPLES = int(os.environ.get("FIELDREP_SYNC_EXAMPLES", "200"))
 # Each PostgreSQL example makes its own schema and signs three devices in: slower.
 PG_EXAMPLES = int(os.environ.get("FIELDREP_SYNC_PG_EXAMPLES", "15"))
+STEPS = 12
 USERS = ("alice", "bob", "mona")
 # Plain fields, a keep-both notes field, typed fields, and a manager-only field.
 FIELDS = ("city", "address", "notes", "employee_count", "registered_capital", "abc_class")
+# Fields every device may edit: two devices editing one of them conflict (or keep both).
+SHARED_FIELDS = ("city", "address", "notes", "employee_count", "registered_capital")
+SEEDED_DEALERS = 4
+BACKUP = "backup.db"
+# The examples' databases go on a RAM disk when there is one: they live seconds, and
+# fsync on a shared, busy disk costs without testing anything (the crash rule drops
+# connections mid-sync; nothing here cuts the power).
+SCRATCH = "/dev/shm" if os.access("/dev/shm", os.W_OK) else None
+
+# What an example can reach (see Coverage) and the share of examples that must.
+FIELD_CONFLICT = "a field conflict record"
+KEPT_BOTH = "a keep-both merge of notes"
+DELETE_EDIT = "a delete-versus-edit record"
+RESOLUTION_SYNCED = "a resolution that synced"
+RECONCILED = "a reconciliation after a restore"
+FLOOR_EXAMPLES = 100
+FLOORS = {
+    FIELD_CONFLICT: 0.10,
+    KEPT_BOTH: 0.03,
+    DELETE_EDIT: 0.05,
+    RESOLUTION_SYNCED: 0.03,
+    RECONCILED: 0.05,
+}
+
+
+class Coverage:
+    """How many examples of this run reached each kind of event (see FLOORS)."""
+
+    examples = 0
+    reached: ClassVar[Counter[str]] = Counter()
+
+    @classmethod
+    def reset(cls) -> None:
+        cls.examples = 0
+        cls.reached = Counter()
+
+    @classmethod
+    def record(cls, reached: set[str]) -> None:
+        cls.examples += 1
+        cls.reached.update(reached)
+
+    @classmethod
+    def check(cls, floors: dict[str, float]) -> None:
+        """Each kind reached by at least its share of the examples, and at least once.
+
+        Checked from FLOOR_EXAMPLES examples on: a shorter run (a quick local try,
+        the PostgreSQL variant) is too small for the shares to be dependable.
+        """
+        summary = {name: cls.reached[name] for name in floors}
+        log.info("coverage over %d examples: %s", cls.examples, summary)
+        if cls.examples < FLOOR_EXAMPLES:
+            return
+        for name, share in floors.items():
+            assert cls.reached[name] > 0 and cls.reached[name] >= share * cls.examples, (
+                f"only {cls.reached[name]} of {cls.examples} examples reached {name} "
+                f"(floor {share:.0%}): {summary}"
+            )
+
+
+def seed_territory(devices: dict[str, Device]) -> set[str]:
+    """Dealers the manager makes and every device pulls: the rows the devices share."""
+    mona = devices["mona"]
+    names: set[str] = set()
+    for number in range(SEEDED_DEALERS):
+        name = f"共享经销商{number}"
+        core.create(
+            mona.store,
+            Dealer,
+            {
+                "name": name,
+                "abc_class": AbcClass.B,
+                "city": f"城市{number}",
+                "address": f"地址{number}",
+                "notes": f"备注{number}",  # not empty: parallel notes are kept both
+                "employee_count": 10 + number,
+                "registered_capital": Decimal("100.00"),
+            },
+        )
+        names.add(name)
+    mona.sync()
+    for user in USERS:
+        devices[user].sync()
+    return names
 
 
 class Template:
-    """A server and three signed-in devices, made once and copied for each example."""
+    """A server, three signed-in devices and the seeded dealers, made once per process.
+
+    Its folder also holds the server's backup at that point: an example copies it
+    with the rest and it is the example's start backup (a restore to it loses
+    everything the example synced), so no example backs up at its start.
+    """
 
     folder: Path | None = None
     secrets: ClassVar[dict[tuple[str, str], str]] = {}
+    names: ClassVar[frozenset[str]] = frozenset()
 
     @classmethod
     def get(cls, keyring_backend: MemoryKeyring) -> Path:
         if cls.folder is None:
-            folder = Path(tempfile.mkdtemp(prefix="fieldrep-sm-"))
+            folder = Path(tempfile.mkdtemp(prefix="fieldrep-sm-", dir=SCRATCH))
             world = make_world(folder)
-            for user in USERS:
-                device = Device(world, folder, user)
+            devices = {user: Device(world, folder, user) for user in USERS}
+            for device in devices.values():
                 device.sync()
+            cls.names = frozenset(seed_territory(devices))
+            backup_server(world, folder / BACKUP)
+            for device in devices.values():
                 device.close()
             world.transport.shutdown()
             world.database.dispose()
@@ -90,6 +205,13 @@ class Template:
             cls.secrets = dict(keyring_backend.secrets)
         keyring_backend.secrets = dict(cls.secrets)
         return cls.folder
+
+    @classmethod
+    def close(cls) -> None:
+        """Remove the template's folder (the next run makes it again)."""
+        if cls.folder is not None:
+            shutil.rmtree(cls.folder, ignore_errors=True)
+            cls.folder = None
 
 
 def value_for(field: str, counter: int) -> Any:
@@ -102,8 +224,17 @@ def value_for(field: str, counter: int) -> Any:
     return f"{field}-{counter}-值"
 
 
+def wire_text(value: Any) -> Any:
+    """A value as the server's audit trail and conflict records hold it."""
+    if isinstance(value, AbcClass):
+        return value.code
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    return value
+
+
 class SyncMachine(RuleBasedStateMachine):
-    """Three devices editing one territory offline and syncing through faults."""
+    """Three devices editing one territory's shared dealers offline, syncing through faults."""
 
     keyring_backend: MemoryKeyring
     #: PostgreSQL URL for the server, or None for SQLite (copied from a template).
@@ -111,17 +242,22 @@ class SyncMachine(RuleBasedStateMachine):
 
     def __init__(self) -> None:
         super().__init__()
-        self.folder = Path(tempfile.mkdtemp(prefix="fieldrep-ex-"))
+        self.folder = Path(tempfile.mkdtemp(prefix="fieldrep-ex-", dir=SCRATCH))
         self.schema: str | None = None
+        self.backup: Path | None = None
         if self.postgres_url is None:
             template = Template.get(self.keyring_backend)
             for path in template.iterdir():
                 shutil.copyfile(path, self.folder / path.name)
-            database = open_server_database(sqlite_url(self.folder / "server.db"))
+            # The template migrated and initialised it: nothing to check again.
+            database = open_server_database(sqlite_url(self.folder / "server.db"), migrate=False)
             server_settings = make_settings(database)
             app = create_app(server_settings, database=database)
             self.world = World(database, server_settings, app, "", AppTransport(app))
             self.devices = {user: Device.attach(self.world, self.folder, user) for user in USERS}
+            self.names = set(Template.names)
+            # The start backup: the template's server as it was copied.
+            self.backup = self.folder / BACKUP
         else:
             self.schema = f"fr_sm_{uuid.uuid4().hex[:12]}"
             with _owner(self.postgres_url) as connection:
@@ -133,20 +269,27 @@ class SyncMachine(RuleBasedStateMachine):
             self.devices = {user: Device(self.world, self.folder, user) for user in USERS}
             for device in self.devices.values():
                 device.sync()
+            self.names = seed_territory(self.devices)
+            # A backup of the start: any later restore loses what was synced since.
+            self.back_up_server()
         self.counter = 0
-        self.names: set[str] = set()
-        # (device, dealer, field) -> value last written and not yet superseded
+        # (device, dealer, field) -> value last written and not yet sent
         self.unsynced: dict[tuple[str, str, str], Any] = {}
+        # Values a device may have sent: each must end on the server, in a conflict
+        # record, kept in the notes, or refused (see _no_lost_edit).
         self.delivered: list[tuple[str, str, str, Any]] = []
-        self.deleted_by: dict[str, set[str]] = {user: set() for user in USERS}
-        self.backup: Path | None = None
+        # (device, dealer, field) -> every value the device wrote there, oldest first
+        self.written: dict[tuple[str, str, str], list[Any]] = {}
         self.restores = 0
-        # A backup of the start: any later restore loses what was synced since.
-        self.back_up_server()
+        self.reached: set[str] = set()
 
     def teardown(self) -> None:
         try:
             self.final_checks()
+            self._observe()
+            Coverage.record(self.reached)
+            for name in sorted(self.reached):
+                event(f"reached {name}")
         finally:
             for device in self.devices.values():
                 device.close()
@@ -168,9 +311,71 @@ class SyncMachine(RuleBasedStateMachine):
                 ).scalars()
             )
 
+    def shared_dealers(self, first: str, second: str) -> list[str]:
+        return sorted(set(self.live_dealers(first)) & set(self.live_dealers(second)))
+
     def next(self) -> int:
         self.counter += 1
         return self.counter
+
+    def _edit(self, user: str, dealer_id: str, field: str) -> bool:
+        """One offline edit with a value never used before; False when refused locally."""
+        value = value_for(field, self.next())
+        try:
+            core.update(self.devices[user].store, Dealer, dealer_id, {field: value})
+        except ValidationError:
+            return False
+        self._wrote(user, dealer_id, field, wire_text(value))
+        return True
+
+    def _wrote(self, user: str, dealer_id: str, field: str, value: Any) -> None:
+        """An offline edit: it must reach the server; the device's values are remembered."""
+        self.unsynced[(user, dealer_id, field)] = value
+        self.written.setdefault((user, dealer_id, field), []).append(value)
+
+    def _sync(self, user: str, **options: Any) -> SyncSummary:
+        self._delivering(user)
+        summary = self.devices[user].sync(**options)
+        if summary.resynced and self.restores:
+            self.reached.add(RECONCILED)
+        return summary
+
+    def _resolve(self, who: int, kinds: tuple[str, ...], choice: str, pick: int) -> str | None:
+        """Resolve an open conflict on a device that holds one; a chosen value is an edit.
+
+        ``who`` picks among the devices holding open conflicts of these kinds (so the
+        rule resolves whenever there is something to resolve). Returns the device.
+        """
+        holding = [
+            (user, found)
+            for user in USERS
+            if (
+                found := [
+                    c for c in api.list_conflicts(self.devices[user].engine) if c.kind in kinds
+                ]
+            )
+        ]
+        if not holding:
+            return None
+        user, conflicts = holding[who % len(holding)]
+        device = self.devices[user]
+        conflict = conflicts[pick % len(conflicts)]
+        typed = None
+        if choice == "value":
+            typed = str(wire_text(value_for(conflict.field, self.next())))
+        try:
+            api.resolve_conflict(device.store, conflict.id, choice, typed)
+        except (NotFound, ValidationError):
+            return None
+        if choice in ("mine", "value") and conflict.table == "dealer":
+            with device.engine.connect() as connection:
+                raw = connection.execute(
+                    text("SELECT resolved_value FROM sync_conflict WHERE id = :i"),
+                    {"i": conflict.id},
+                ).scalar()
+            self._wrote(user, conflict.row_id, conflict.field, json.loads(raw))
+        event(f"resolved a {conflict.kind} conflict: {choice}")
+        return user
 
     # -- rules
 
@@ -186,48 +391,80 @@ class SyncMachine(RuleBasedStateMachine):
     @rule(user=st.sampled_from(USERS), pick=st.integers(0, 50), field=st.sampled_from(FIELDS))
     def edit(self, user: str, pick: int, field: str) -> None:
         dealers = self.live_dealers(user)
-        if not dealers:
-            return
-        dealer_id = dealers[pick % len(dealers)]
-        value = value_for(field, self.next())
-        try:
-            core.update(self.devices[user].store, Dealer, dealer_id, {field: value})
-        except ValidationError:
-            return
-        stored = value.code if isinstance(value, AbcClass) else value
-        self.unsynced[(user, dealer_id, field)] = (
-            format(stored, "f") if isinstance(stored, Decimal) else stored
-        )
+        if dealers:
+            self._edit(user, dealers[pick % len(dealers)], field)
 
     @rule(user=st.sampled_from(USERS), pick=st.integers(0, 50))
     def delete(self, user: str, pick: int) -> None:
         dealers = self.live_dealers(user)
         if not dealers:
             return
-        dealer_id = dealers[pick % len(dealers)]
-        core.delete(self.devices[user].store, Dealer, dealer_id)
-        # Edits this device made and then deleted itself are moot.
-        for key in [key for key in self.unsynced if key[0] == user and key[1] == dealer_id]:
-            del self.unsynced[key]
+        # Edits this device made before are not moot: the delete carries them.
+        core.delete(self.devices[user].store, Dealer, dealers[pick % len(dealers)])
 
-    @rule(user=st.sampled_from(USERS), choice=st.sampled_from(("mine", "theirs")))
-    def resolve(self, user: str, choice: str) -> None:
-        device = self.devices[user]
-        conflicts = [c for c in api.list_conflicts(device.engine) if c.kind == "field"]
-        if not conflicts:
+    @rule(
+        first=st.sampled_from(USERS),
+        offset=st.integers(1, len(USERS) - 1),
+        pick=st.integers(0, 50),
+        field=st.sampled_from(SHARED_FIELDS),
+        sync_now=st.booleans(),
+    )
+    def edit_same_field_on_two_devices(
+        self, first: str, offset: int, pick: int, field: str, sync_now: bool
+    ) -> None:
+        """Two devices change one field of one shared dealer offline, differently."""
+        second = USERS[(USERS.index(first) + offset) % len(USERS)]
+        shared = self.shared_dealers(first, second)
+        if not shared:
             return
-        try:
-            api.resolve_conflict(device.store, conflicts[0].id, choice)
-        except (NotFound, ValidationError):
+        dealer_id = shared[pick % len(shared)]
+        edited = [user for user in (first, second) if self._edit(user, dealer_id, field)]
+        if sync_now:
+            for user in edited:
+                self._sync(user)
+
+    @rule(
+        deleter=st.sampled_from(USERS),
+        offset=st.integers(1, len(USERS) - 1),
+        pick=st.integers(0, 50),
+        field=st.sampled_from(SHARED_FIELDS),
+        sync_now=st.booleans(),
+    )
+    def delete_while_other_edits(
+        self, deleter: str, offset: int, pick: int, field: str, sync_now: bool
+    ) -> None:
+        """One device deletes a shared dealer while another edits it offline."""
+        editor = USERS[(USERS.index(deleter) + offset) % len(USERS)]
+        shared = self.shared_dealers(deleter, editor)
+        if not shared:
             return
+        dealer_id = shared[pick % len(shared)]
+        self._edit(editor, dealer_id, field)
+        core.delete(self.devices[deleter].store, Dealer, dealer_id)
+        if sync_now:
+            # The delete first: the edit then meets a deleted row.
+            self._sync(deleter)
+            self._sync(editor)
+
+    @rule(who=st.integers(0, len(USERS) - 1), choice=st.sampled_from(("mine", "theirs")))
+    def resolve(self, who: int, choice: str) -> None:
+        self._resolve(who, ("field",), choice, 0)
+
+    @rule(
+        who=st.integers(0, len(USERS) - 1),
+        choice=st.sampled_from(("mine", "theirs", "value")),
+        pick=st.integers(0, 50),
+    )
+    def resolve_and_sync(self, who: int, choice: str, pick: int) -> None:
+        """Resolve a field or delete-versus-edit conflict and sync it to the others."""
+        user = self._resolve(who, ("field", "delete_edit"), choice, pick)
+        if user is not None:
+            self._sync(user)
 
     @rule(user=st.sampled_from(USERS), fault=st.sampled_from((None, *FAULTS)))
     def sync(self, user: str, fault: str | None) -> None:
-        device = self.devices[user]
-        device.transport.plan = [] if fault is None else [fault]
-        self._delivering(user)
-        if device.sync(attempts=3).resynced and self.restores:
-            event("a device reconciled after a restore")
+        self.devices[user].transport.plan = [] if fault is None else [fault]
+        self._sync(user, attempts=3)
 
     @rule(
         user=st.sampled_from(USERS),
@@ -251,19 +488,43 @@ class SyncMachine(RuleBasedStateMachine):
         """The rep edits between the push and the pull of a sync: the edit survives."""
         device = self.devices[user]
         dealers = self.live_dealers(user)
-        self._delivering(user)
         if not dealers:
-            device.sync()
+            self._sync(user)
             return
         dealer_id = dealers[pick % len(dealers)]
         value = value_for(field, self.next())
+        edited: list[str] = []
 
         def edit() -> None:
-            core.update(device.store, Dealer, dealer_id, {field: value})
-            self.unsynced[(user, dealer_id, field)] = value
+            try:
+                core.update(device.store, Dealer, dealer_id, {field: value})
+            except NotFound:
+                return  # this sync's first pull (a reconciliation) brought a delete
+            self._wrote(user, dealer_id, field, value)
+            edited.append(value)
 
-        device.sync(after_push=edit)
-        assert core.fetch(device.store, Dealer, dealer_id)[field] == value
+        self._sync(user, after_push=edit)
+        if not edited:
+            return
+        # Read whether or not the row lives: a delete this sync pulled wins, and the
+        # pending edit stays on the row until its push keeps it (delete versus edit).
+        with device.engine.connect() as connection:
+            shown = connection.execute(
+                text(f'SELECT "{field}" FROM dealer WHERE id = :i'), {"i": dealer_id}
+            ).scalar()
+        if shown == value:
+            return
+        # Only a reconciliation pushes again in the same sync; the edit then met a
+        # change made since, and the server's merge kept it (a conflict record, or
+        # beside the other text in the notes). Never may an older value of this
+        # device's own win over it: the rep wrote this one after seeing that.
+        pending = {name for op in device.outbox() if op.row_id == dealer_id for name in op.fields}
+        record = _server_record(self.world)
+        assert field not in pending and record.current(dealer_id, field, value), (
+            f"an edit made during a sync was overwritten: {shown!r} instead of {value!r}"
+        )
+        older = self.written[(user, dealer_id, field)][:-1]
+        assert shown not in older, f"{user}'s older {shown!r} overwrote {value!r}"
 
     @rule(user=st.sampled_from(USERS), at=st.integers(0, 4))
     def crash_and_reopen(self, user: str, at: int) -> None:
@@ -277,7 +538,7 @@ class SyncMachine(RuleBasedStateMachine):
 
     @rule()
     def back_up_server(self) -> None:
-        self.backup = self.folder / "backup.db"
+        self.backup = self.folder / BACKUP
         if self.postgres_url is not None and self.schema is not None:
             _pg_backup(self.postgres_url, self.schema)
         else:
@@ -288,6 +549,7 @@ class SyncMachine(RuleBasedStateMachine):
         """The server loses every change since the backup and gets a new epoch."""
         if self.backup is None:
             return
+        self._observe()  # what the restore is about to lose counts as reached
         self._forget_superseded()
         if self.postgres_url is not None and self.schema is not None:
             self.world.database.dispose()
@@ -301,15 +563,16 @@ class SyncMachine(RuleBasedStateMachine):
     def _forget_superseded(self) -> None:
         """Edits the server took and then replaced need not come back after a restore.
 
-        Before a restore the audit trail proves such an edit reached the server; the
-        restore loses that trail, and the devices give back only the newest state.
-        An edit still current (the row's value, an open conflict's value, kept in
-        the notes) or not yet taken must still reach the server afterwards.
+        Before a restore the audit trail proves such an edit reached the server (as
+        the value, or kept in a notes text beside another), and a conflict record
+        (open or resolved) proves it was kept or decided on; the restore loses both,
+        and the devices give back only the newest state. An edit still current (the
+        row's value, an open conflict's value, in the notes) or not yet taken must
+        still reach the server afterwards.
         """
-        accepted, open_mine, finals = _server_record(self.world)
+        record = _server_record(self.world)
         current: list[tuple[str, str, str, Any]] = []
         for index, (user, dealer_id, field, value) in enumerate(self.delivered):
-            key = (dealer_id, field, str(value))
             later = (
                 any(
                     (other[0], other[1], other[2]) == (user, dealer_id, field)
@@ -317,14 +580,8 @@ class SyncMachine(RuleBasedStateMachine):
                 )
                 or (user, dealer_id, field) in self.unsynced
             )
-            final_text = str(finals.get(dealer_id, {}).get(field, ""))
-            still_current = (
-                str(finals.get(dealer_id, {}).get(field)) == str(value)
-                or key in open_mine
-                or (field == "notes" and str(value) in final_text)
-            )
-            reached = key in accepted or key in open_mine
-            if not reached or (still_current and not later):
+            reached = record.took(dealer_id, field, value)
+            if not reached or (record.current(dealer_id, field, value) and not later):
                 current.append((user, dealer_id, field, value))
         self.delivered = current
 
@@ -332,6 +589,28 @@ class SyncMachine(RuleBasedStateMachine):
         """The device's current values may now reach the server: they must not be lost."""
         for key in [key for key in self.unsynced if key[0] == user]:
             self.delivered.append((*key, self.unsynced.pop(key)))
+
+    def _observe(self) -> None:
+        """Note which conflict paths the server shows (before a restore loses them)."""
+        with self.world.database.read() as session:
+            for row in session.scalars(
+                select(ServerRow).where(ServerRow.table_name == CONFLICT_TABLE)
+            ):
+                kind = row.values.get("kind")
+                if kind == "field":
+                    self.reached.add(FIELD_CONFLICT)
+                elif kind == "delete_edit":
+                    self.reached.add(DELETE_EDIT)
+                if row.values.get("status") == "resolved":
+                    self.reached.add(RESOLUTION_SYNCED)
+            marker = KEEP_BOTH_MARKER.split("{who}")[0]
+            for changes in session.scalars(
+                select(AuditEntry.changes).where(AuditEntry.table_name == "dealer")
+            ):
+                notes = changes.get("notes")
+                if isinstance(notes, dict) and marker in str(notes.get("new")):
+                    self.reached.add(KEPT_BOTH)
+                    break
 
     # -- invariants
 
@@ -380,10 +659,18 @@ class SyncMachine(RuleBasedStateMachine):
     def final_checks(self) -> None:
         for user in USERS:
             self._delivering(user)
-        for _round in range(2):
-            for device in self.devices.values():
-                device.transport.plan = []
-                device.sync()
+        for device in self.devices.values():
+            device.transport.plan = []
+        # Sync until every device has synced since the last sync that sent anything:
+        # each then holds everything. Bounded: no endless ping-pong (invariant 10).
+        stale = list(USERS)
+        for _sync in range(4 * len(USERS)):
+            if not stale:
+                break
+            user = stale.pop(0)
+            if self._sync(user).batches:
+                stale = [other for other in USERS if other != user]
+        assert not stale, f"devices still sending after {4 * len(USERS)} syncs: {stale}"
         for device in self.devices.values():
             with device.engine.connect() as connection:
                 assert connection.exec_driver_sql("PRAGMA integrity_check").scalar() == "ok"
@@ -394,7 +681,7 @@ class SyncMachine(RuleBasedStateMachine):
         self._no_lost_edit()
 
     def _no_lost_edit(self) -> None:
-        accepted, kept, finals = _server_record(self.world, open_only=False)
+        record = _server_record(self.world)
         for user, dealer_id, field, value in self.delivered:
             refused = {
                 (op.row_id, name, str(v))
@@ -402,38 +689,66 @@ class SyncMachine(RuleBasedStateMachine):
                 for name, v in op.fields.items()
             }
             key = (dealer_id, field, str(value))
-            final_text = str(finals.get(dealer_id, {}).get(field, ""))
-            assert (
-                key in accepted
-                or key in kept
-                or key in refused
-                or (field == "notes" and str(value) in final_text)
-            ), f"lost edit by {user}: {key}"
+            assert record.took(dealer_id, field, value) or key in refused, (
+                f"lost edit by {user}: {key}"
+            )
 
 
-def _server_record(
-    world: World, *, open_only: bool = True
-) -> tuple[set[tuple[str, str, str]], set[tuple[str, str, str]], dict[str, dict[str, Any]]]:
-    """Values the audit trail took, values kept in conflict records, and every row."""
-    accepted: set[tuple[str, str, str]] = set()
+class ServerRecord:
+    """What the server shows of the edits it got (each as (row id, field, value text))."""
+
+    def __init__(self) -> None:
+        #: Values the audit trail shows a change took.
+        self.accepted: set[tuple[str, str, str]] = set()
+        #: Losing values kept in open conflict records, and in any conflict record.
+        self.open_mine: set[tuple[str, str, str]] = set()
+        self.all_mine: set[tuple[str, str, str]] = set()
+        #: Every row's values.
+        self.finals: dict[str, dict[str, Any]] = {}
+        #: Every notes text the audit trail shows (a kept-both merge holds both values).
+        self.notes_texts: dict[str, list[str]] = {}
+
+    def took(self, dealer_id: str, field: str, value: Any) -> bool:
+        """Whether the server took the value at some point (audit trail, conflict record,
+        or kept in a notes text beside another)."""
+        key = (dealer_id, field, str(value))
+        return (
+            key in self.accepted
+            or key in self.all_mine
+            or (
+                field == "notes"
+                and any(str(value) in t for t in self.notes_texts.get(dealer_id, []))
+            )
+        )
+
+    def current(self, dealer_id: str, field: str, value: Any) -> bool:
+        """Whether the value is the row's now, an open conflict's, or in the notes now."""
+        now = self.finals.get(dealer_id, {}).get(field)
+        return (
+            str(now) == str(value)
+            or (dealer_id, field, str(value)) in self.open_mine
+            or (field == "notes" and str(value) in str(now or ""))
+        )
+
+
+def _server_record(world: World) -> ServerRecord:
+    record = ServerRecord()
     with world.database.read() as session:
         for entry in session.scalars(select(AuditEntry)):
             for field, change in entry.changes.items():
                 new = change.get("new") if isinstance(change, dict) else change
-                accepted.add((entry.row_id, field, str(new)))
-        conflicts = [
-            row.values
-            for row in session.scalars(
-                select(ServerRow).where(ServerRow.table_name == CONFLICT_TABLE)
-            )
-        ]
-        finals = {row.id: row.values for row in session.scalars(select(ServerRow))}
-    kept = {
-        (c["row_id"], c["field"], str(c["mine"]))
-        for c in conflicts
-        if not open_only or c["status"] == "open"
-    }
-    return accepted, kept, finals
+                record.accepted.add((entry.row_id, field, str(new)))
+                if field == "notes" and isinstance(new, str):
+                    record.notes_texts.setdefault(entry.row_id, []).append(new)
+        for row in session.scalars(select(ServerRow)):
+            record.finals[row.id] = row.values
+            if row.table_name == CONFLICT_TABLE:
+                conflict = row.values
+                key = (conflict["row_id"], conflict["field"], str(conflict["mine"]))
+                record.all_mine.add(key)
+                if conflict["status"] == "open":
+                    record.open_mine.add(key)
+    return record
 
 
 def _pg_backup(url: str, schema: str) -> None:
@@ -474,6 +789,16 @@ def _owner(url: str) -> Iterator[Connection]:
         engine.dispose()
 
 
+def _machine_settings(examples: int) -> settings:
+    return settings(
+        max_examples=examples,
+        stateful_step_count=STEPS,
+        deadline=None,
+        database=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+    )
+
+
 @pytest.mark.slow
 @pytest.mark.postgres
 @pytest.mark.timeout(1800)
@@ -484,19 +809,12 @@ def test_sync_state_machine_on_postgresql(memory_keyring: MemoryKeyring) -> None
         pytest.skip("PostgreSQL variant NOT RUN: set FIELDREP_TEST_DATABASE_URL to run it")
     SyncMachine.keyring_backend = memory_keyring
     SyncMachine.postgres_url = normalise_database_url(raw_url)
+    Coverage.reset()
     try:
-        run_state_machine_as_test(
-            SyncMachine,
-            settings=settings(
-                max_examples=PG_EXAMPLES,
-                stateful_step_count=10,
-                deadline=None,
-                database=None,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
-            ),
-        )
+        run_state_machine_as_test(SyncMachine, settings=_machine_settings(PG_EXAMPLES))
     finally:
         SyncMachine.postgres_url = None
+    Coverage.check(FLOORS)
 
 
 @pytest.mark.slow
@@ -504,13 +822,9 @@ def test_sync_state_machine_on_postgresql(memory_keyring: MemoryKeyring) -> None
 def test_sync_state_machine(memory_keyring: MemoryKeyring) -> None:
     SyncMachine.keyring_backend = memory_keyring
     SyncMachine.postgres_url = None
-    run_state_machine_as_test(
-        SyncMachine,
-        settings=settings(
-            max_examples=EXAMPLES,
-            stateful_step_count=10,
-            deadline=None,
-            database=None,
-            suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
-        ),
-    )
+    Coverage.reset()
+    try:
+        run_state_machine_as_test(SyncMachine, settings=_machine_settings(EXAMPLES))
+    finally:
+        Template.close()
+    Coverage.check(FLOORS)
