@@ -28,7 +28,7 @@ from tenacity.wait import WaitBaseT
 from fieldrep.i18n import N_, _
 from fieldrep.storage import derived
 from fieldrep.storage.db import open_database
-from fieldrep.sync import capture, local, orphans, reconcile, resend, tokens
+from fieldrep.sync import capture, local, reconcile, resend, territories, tokens
 from fieldrep.sync.apply import RowChange, apply_rows
 from fieldrep.sync.client import NotSignedIn, ResyncNeeded, SyncClient, SyncError
 from fieldrep.sync.local import OutboxOp
@@ -238,11 +238,14 @@ class SyncEngine:
         """Forget the cursors so the next pull is a snapshot; the outbox stays.
 
         After an epoch change (a restore from backup) the snapshot also reconciles:
-        see :mod:`fieldrep.sync.reconcile`; the marks commit with the cursors.
+        see :mod:`fieldrep.sync.reconcile`; the marks commit with the cursors. With no
+        cursor sent, no lost territory can be named as revoked: the pull checks the
+        scope when it ends instead (:mod:`fieldrep.sync.territories`).
         """
         with self.engine.begin() as connection:
             known = local.get_state(connection, local.SERVER_EPOCH)
             local.clear_cursors(connection)
+            territories.mark(connection)
             local.set_state(connection, local.SERVER_EPOCH, None)
             if epoch_changed:
                 reconcile.begin(connection, known)
@@ -391,10 +394,13 @@ class SyncEngine:
                 else:
                     _apply_page(connection, page.changes, run_id, own_user, reconciling)
                 _store_users(connection, page.users)
-                if page.revoked_streams:
-                    _drop_streams(connection, page.revoked_streams)
+                refused = territories.drop(connection, page.revoked_streams)
+                if not page.has_more:
+                    # Before a reconciliation finishes: a lost territory is not sent back.
+                    refused += territories.drop_outside(connection, page.scope)
                 local.set_cursors(connection, page.cursors)
                 local.set_state(connection, local.SERVER_EPOCH, page.epoch)
+            summary.rejected += [RejectedChange(r.table, r.row_id, r.refusal) for r in refused]
             summary.pulled += len(page.changes) - echoes
             summary.echoed += echoes
             summary.pages += 1
@@ -752,20 +758,3 @@ def _store_users(connection: Connection, users: list[Any]) -> None:
             ),
             {"i": user.id, "u": user.username, "d": user.display_name, "r": user.role},
         )
-
-
-def _drop_streams(connection: Connection, streams: list[str]) -> None:
-    """Remove the rows of territories this user may no longer see (capture off)."""
-    capture.set_capture(connection, False)
-    for table in reversed(TABLES):
-        if TABLES[table].pseudo:
-            continue
-        for stream in streams:
-            connection.execute(
-                text(f'DELETE FROM "{table}" WHERE territory_id = :t'), {"t": stream}
-            )
-    for stream in streams:
-        connection.execute(text("DELETE FROM sync_cursor WHERE stream = :s"), {"s": stream})
-        connection.execute(text("DELETE FROM sync_conflict WHERE territory_id = :s"), {"s": stream})
-    orphans.forget_territories(connection, set(streams))
-    capture.set_capture(connection, True)

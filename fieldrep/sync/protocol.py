@@ -1476,6 +1476,11 @@ class PullResponse(BaseModel):
     has_more: bool
     #: Streams the client sent a cursor for but may no longer see: drop their rows.
     revoked_streams: list[str] = Field(default_factory=list)
+    #: The territories (streams) in the caller's scope when the page was made, as the
+    #: server's pull computes it; null: every territory (an admin), or a server too
+    #: old to say. A device that resynced (410: it sent no cursors, so nothing could be
+    #: revoked) drops the rows of every other territory once the pull ends.
+    scope: list[str] | None = None
     #: The people named in ``updated_by`` of these changes.
     users: list[UserInfo] = Field(default_factory=list)
 

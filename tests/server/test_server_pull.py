@@ -198,6 +198,27 @@ async def test_cursors_of_streams_out_of_scope_are_revoked_not_served(
     assert all(change.stream == world.t1 for change in page.changes)
 
 
+async def test_every_page_names_the_territories_of_the_callers_scope(
+    alice: ApiClient, carol: ApiClient, mona: ApiClient, root: ApiClient, world: World
+) -> None:
+    # A rep: their territories; a manager: their team's; an admin: every one (null).
+    # A device that resynced drops the rows of any other territory (it sent no cursor
+    # that revoked_streams could name).
+    admin.assign(world.database, "carol", "杭州")
+    expected = (
+        (alice, [world.t1]),
+        (carol, sorted([world.t1, world.t2])),
+        (mona, [world.t1]),
+        (root, None),
+    )
+    for client, scope in expected:
+        response = await client.pull_page(limit=1)
+        page = PullResponse.model_validate(response.json())
+        assert page.scope == scope
+        if scope is not None:
+            assert sorted(page.cursors) == scope  # the streams the pull itself serves
+
+
 async def test_pull_names_the_people_who_made_the_changes(
     alice: ApiClient, bob: ApiClient, world: World
 ) -> None:

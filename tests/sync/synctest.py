@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from synce2e import Device
+    from synce2e import Device, World
 
 TERRITORY = "0190a000-0000-7000-8000-000000000001"
 REP = "0190a000-0000-7000-8000-0000000000a1"
@@ -80,3 +80,46 @@ def run_cli(*argv: str) -> int:
     except CliError as error:
         sys.stderr.write(error.message + "\n")
         return error.exit_code
+
+
+def orphan(world: World, territory_id: str, name: str) -> str:
+    """A contact whose dealer never existed, as a server without the reference check
+    stored it: a device that pulls it parks it (fieldrep.sync.orphans)."""
+    from fieldrep.server.core.security import new_id
+    from fieldrep.server.services.rowstore import ChangeWriter
+    from fieldrep.server.services.scope import SYSTEM_USER_ID
+
+    row_id = new_id()
+
+    def work(session: Any) -> None:
+        writer = ChangeWriter(session, user_id=SYSTEM_USER_ID, device_id=None)
+        writer.lock_streams([territory_id])
+        writer.insert("contact", row_id, territory_id, contact_values(territory_id, new_id(), name))
+
+    world.database.write(work)
+    return row_id
+
+
+def parked(device: Device) -> set[str]:
+    """The ids of the rows the device holds parked."""
+    from fieldrep.sync import orphans
+
+    with device.engine.connect() as connection:
+        return {str(values["id"]) for _, values in orphans.parked_rows(connection)}
+
+
+def unassign(world: World, username: str, territory_id: str) -> None:
+    """Take a territory from a user on the server (their scope shrinks at once)."""
+    from sqlalchemy import delete, select
+
+    from fieldrep.server.models import Assignment, User
+
+    def work(session: Any) -> None:
+        user_id = session.scalars(select(User.id).where(User.username == username)).one()
+        session.execute(
+            delete(Assignment).where(
+                Assignment.user_id == user_id, Assignment.territory_id == territory_id
+            )
+        )
+
+    world.database.write(work)

@@ -241,6 +241,8 @@ class PullPage:
     has_more: bool
     revoked_streams: list[str]
     users: list[UserInfo]
+    #: The caller's territories (None: every one), for ``PullResponse.scope``.
+    scope: list[str] | None = None
 
     def to_json(self) -> str:
         changes = ",".join(self.changes.fragments)
@@ -248,7 +250,8 @@ class PullPage:
         return (
             f'{{"epoch":{_dumps(self.epoch)},"changes":[{changes}],'
             f'"cursors":{_dumps(self.cursors)},"has_more":{"true" if self.has_more else "false"},'
-            f'"revoked_streams":{_dumps(self.revoked_streams)},"users":[{users}]}}'
+            f'"revoked_streams":{_dumps(self.revoked_streams)},"users":[{users}],'
+            f'"scope":{_dumps(self.scope)}}}'
         )
 
     def to_model(self) -> PullResponse:
@@ -394,9 +397,9 @@ def pull(database: Database, caller: Caller, request: PullRequest) -> PullPage:
             new_cursors[stream_id] = cursor.text()
             has_more = has_more or not done
         changes.complete(session)
-        return PullPage(
-            epoch, changes, new_cursors, has_more, revoked, _users(session, changes.user_ids)
-        )
+        scope = None if caller.territories is None else sorted(caller.territories)
+        users = _users(session, changes.user_ids)
+        return PullPage(epoch, changes, new_cursors, has_more, revoked, users, scope)
 
 
 def user_info(session: Session, user: User) -> UserInfo:
