@@ -100,6 +100,14 @@ def register(subparsers: Any) -> None:
     _db_option(role)
     role.set_defaults(func=cmd_set_role)
 
+    manager = commands.add_parser(
+        "set-manager", help=_("Put a user in a manager's team (or, without MANAGER, in none)")
+    )
+    manager.add_argument("name", help=_("User name"))
+    manager.add_argument("manager", nargs="?", help=_("User name of the new manager"))
+    _db_option(manager)
+    manager.set_defaults(func=cmd_set_manager)
+
     assign = commands.add_parser("assign", help=_("Assign a user to a territory"))
     assign.add_argument("user", help=_("User name"))
     assign.add_argument("territory", help=_("The territory's name"))
@@ -253,6 +261,14 @@ def cmd_set_role(args: argparse.Namespace) -> int:
     with _opened(_settings(args)) as database:
         admin.set_role(database, args.name, args.role)
     print(_("Role changed."))
+    return 0
+
+
+@_refusals_told
+def cmd_set_manager(args: argparse.Namespace) -> int:
+    with _opened(_settings(args)) as database:
+        admin.set_manager(database, args.name, args.manager)
+    print(_("Manager changed."))
     return 0
 
 

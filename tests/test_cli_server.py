@@ -125,6 +125,69 @@ def test_set_role_changes_the_user_and_their_published_row(db: str) -> None:
         database.dispose()
 
 
+def test_set_role_refuses_to_demote_a_manager_who_still_has_a_team(db: str) -> None:
+    assert run(["init", "--db", db])[0] == 0
+    assert run(["add-territory", "杭州", "--db", db])[0] == 0
+    for name, role, extra in (
+        ("mona", "manager", ["--display-name", "王经理"]),
+        ("nora", "manager", []),
+        ("alice", "rep", ["--display-name", "李雷", "--manager", "mona"]),
+        ("bob", "rep", ["--manager", "mona"]),
+    ):
+        code, _, err = run(
+            ["add-user", name, "--role", role, *extra, "--password-stdin", "--db", db],
+            stdin="a-password\n",
+        )
+        assert code == 0, err
+    assert run(["assign", "mona", "杭州", "--db", db])[0] == 0
+    code, out, err = run(["set-role", "mona", "rep", "--db", db])
+    assert (code, out) == (cli_server.EXIT_REFUSED, "")
+    assert err.strip() == (
+        "mona still manages alice (李雷), bob. Give them another manager first "
+        "(fieldrep server set-manager USER MANAGER), then change the role."
+    )
+    code, _, err = run(["set-manager", "alice", "bob", "--db", db])
+    assert code == cli_server.EXIT_REFUSED and "bob" in err, "a rep manages no one"
+    assert run(["set-manager", "alice", "nora", "--db", db]) == (0, "Manager changed.\n", "")
+    assert run(["set-manager", "bob", "--db", db])[0] == 0  # no manager at all
+    code, out, _ = run(["set-role", "mona", "rep", "--db", db])
+    assert (code, out.strip()) == (0, "Role changed.")
+    database = open_server_database(sqlite_url(Path(db)))
+    try:
+        with database.read() as session:
+            users = {user.username: user for user in session.query(User)}
+            row = session.get(ServerRow, ("app_user", users["mona"].id))
+        assert users["mona"].role == "rep" and row is not None and row.values["role"] == "rep"
+        assert users["alice"].manager_user_id == users["nora"].id
+        assert users["bob"].manager_user_id is None
+    finally:
+        database.dispose()
+
+
+def test_set_manager_changes_the_published_row(db: str) -> None:
+    assert run(["init", "--db", db])[0] == 0
+    assert run(["add-territory", "杭州", "--db", db])[0] == 0
+    for name, role in (("mona", "manager"), ("alice", "rep")):
+        code, _, _ = run(
+            ["add-user", name, "--role", role, "--password-stdin", "--db", db],
+            stdin="a-password\n",
+        )
+        assert code == 0
+    assert run(["assign", "alice", "杭州", "--db", db])[0] == 0
+    assert run(["set-manager", "alice", "mona", "--db", db])[0] == 0
+    code, _, err = run(["set-manager", "mona", "mona", "--db", db])
+    assert code == cli_server.EXIT_REFUSED and "mona" in err
+    database = open_server_database(sqlite_url(Path(db)))
+    try:
+        with database.read() as session:
+            users = {user.username: user for user in session.query(User)}
+            row = session.get(ServerRow, ("app_user", users["alice"].id))
+        assert row is not None and row.values["manager_user_id"] == users["mona"].id
+        assert row.row_version == 2, "published, then changed: devices pull the change"
+    finally:
+        database.dispose()
+
+
 def test_devices_and_revoke(db: str) -> None:
     run(["add-user", "alice", "--role", "rep", "--password-stdin", "--db", db], "alice-password\n")
     assert "No devices" in run(["devices", "--db", db])[1]

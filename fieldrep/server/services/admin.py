@@ -175,29 +175,79 @@ def set_role(database: Database, username: str, role: str) -> None:
 
     The server reads the role at every request; devices read it from the synced
     app_user row after each sync, so the row must change with it (a rep's card
-    opens the manager's fields, or closes them, at the next sync).
+    opens the manager's fields, or closes them, at the next sync). A manager whose
+    team still has people is not made a rep: the team would be left with a manager
+    who may no longer manage them (they get another one first, ``set_manager``).
     """
     if role not in ROLES:
         raise AdminError(N_("Unknown role {role}."), role=role)
 
     def work(session: Session) -> None:
         user = _user_by_name(session, username)
+        if role == "rep" and user.role != "rep":
+            team = session.scalars(
+                select(User).where(User.manager_user_id == user.id).order_by(User.username)
+            ).all()
+            if team:
+                raise AdminError(
+                    N_(
+                        "{name} still manages {team}. Give them another manager first "
+                        "(fieldrep server set-manager USER MANAGER), then change the role."
+                    ),
+                    name=username,
+                    team=", ".join(_named(member) for member in team),
+                )
         user.role = role
-        row = session.get(ServerRow, ("app_user", user.id))
-        if row is None:
-            return  # not published yet: assign publishes it, with the new role
-        writer = _system_writer(session)
-        writer.lock_streams([row.territory_id])
-        session.refresh(row)  # as it is under the stream's lock
-        if row.values.get("role") == role:
-            return
-        values = {**row.values, "role": role}
-        writer.stamp(values)
-        changes = {"role": (row.values.get("role"), role)}
-        row.values = values
-        writer.record(row, "update", changes)
+        _change_published(session, user, "role", role)
 
     database.write(work)
+
+
+def set_manager(database: Database, username: str, manager: str | None) -> None:
+    """Put a user in ``manager``'s team (None: in no team); their app_user row follows."""
+
+    def work(session: Session) -> None:
+        user = _user_by_name(session, username)
+        manager_id = None
+        if manager is not None:
+            manager_user = _user_by_name(session, manager)
+            if manager_user.role not in ("manager", "admin"):
+                raise AdminError(N_("{name} is not a manager."), name=manager)
+            if manager_user.id == user.id:
+                raise AdminError(N_("{name} cannot be their own manager."), name=username)
+            manager_id = manager_user.id
+        user.manager_user_id = manager_id
+        _change_published(session, user, "manager_user_id", manager_id)
+
+    database.write(work)
+
+
+def _named(user: User) -> str:
+    """A user as an admin types them (the user name), with the name others see."""
+    if user.display_name and user.display_name != user.username:
+        return f"{user.username} ({user.display_name})"
+    return user.username
+
+
+def _change_published(session: Session, user: User, field: str, value: str | None) -> None:
+    """Change one field of the user's published app_user row (an update devices pull).
+
+    A user not published yet gets the new value when assigned (``_publish_user``
+    reads the user); an unchanged value changes no row.
+    """
+    row = session.get(ServerRow, ("app_user", user.id))
+    if row is None:
+        return
+    writer = _system_writer(session)
+    writer.lock_streams([row.territory_id])
+    session.refresh(row)  # as it is under the stream's lock
+    if row.values.get(field) == value:
+        return
+    values = {**row.values, field: value}
+    writer.stamp(values)
+    changes = {field: (row.values.get(field), value)}
+    row.values = values
+    writer.record(row, "update", changes)
 
 
 def assign(database: Database, username: str, territory_name: str) -> None:
