@@ -16,14 +16,17 @@ import json
 from pathlib import Path
 
 import pytest
-from synce2e import Device, World, backup_server, restore_server, server_rows
+from synce2e import Crash, Device, World, backup_server, restore_server, server_rows
 from synctest import orphan, parked, unassign
+from tenacity import wait_none
 
 from fieldrep.server.services import admin
 from fieldrep.server.services import pull as pull_service
 from fieldrep.storage.enums import AbcClass
 from fieldrep.storage.models import Dealer
 from fieldrep.storage.services import core
+from fieldrep.sync import api
+from fieldrep.sync.engine import SyncEngine
 from fieldrep.sync.protocol import CONFLICT_TABLE, Reason
 
 
@@ -134,6 +137,13 @@ def test_unsent_changes_of_a_territory_lost_at_a_restore_stay_visible_as_refused
     assert refused(bob) == {lost_dealer: Reason.OUT_OF_SCOPE, new_in_lost: Reason.OUT_OF_SCOPE}
     assert {change.row_id for change in summary.rejected} == {lost_dealer, new_in_lost}
     assert bob.outbox() == []
+    # The rep sees what was not sent: the list of refused changes shows the values.
+    shown = {
+        view.row_id: {f.field: f.mine for f in view.fields}
+        for view in api.list_rejected(bob.engine)
+    }
+    assert shown[lost_dealer] == {"city": "宁波北仑"}
+    assert shown[new_in_lost]["name"] == "宁波新店"
     assert (server_rows(world).get(("dealer", kept_dealer)) or {})["city"] == "杭州滨江"
     assert ("dealer", new_in_lost) not in server_rows(world)
 
@@ -159,7 +169,7 @@ def test_a_server_that_does_not_name_the_scope_still_resyncs(
 
     def older_server(page: pull_service.PullPage) -> str:
         body = json.loads(real_to_json(page))
-        del body["scope"]
+        body.pop("scope", None)
         return json.dumps(body, ensure_ascii=False)
 
     unassign(world, "bob", ningbo)
@@ -173,4 +183,23 @@ def test_a_server_that_does_not_name_the_scope_still_resyncs(
     # Once the server names the scope, the next resync drops it.
     too_old_cursors(world)
     assert bob.sync().resynced
+    assert_only_hangzhou_left(world, bob, ningbo)
+
+
+def test_a_crash_in_the_middle_of_the_resync_still_drops_the_lost_territory(
+    world: World, bob_with_both: Device, ningbo: str
+) -> None:
+    bob = bob_with_both
+    unassign(world, "bob", ningbo)
+    too_old_cursors(world)
+    # Pull 0 answers 410, pull 1 brings the snapshot's first page: die at pull 2.
+    bob.transport.crash_at = bob.transport.sync_requests + 2
+    engine = SyncEngine(
+        bob.db_path, transport=bob.transport, wait=wait_none(), engine=bob.sync_engine, pull_limit=2
+    )
+    with pytest.raises(Crash):
+        engine.sync()
+    bob.reopen()
+    assert rows_of(bob, ningbo)  # mid-snapshot: the check is still due
+    bob.sync()  # resumes from the snapshot's cursors (no 410, nothing revoked)
     assert_only_hangzhou_left(world, bob, ningbo)
