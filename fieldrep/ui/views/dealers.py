@@ -332,8 +332,8 @@ class DealerTableModel(QAbstractTableModel):
                 # meanwhile, would hold the interpreter the paint waits for.
                 painted.wait(FIRST_SCREEN_WAIT_S)
 
-        def wanted() -> bool:  # on the worker
-            return latest.generation == generation
+        def wanted() -> bool:  # on the worker: a newer load or a closing window stops it
+            return latest.generation == generation and not workers.closed
 
         def load() -> DealerIds | None:
             return dealer_list_steps(
