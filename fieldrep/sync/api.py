@@ -40,7 +40,7 @@ from fieldrep.sync.protocol import (
     from_wire,
     parse_datetime,
 )
-from fieldrep.sync.refusals import reason_text, stored_code
+from fieldrep.sync.refusals import reason_text, stored_code, stored_params
 from fieldrep.sync.values import to_local, to_wire
 
 __all__ = [
@@ -457,7 +457,10 @@ def _rejected_view(connection: Connection, op: local.OutboxOp) -> RejectedView:
         record = _("Conflict decision")
         shown: list[RefusedField] = []
     else:
-        record = _record_label(connection, op.table, op.row_id)
+        # A change of a territory that left the device names its record in the refusal.
+        record = stored_params(op.reason).get("record") or _record_label(
+            connection, op.table, op.row_id
+        )
         shown = [
             RefusedField(
                 field=name,
@@ -831,21 +834,7 @@ def _user_name(connection: Connection, user_id: str | None) -> str:
 
 
 def _record_label(connection: Connection, table: str, row_id: str) -> str:
-    columns = set(TABLES[table].fields) if table in TABLES else set()
-    for name_column in ("name", "title", "display_name", "brand", "product"):
-        if name_column in columns:
-            value = connection.execute(
-                text(f'SELECT "{name_column}" FROM "{table}" WHERE id = :i'), {"i": row_id}
-            ).scalar()
-            if value:
-                return str(value)
-    if "dealer_id" in columns:
-        dealer = connection.execute(
-            text(f'SELECT dealer_id FROM "{table}" WHERE id = :i'), {"i": row_id}
-        ).scalar()
-        if dealer:
-            return _record_label(connection, "dealer", str(dealer))
-    return _table_label(table)
+    return local.record_name(connection, table, row_id) or _table_label(table)
 
 
 def stored_value(table: str, field: str, wire: Any) -> Any:

@@ -508,3 +508,26 @@ def drop_open_ops(connection: Connection, table: str, row_id: str) -> None:
         ),
         {"t": table, "r": row_id},
     )
+
+
+#: Columns that name a record for the rep, the first a table has.
+_NAME_COLUMNS = ("name", "title", "display_name", "brand", "product")
+
+
+def record_name(connection: Connection, table: str, row_id: str) -> str | None:
+    """What the rep calls a row: its name (or title...), else its dealer's; None: none."""
+    columns = set(TABLES[table].fields) if table in TABLES else set()
+    for name_column in _NAME_COLUMNS:
+        if name_column in columns:
+            value = connection.execute(
+                text(f'SELECT "{name_column}" FROM "{table}" WHERE id = :i'), {"i": row_id}
+            ).scalar()
+            if value:
+                return str(value)
+    if "dealer_id" in columns:
+        dealer = connection.execute(
+            text(f'SELECT dealer_id FROM "{table}" WHERE id = :i'), {"i": row_id}
+        ).scalar()
+        if dealer:
+            return record_name(connection, "dealer", str(dealer))
+    return None

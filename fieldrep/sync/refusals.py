@@ -69,6 +69,12 @@ def stored_code(stored: str | None) -> str | None:
     return None if refusal is None else refusal.code
 
 
+def stored_params(stored: str | None) -> dict[str, str]:
+    """The parameters of a stored ``reason`` column (empty for older plain text)."""
+    refusal = None if not stored else _decoded(stored)
+    return {} if refusal is None else dict(refusal.params)
+
+
 def _decoded(stored: str) -> Refusal | None:
     if not stored.startswith("{"):
         return None

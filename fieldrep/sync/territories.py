@@ -20,9 +20,10 @@ Dropping (:func:`drop`, capture off) removes the territory's rows, its conflict
 records, its cursor, its parked rows and what the device kept about those rows
 (the server values of pending fields, the digest of others' changes). The outbox
 is never emptied here: an unsent change of such a territory (an open op) is
-refused on the spot with the reason the server gives for it (``out_of_scope``), so
-it stays in the list of refused changes and in the outbox export until the rep
-dismisses it, as a change the server refused would. A change already sent in a
+refused on the spot with the reason the server gives for it (``out_of_scope``, the
+record's name kept with it, as its row leaves), so it stays in the list of refused
+changes and in the outbox export until the rep dismisses it, as a change the server
+refused would. A change already sent in a
 batch that got no answer stays as it is: the batch is resent unchanged and the
 server answers it (refused as out of scope).
 """
@@ -125,7 +126,6 @@ def _forget_rows(connection: Connection, table: str, lost: list[str]) -> None:
 
 def _refuse_unsent(connection: Connection, lost: set[str]) -> list[RefusedHere]:
     """Refuse the open ops of rows in ``lost`` (a new row by the territory it names)."""
-    refusal = Refusal(Reason.OUT_OF_SCOPE.value)
     refused: list[RefusedHere] = []
     for op in local.all_ops(connection, "pending"):
         if op.batch_id is not None or op.table not in TABLES:
@@ -136,6 +136,11 @@ def _refuse_unsent(connection: Connection, lost: set[str]) -> list[RefusedHere]:
         if territory is None:
             territory = op.fields.get(SCOPE_FIELD)
         if territory in lost:
+            # The row leaves with its territory: the refusal keeps its name for the list.
+            name = local.record_name(connection, op.table, op.row_id)
+            refusal = Refusal(
+                Reason.OUT_OF_SCOPE.value, () if name is None else (("record", name),)
+            )
             local.reject(connection, op.op_id, refusal.stored())
             refused.append(RefusedHere(op.table, op.row_id, refusal))
     return refused

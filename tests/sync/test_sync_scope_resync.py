@@ -143,6 +143,8 @@ def test_unsent_changes_of_a_territory_lost_at_a_restore_stay_visible_as_refused
         for view in api.list_rejected(bob.engine)
     }
     assert shown[lost_dealer] == {"city": "宁波北仑"}
+    labels = {view.row_id: view.record_label for view in api.list_rejected(bob.engine)}
+    assert labels == {lost_dealer: "宁波恒达", new_in_lost: "宁波新店"}
     assert shown[new_in_lost]["name"] == "宁波新店"
     assert (server_rows(world).get(("dealer", kept_dealer)) or {})["city"] == "杭州滨江"
     assert ("dealer", new_in_lost) not in server_rows(world)
