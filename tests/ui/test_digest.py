@@ -191,3 +191,48 @@ def test_digest_screenshots(
         dialog.close()
     finally:
         apply_language(qapp, "zh_CN")
+
+
+@pytest.mark.parametrize(
+    ("lang", "expected"),
+    [
+        ("zh_CN", "管理员 将 {name} 的角色由 区域销售经理 改为 业务代表"),
+        ("en", "The administrator changed {name}'s Role Area manager -> Sales rep"),
+    ],
+)
+def test_a_change_by_the_administration_reads_the_administrator(
+    qtbot: QtBot,
+    qapp: QApplication,
+    main_window: MainWindow,
+    demo_engine: Engine,
+    demo: object,
+    lang: str,
+    expected: str,
+) -> None:
+    """'fieldrep server set-role' writes as the server's system user, not as someone."""
+    from shots import save_screenshot
+
+    from fieldrep.sync.protocol import SYSTEM_USER_ID
+    from fieldrep.ui.language import apply_language
+
+    summary = demo.summary  # type: ignore[attr-defined]
+    with demo_engine.connect() as connection:
+        manager_id, manager_name = connection.execute(
+            select(AppUser.id, AppUser.display_name).where(
+                AppUser.username == summary.manager_username
+            )
+        ).one()
+    change = updated(demo_engine, "app_user", manager_id, SYSTEM_USER_ID, role="rep")
+    pull(demo_engine, [change], "run-set-role", summary.rep_user_id)
+    apply_language(qapp, lang)
+    try:
+        finish_sync(main_window, 1)
+        dialog = open_dialog(qtbot, main_window)
+        assert [entry.text for entry in dialog.entries or []] == [
+            expected.format(name=manager_name)
+        ]
+        QApplication.processEvents()
+        save_screenshot(dialog, f"digest_administrator_{lang}")
+        dialog.close()
+    finally:
+        apply_language(qapp, "zh_CN")
