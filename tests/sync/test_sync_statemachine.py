@@ -34,10 +34,12 @@ import json
 import logging
 import os
 import shutil
+import sqlite3
 import tempfile
 import uuid
 from collections import Counter
 from collections.abc import Iterator
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, ClassVar
@@ -51,12 +53,13 @@ from hypothesis.stateful import (
     rule,
     run_state_machine_as_test,
 )
-from sqlalchemy import Connection, create_engine, select, text
+from sqlalchemy import Connection, Engine, create_engine, select, text
 from synce2e import (
     FAULTS,
     AppTransport,
     Crash,
     Device,
+    FaultyTransport,
     World,
     assert_converged,
     backup_server,
@@ -178,14 +181,25 @@ def seed_territory(devices: dict[str, Device]) -> set[str]:
 class Template:
     """A server, three signed-in devices and the seeded dealers, made once per process.
 
-    Its folder also holds the server's backup at that point: an example copies it
-    with the rest and it is the example's start backup (a restore to it loses
-    everything the example synced), so no example backs up at its start.
+    Its folder also holds the server's backup at that point: the start backup of
+    every example (a restore to it loses everything the example synced), so no
+    example backs up at its start.
+
+    The SQLite examples share one world (server app, devices, their engines and
+    pooled connections), whose databases each example first puts back to the
+    template's through SQLite's backup API. A client database's schema is large
+    (about 0.1 s to parse on each new connection, most of an example's fixed
+    cost), and the backup API makes every connection parse it again by bumping the
+    schema cookie; the schema being the template's, byte for byte, unless an
+    example changed it (then the cookie differs and is left bumped), the device
+    databases get their cookie back, so the pooled connections keep their parse.
+    Every example still ends with an integrity check of each device database.
     """
 
     folder: Path | None = None
     secrets: ClassVar[dict[tuple[str, str], str]] = {}
     names: ClassVar[frozenset[str]] = frozenset()
+    shared: ClassVar[SharedWorld | None] = None
 
     @classmethod
     def get(cls, keyring_backend: MemoryKeyring) -> Path:
@@ -207,11 +221,102 @@ class Template:
         return cls.folder
 
     @classmethod
+    def fresh_world(cls, keyring_backend: MemoryKeyring) -> SharedWorld:
+        """The shared SQLite world with every database back at the template's state."""
+        template = cls.get(keyring_backend)
+        if cls.shared is None:
+            cls.shared = SharedWorld.open(template)
+        else:
+            cls.shared.put_back(template)
+        return cls.shared
+
+    @classmethod
     def close(cls) -> None:
-        """Remove the template's folder (the next run makes it again)."""
+        """Close the shared world and remove the folders (the next run makes them again)."""
+        if cls.shared is not None:
+            cls.shared.close()
+            cls.shared = None
         if cls.folder is not None:
             shutil.rmtree(cls.folder, ignore_errors=True)
             cls.folder = None
+
+
+@dataclass
+class SharedWorld:
+    """The server and devices the SQLite examples share (see :class:`Template`)."""
+
+    folder: Path
+    world: World
+    devices: dict[str, Device]
+
+    @classmethod
+    def open(cls, template: Path) -> SharedWorld:
+        folder = Path(tempfile.mkdtemp(prefix="fieldrep-ex-", dir=SCRATCH))
+        for name in ("server.db", *(f"{user}.db" for user in USERS)):
+            shutil.copyfile(template / name, folder / name)
+        # The template migrated and initialised it: nothing to check again.
+        database = open_server_database(sqlite_url(folder / "server.db"), migrate=False)
+        server_settings = make_settings(database)
+        app = create_app(server_settings, database=database)
+        world = World(database, server_settings, app, "", AppTransport(app))
+        devices = {user: Device.attach(world, folder, user) for user in USERS}
+        return cls(folder, world, devices)
+
+    def put_back(self, template: Path) -> None:
+        """Every database as the template has it; fresh transports (no plan, no crash)."""
+        # The server's schema is small: its connections simply start again.
+        self.world.database.dispose()
+        _put_back(self.world.database.write_engine, template / "server.db")
+        self.world.database.dispose()
+        for user, device in self.devices.items():
+            _put_back_keeping_parse(device.db_path, template / f"{user}.db")
+            device.transport = FaultyTransport(self.world.transport)
+
+    def close(self) -> None:
+        for device in self.devices.values():
+            device.close()
+        self.world.transport.shutdown()
+        self.world.database.dispose()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def _put_back(engine: Engine, source: Path) -> None:
+    """Copy ``source`` over the database behind ``engine`` (SQLite's backup API)."""
+    raw = engine.raw_connection()
+    try:
+        origin = sqlite3.connect(source)
+        try:
+            origin.backup(raw.driver_connection)  # type: ignore[arg-type]
+        finally:
+            origin.close()
+    finally:
+        raw.close()
+
+
+def _schema_cookie(connection: sqlite3.Connection) -> int:
+    return int(connection.execute("PRAGMA schema_version").fetchone()[0])
+
+
+def _put_back_keeping_parse(path: Path, source: Path) -> None:
+    """Copy ``source`` over the database at ``path``; open connections keep their schema.
+
+    Through a connection of its own that never reads the schema (reading and
+    setting the cookie do not), so no parse is spent here either. The cookie goes
+    back only when it is the source's: the schema text is then the same.
+    """
+    target = sqlite3.connect(path, isolation_level=None)
+    try:
+        before = _schema_cookie(target)
+        origin = sqlite3.connect(source)
+        try:
+            same_schema = _schema_cookie(origin) == before
+            origin.backup(target)
+        finally:
+            origin.close()
+        if same_schema:
+            target.execute(f"PRAGMA schema_version = {before}")
+    finally:
+        target.close()
 
 
 def value_for(field: str, counter: int) -> Any:
@@ -242,23 +347,17 @@ class SyncMachine(RuleBasedStateMachine):
 
     def __init__(self) -> None:
         super().__init__()
-        self.folder = Path(tempfile.mkdtemp(prefix="fieldrep-ex-", dir=SCRATCH))
         self.schema: str | None = None
         self.backup: Path | None = None
         if self.postgres_url is None:
-            template = Template.get(self.keyring_backend)
-            for path in template.iterdir():
-                shutil.copyfile(path, self.folder / path.name)
-            # The template migrated and initialised it: nothing to check again.
-            database = open_server_database(sqlite_url(self.folder / "server.db"), migrate=False)
-            server_settings = make_settings(database)
-            app = create_app(server_settings, database=database)
-            self.world = World(database, server_settings, app, "", AppTransport(app))
-            self.devices = {user: Device.attach(self.world, self.folder, user) for user in USERS}
+            shared = Template.fresh_world(self.keyring_backend)
+            self.folder, self.world, self.devices = shared.folder, shared.world, shared.devices
             self.names = set(Template.names)
-            # The start backup: the template's server as it was copied.
-            self.backup = self.folder / BACKUP
+            # The start backup: the template's server, as this example began.
+            assert Template.folder is not None
+            self.backup = Template.folder / BACKUP
         else:
+            self.folder = Path(tempfile.mkdtemp(prefix="fieldrep-ex-", dir=SCRATCH))
             self.schema = f"fr_sm_{uuid.uuid4().hex[:12]}"
             with _owner(self.postgres_url) as connection:
                 connection.execute(text(f'CREATE SCHEMA "{self.schema}"'))
@@ -291,12 +390,13 @@ class SyncMachine(RuleBasedStateMachine):
             for name in sorted(self.reached):
                 event(f"reached {name}")
         finally:
-            for device in self.devices.values():
-                device.close()
-            self.world.transport.shutdown()
-            self.world.database.dispose()
-            shutil.rmtree(self.folder, ignore_errors=True)
+            # The SQLite world is shared: the next example puts its databases back.
             if self.schema is not None and self.postgres_url is not None:
+                for device in self.devices.values():
+                    device.close()
+                self.world.transport.shutdown()
+                self.world.database.dispose()
+                shutil.rmtree(self.folder, ignore_errors=True)
                 with _owner(self.postgres_url) as connection:
                     connection.execute(text(f'DROP SCHEMA "{self.schema}" CASCADE'))
                     connection.execute(text(f'DROP SCHEMA IF EXISTS "{self.schema}_bk" CASCADE'))
@@ -538,7 +638,7 @@ class SyncMachine(RuleBasedStateMachine):
 
     @rule()
     def back_up_server(self) -> None:
-        self.backup = self.folder / BACKUP
+        self.backup = self.folder / "example-backup.db"
         if self.postgres_url is not None and self.schema is not None:
             _pg_backup(self.postgres_url, self.schema)
         else:
