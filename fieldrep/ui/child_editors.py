@@ -68,6 +68,7 @@ from fieldrep.ui.forms import (
     FieldGrid,
     FormBinding,
     date_edit,
+    joined,
     qdate_to_date,
 )
 from fieldrep.ui.qtcompat import emit
@@ -402,7 +403,7 @@ class ChildRecordDialog(QDialog):
 
     def submit(self) -> None:
         """Parse every field (all refusals shown at once), then write on the worker."""
-        self.message.show_error("")
+        self.message.show_error(None)
         try:
             if self.record is None:
                 values = self.binding.values_of(self.spec.fields)
@@ -438,7 +439,7 @@ class ChildRecordDialog(QDialog):
 
     def _show_refusal(self, error: ValidationError) -> None:
         unplaced = self.binding.show_error(error)
-        self.message.show_error("\n".join(unplaced))
+        self.message.show_error(joined(unplaced))
 
     def _focus_first_problem(self) -> None:
         for editor in self.binding.editors.values():
@@ -561,7 +562,7 @@ class ComplaintDialog(QDialog):
     def submit(self) -> None:
         from fieldrep.storage.services import cases
 
-        self.message.show_error("")
+        self.message.show_error(None)
         self.binding.clear_errors()
         action = self.current_action()
         needed = ACTION_FIELD[action]
@@ -586,7 +587,7 @@ class ComplaintDialog(QDialog):
         )
 
     def _show_refusal(self, error: ValidationError) -> None:
-        self.message.show_error("\n".join(self.binding.show_error(error)))
+        self.message.show_error(joined(self.binding.show_error(error)))
 
 
 def new_complaint_function(
@@ -748,9 +749,9 @@ class CreditReviewDialog(QDialog):
     def submit(self) -> None:
         from fieldrep.storage.services.credit import assess_credit
 
-        self.message.show_error("")
+        self.message.show_error(None)
         for error in self.score_errors.values():
-            error.show_error("")
+            error.show_error(None)
         try:
             values = self.binding.values_of(self.binding.editors)
         except ValidationError:
@@ -772,10 +773,10 @@ class CreditReviewDialog(QDialog):
             unplaced.append(message)
         for item in error.problems:
             if item.field in self.score_errors:
-                self.score_errors[item.field].show_error(item.message())
+                self.score_errors[item.field].show_error(item.message)
         placed = set(self.binding.editors) | set(self.score_errors)
-        others = [p.message() for p in error.problems if p.field not in placed]
-        self.message.show_error("\n".join(others))
+        others = [p.message for p in error.problems if p.field not in placed]
+        self.message.show_error(joined(others))
 
 
 # ---------------------------------------------------------------- the list widgets

@@ -79,8 +79,26 @@ def value_text(value: Any) -> str:
     return str(value)
 
 
+#: A function that words a sentence in the current language (a FieldProblem's
+#: ``message``, a ValidationError's ``message``): kept instead of its text, so the
+#: sentence can be worded again after a language switch.
+Describe = Callable[[], str]
+
+
+def joined(describes: Sequence[Describe]) -> Describe | None:
+    """The sentences of ``describes``, one a line, worded when shown (None: none)."""
+    if not describes:
+        return None
+    kept = tuple(describes)
+    return lambda: "\n".join(describe() for describe in kept)
+
+
 class FieldError(QLabel):
-    """The red line under a field that says what is wrong with it."""
+    """The red line under a field that says what is wrong with it.
+
+    It keeps the function that words the sentence, so a language switch while it is
+    shown words it again (LanguageChange reaches every child of the window).
+    """
 
     def __init__(self, name: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -88,11 +106,23 @@ class FieldError(QLabel):
         self.setStyleSheet(ERROR_STYLE)
         self.setWordWrap(True)
         self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.describe: Describe | None = None
         self.hide()
 
-    def show_error(self, text: str) -> None:
+    def show_error(self, describe: Describe | None) -> None:
+        """Show the sentence ``describe`` words (None: no error, the line is hidden)."""
+        self.describe = describe
+        self._render()
+
+    def _render(self) -> None:
+        text = self.describe() if self.describe is not None else ""
         self.setText(text)
         self.setVisible(bool(text))
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.LanguageChange:
+            self._render()
+        super().changeEvent(event)
 
 
 class _FocusOut(QObject):
@@ -290,7 +320,7 @@ class FieldEditor(QWidget):
         try:
             self.value()
         except ValidationError as error:
-            self.show_problem(error.message())
+            self.show_problem(error.message)
             return False
         self.clear_problem()
         return True
@@ -298,13 +328,13 @@ class FieldEditor(QWidget):
     def _validate_quietly(self) -> None:
         self.validate()
 
-    def show_problem(self, message: str) -> None:
-        self.error.show_error(message)
+    def show_problem(self, describe: Describe) -> None:
+        self.error.show_error(describe)
         if isinstance(self.editor, QLineEdit | QPlainTextEdit):
             self.editor.setStyleSheet(ERROR_FRAME_STYLE)
 
     def clear_problem(self) -> None:
-        self.error.show_error("")
+        self.error.show_error(None)
         if isinstance(self.editor, QLineEdit | QPlainTextEdit):
             self.editor.setStyleSheet("")
 
@@ -342,9 +372,9 @@ class FieldEditor(QWidget):
                 FieldKind.INTEGER: NUMBER_HINT,
             }.get(self.kind)
             editor.setPlaceholderText(_(hint) if hint else "")
+        # The red line under the field words itself again (FieldError): validating
+        # here instead would drop a service's refusal the field's parsing accepts.
         self.editor.setAccessibleName(self.label_text())
-        if self.error.text():
-            self.validate()
 
 
 class FieldGrid(QWidget):
@@ -437,7 +467,7 @@ class FormBinding:
             try:
                 values[name] = editor.value()
             except ValidationError as error:
-                editor.show_problem(error.message())
+                editor.show_problem(error.message)
                 problems.extend(error.problems)
             else:
                 editor.clear_problem()
@@ -445,17 +475,20 @@ class FormBinding:
             raise ValidationError(problems, self.model.__tablename__)
         return values
 
-    def show_error(self, error: ValidationError) -> list[str]:
-        """Show each problem at its field; returns the messages no field here could show."""
-        unplaced: list[str] = []
-        by_field: dict[str, list[str]] = {}
+    def show_error(self, error: ValidationError) -> list[Describe]:
+        """Show each problem at its field; returns the messages no field here could
+        show (as functions that word them: see :func:`joined`)."""
+        unplaced: list[Describe] = []
+        by_field: dict[str, list[Describe]] = {}
         for problem in error.problems:
             if problem.field in self.editors:
-                by_field.setdefault(problem.field, []).append(problem.message())
+                by_field.setdefault(problem.field, []).append(problem.message)
             else:
-                unplaced.append(problem.message())
+                unplaced.append(problem.message)
         for name, messages in by_field.items():
-            self.editors[name].show_problem("\n".join(messages))
+            describe = joined(messages)
+            assert describe is not None  # a field is listed with its messages
+            self.editors[name].show_problem(describe)
         first = next((self.editors[name] for name in by_field), None)
         if first is not None:
             first.editor.setFocus()

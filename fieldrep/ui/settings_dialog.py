@@ -10,7 +10,6 @@ The language switches the open window at once (LanguageChange).
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QEvent, Signal
@@ -31,6 +30,7 @@ from PySide6.QtWidgets import (
 
 from fieldrep.i18n import _, current_language
 from fieldrep.ui import uisettings as keys
+from fieldrep.ui.forms import ERROR_STYLE, FieldError
 from fieldrep.ui.language import LANGUAGE_NAMES, apply_language
 from fieldrep.ui.qtcompat import emit
 from fieldrep.ui.services import AppServices
@@ -40,39 +40,6 @@ if TYPE_CHECKING:
     from fieldrep.storage.errors import ValidationError
 
 log = logging.getLogger("fieldrep.ui")
-
-ERROR_STYLE = "color: #c62828;"
-
-
-class FieldError(QLabel):
-    """The red line under a field that says what is wrong with it.
-
-    It keeps the function that words the sentence, so a language switch while it is
-    shown words it again (LanguageChange reaches every child of the dialog).
-    """
-
-    def __init__(self, name: str, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setObjectName(f"error_{name}")
-        self.setStyleSheet(ERROR_STYLE)
-        self.setWordWrap(True)
-        self.describe: Callable[[], str] | None = None
-        self.hide()
-
-    def show_error(self, describe: Callable[[], str] | None) -> None:
-        """Show the sentence ``describe`` words (None: no error, the line is hidden)."""
-        self.describe = describe
-        self._render()
-
-    def _render(self) -> None:
-        text = self.describe() if self.describe is not None else ""
-        self.setText(text)
-        self.setVisible(bool(text))
-
-    def changeEvent(self, event: QEvent) -> None:
-        if event.type() == QEvent.Type.LanguageChange:
-            self._render()
-        super().changeEvent(event)
 
 
 class SettingsDialog(QDialog):

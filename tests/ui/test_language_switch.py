@@ -364,3 +364,105 @@ def test_the_settings_dialogs_field_errors_follow_the_language(
     finally:
         apply_language(qapp, "zh_CN")
         dialog.reject()
+
+
+def test_field_errors_in_record_windows_follow_the_language(
+    qtbot: QtBot, qapp: QApplication, main_window: MainWindow, demo_store: Store
+) -> None:
+    """Red lines under fields of the dealer card, of the visit record and of a child
+    editor, shown in Chinese, read in English after a switch (and back).
+
+    Some are the field's own parsing, some a service's refusal of a value the field
+    accepts (a birth date in the future, an end before the start): checking the
+    field again cannot word those, the line must keep how to word its sentence.
+    """
+    from shots import save_screenshot
+
+    from fieldrep.ui.child_editors import ChildRecordDialog
+    from fieldrep.ui.views.dealer_card import DealerCardWindow
+    from fieldrep.ui.views.visit_record import VisitRecordWindow
+
+    card, record, digest = open_record_windows(qtbot, main_window, demo_store)
+    assert isinstance(card, DealerCardWindow) and isinstance(record, VisitRecordWindow)
+    digest.close()
+
+    def type_into(editor: QWidget, text: str) -> None:
+        assert isinstance(editor, QLineEdit)
+        editor.setFocus()
+        editor.selectAll()
+        qtbot.keyClicks(editor, text)
+
+    # The card's profile: a number field given words (its parsing refuses them).
+    employees = card.binding.editors["employee_count"]
+    type_into(employees.editor, "many")
+    assert not employees.validate()
+    # The card's people: a new contact born in the future (the service refuses it).
+    card.new_contact()
+    type_into(card.contact_binding.editors["name"].editor, "Zhang Wei")
+    birth = card.contact_binding.editors["birth_date"]
+    type_into(birth.editor, "2099-01-01")
+    card.save_contact()
+    qtbot.waitUntil(lambda: bool(birth.error.text()))
+    # The visit record: an objection without the dealer's words.
+    objection = record.add_objection(focus=True)
+    assert not objection.check()
+    # A child editor of the card: a new agreement that ends before it starts.
+    table = card.child_tables["agreements"]
+    qtbot.mouseClick(table.add_button, Qt.MouseButton.LeftButton)
+
+    def agreement_dialogs() -> list[ChildRecordDialog]:
+        found = card.findChildren(ChildRecordDialog, "child_dialog_agreements")
+        return [dialog for dialog in found if dialog.isVisible()]
+
+    qtbot.waitUntil(lambda: bool(agreement_dialogs()))
+    [dialog] = agreement_dialogs()
+    type_into(dialog.binding.editors["title"].editor, "Agreement 2027")
+    valid_to = dialog.binding.editors["valid_to"]
+    type_into(valid_to.editor, "2020-01-01")
+    save_button = dialog.buttons.button(dialog.buttons.StandardButton.Save)
+    assert save_button is not None
+    save_button.click()
+    qtbot.waitUntil(lambda: bool(valid_to.error.text()))
+    lines = {
+        "card": employees.error,
+        "contact": birth.error,
+        "objection": objection.verbatim_error,
+        "child editor": valid_to.error,
+    }
+
+    def shown() -> dict[str, str]:
+        assert not any(line.isHidden() for line in lines.values())
+        return {where: line.text() for where, line in lines.items()}
+
+    chinese = shown()
+    record.scroll_area.ensureWidgetVisible(objection)  # the screenshots show it
+    QApplication.processEvents()
+    save_screenshot(card, "field_errors_card_zh_CN")
+    save_screenshot(record, "field_errors_visit_zh_CN")
+    save_screenshot(dialog, "field_errors_child_editor_zh_CN")
+    try:
+        switch(qtbot, qapp, main_window, "en")
+        english = shown()
+        save_screenshot(card, "field_errors_card_en")
+        save_screenshot(record, "field_errors_visit_en")
+        save_screenshot(dialog, "field_errors_child_editor_en")
+        switch(qtbot, qapp, main_window, "zh_CN")
+        again = shown()
+    finally:
+        apply_language(qapp, "zh_CN")
+        dialog.reject()
+        record.close()
+        card.close()
+    assert chinese == {
+        "card": "员工人数：应为整数，而不是“many”",
+        "contact": "出生日期：不能晚于今天",
+        "objection": "客户原话：不能为空",
+        "child editor": "到期日期：不能早于生效日期",
+    }
+    assert english == {
+        "card": "Number of employees: must be a whole number, not “many”",
+        "contact": "Date of birth: must not be in the future",
+        "objection": "Dealer's words: must not be empty",
+        "child editor": "Valid to: must not be before Valid from",
+    }
+    assert again == chinese

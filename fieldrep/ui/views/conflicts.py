@@ -513,7 +513,7 @@ class ConflictDetail(QWidget):
         for button in (self.keep_mine, self.take_theirs, self.use_value):
             button.setEnabled(True)
         if self.editor is not None and any(p.field == self.editor.name for p in error.problems):
-            self.editor.show_problem(error.message())
+            self.editor.show_problem(error.message)
             return
         self.problem.setText(error.message())
 

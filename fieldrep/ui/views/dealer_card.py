@@ -100,6 +100,7 @@ from fieldrep.ui.forms import (
     FormBinding,
     date_edit,
     enum_combo,
+    joined,
     qdate_to_date,
     retranslate_enum_combo,
 )
@@ -410,7 +411,7 @@ class ReasonDialog(QDialog):
         if not self.reason_text():
             from fieldrep.storage.fields import REASON_REQUIRED, problem
 
-            self.error.show_error(problem(ClassHistory, "reason", REASON_REQUIRED).message())
+            self.error.show_error(problem(ClassHistory, "reason", REASON_REQUIRED).message)
             return
         self.accept()
 
@@ -485,7 +486,7 @@ class PlanVisitDialog(QDialog):
     def _failed(self, error: BaseException) -> None:
         self.buttons.setEnabled(True)
         if isinstance(error, ValidationError):
-            self.error.show_error(error.message())
+            self.error.show_error(error.message)
             return
         self.services.workers.show_failure(self, error)
 
@@ -1088,7 +1089,7 @@ class DealerCardWindow(QWidget):
             return
         self.current_contact_id = contact_id
         self.contact_binding.load(contact.values)
-        self.contact_message.show_error("")
+        self.contact_message.show_error(None)
         self.contact_heading.setText(contact["name"])
 
     def _set_enabled(self, enabled: bool) -> None:
@@ -1185,7 +1186,9 @@ class DealerCardWindow(QWidget):
         unplaced = self.binding.show_error(error)
         self.message.setStyleSheet(f"color: {WARNING_COLOUR};")
         self.message.setText(
-            "\n".join(unplaced) if unplaced else _("Some fields need attention: see the red notes.")
+            "\n".join(describe() for describe in unplaced)
+            if unplaced
+            else _("Some fields need attention: see the red notes.")
         )
         self.tabs.setCurrentIndex(0)
         first = next(
@@ -1200,7 +1203,7 @@ class DealerCardWindow(QWidget):
         self.current_contact_id = None
         self.contact_binding.load({})
         self.contact_heading.setText(_("New contact"))
-        self.contact_message.show_error("")
+        self.contact_message.show_error(None)
         for tree in (self.people_list, self.people_tree):
             tree.clearSelection()
         self.contact_binding.editors["name"].editor.setFocus()
@@ -1208,7 +1211,7 @@ class DealerCardWindow(QWidget):
     def save_contact(self) -> None:
         from fieldrep.storage.services.contacts import add_contact, update_contact
 
-        self.contact_message.show_error("")
+        self.contact_message.show_error(None)
         contact_id = self.current_contact_id
         try:
             if contact_id is None:
@@ -1239,7 +1242,7 @@ class DealerCardWindow(QWidget):
     def _contact_failed(self, error: BaseException) -> None:
         if isinstance(error, ValidationError):
             unplaced = self.contact_binding.show_error(error)
-            self.contact_message.show_error("\n".join(unplaced))
+            self.contact_message.show_error(joined(unplaced))
             return
         self.services.workers.show_failure(self, error)
 

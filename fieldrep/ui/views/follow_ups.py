@@ -62,7 +62,7 @@ from fieldrep.storage.screens.follow_ups import (
 )
 from fieldrep.ui.common import app_title, format_day, make_bold
 from fieldrep.ui.dialog_write import write_and_close
-from fieldrep.ui.forms import FieldError, date_edit, qdate_to_date
+from fieldrep.ui.forms import FieldError, date_edit, joined, qdate_to_date
 from fieldrep.ui.qtcompat import emit
 from fieldrep.ui.rows_model import ROW_ROLE, RowColumn
 from fieldrep.ui.uisettings import UiSettings
@@ -123,8 +123,8 @@ class _ActionDialog(QDialog):
 
     def submit(self) -> None:
         for error in self.errors.values():
-            error.show_error("")
-        self.message.show_error("")
+            error.show_error(None)
+        self.message.show_error(None)
         work = self.work()
         if work is None:
             return
@@ -137,10 +137,10 @@ class _ActionDialog(QDialog):
         for problem in error.problems:
             target = self.errors.get(problem.field)
             if target is not None:
-                target.show_error(problem.message())
+                target.show_error(problem.message)
             else:
-                unplaced.append(problem.message())
-        self.message.show_error("\n".join(unplaced))
+                unplaced.append(problem.message)
+        self.message.show_error(joined(unplaced))
 
 
 class MarkDoneDialog(_ActionDialog):
@@ -209,7 +209,7 @@ class StepDialog(_ActionDialog):
         text = self.description.text().strip()
         if not text:
             self.errors["description"].show_error(
-                problem("FollowUpStep", "description", REASON_REQUIRED).message()
+                problem("FollowUpStep", "description", REASON_REQUIRED).message
             )
             return None
         store, follow_up_id, day = self.services.store, self.line.id, qdate_to_date(self.due.date())
@@ -239,7 +239,7 @@ class EscalateDialog(_ActionDialog):
         department = self.department.text().strip()
         if not department:
             self.errors["department"].show_error(
-                problem(FollowUp, "counterpart_dept", REASON_REQUIRED).message()
+                problem(FollowUp, "counterpart_dept", REASON_REQUIRED).message
             )
             return None
         note = self.note.text().strip() or None

@@ -1181,7 +1181,7 @@ class PlannerView(View):
             if isinstance(error, ValidationError):
                 unplaced = self.preparation.binding.show_error(error)
                 if unplaced:
-                    self.preparation.note_problem("\n".join(unplaced))
+                    self.preparation.note_problem("\n".join(describe() for describe in unplaced))
                 return
             self.services.workers.show_failure(self, error)
 

@@ -35,7 +35,7 @@ from fieldrep.storage.enums import OBJECTION_EXAMPLES, ObjectionType, ResponsePa
 from fieldrep.storage.errors import ValidationError
 from fieldrep.storage.models import ObjectionAnswer
 from fieldrep.ui.common import make_bold
-from fieldrep.ui.forms import FieldError, FieldGrid, FormBinding
+from fieldrep.ui.forms import FieldError, FieldGrid, FormBinding, joined
 from fieldrep.ui.qtcompat import emit
 from fieldrep.ui.rows_model import ROW_ROLE, RowColumn
 from fieldrep.ui.uisettings import UiSettings
@@ -281,7 +281,7 @@ class PlaybookView(View):
     def _load_answer(self, entry: PlaybookEntry) -> None:
         self.current_answer_id = entry.id
         self.binding.load(entry.answer.values)
-        self.message.show_error("")
+        self.message.show_error(None)
         self.state.setText("")
         self.editor_heading.setText(_("Edit the answer"))
 
@@ -293,7 +293,7 @@ class PlaybookView(View):
         self.binding.load({"type": self.current_type()})
         # A new answer saves its type even though it was preset, not typed.
         self.binding.editors["type"].original = ""
-        self.message.show_error("")
+        self.message.show_error(None)
         self.state.setText("")
         self.editor_heading.setText(_("New answer"))
 
@@ -305,7 +305,7 @@ class PlaybookView(View):
 
         if self.busy:
             return
-        self.message.show_error("")
+        self.message.show_error(None)
         answer_id = self.current_answer_id
         try:
             if answer_id is None:
@@ -338,7 +338,7 @@ class PlaybookView(View):
         self.busy = False
         if isinstance(error, ValidationError):
             unplaced = self.binding.show_error(error)
-            self.message.show_error("\n".join(unplaced))
+            self.message.show_error(joined(unplaced))
             return
         self.services.workers.show_failure(self, error)
 

@@ -84,11 +84,13 @@ from fieldrep.storage.services.core import Record
 from fieldrep.storage.types import new_id
 from fieldrep.ui.drafts import DraftAutosaver, DraftKeeper, SavedDraft, refresh_drafts_hint
 from fieldrep.ui.forms import (
+    Describe,
     FieldError,
     FieldGrid,
     FormBinding,
     date_edit,
     enum_combo,
+    joined,
     qdate_to_date,
     retranslate_enum_combo,
     select_data,
@@ -409,7 +411,7 @@ class SavedFollowUpRow(QFrame):
         self.retranslate()
 
     def _edited(self) -> None:
-        self.error.show_error("")
+        self.error.show_error(None)
         self._show_closing()
         emit(self.changed)
 
@@ -451,7 +453,7 @@ class SavedFollowUpRow(QFrame):
         found = None
         if now["due"] != self.original["due"]:
             found = due_date_problem(visit_day, qdate_to_date(self.due.date()))
-        self.error.show_error(found.message() if found else "")
+        self.error.show_error(found.message if found else None)
         return found is None
 
     def change(self) -> FollowUpChange | None:
@@ -516,7 +518,7 @@ class NewFollowUpRow(QFrame):
         self.retranslate()
 
     def _edited(self) -> None:
-        self.error.show_error("")
+        self.error.show_error(None)
         emit(self.changed)
 
     def retranslate(self) -> None:
@@ -550,7 +552,7 @@ class NewFollowUpRow(QFrame):
             found = problem(FollowUp, "title", REASON_REQUIRED)
         else:
             found = due_date_problem(visit_day, qdate_to_date(self.due.date()))
-        self.error.show_error(found.message() if found else "")
+        self.error.show_error(found.message if found else None)
         return found is None
 
     def item(self) -> AgreedItem:
@@ -675,7 +677,7 @@ class RecordFollowUps(QWidget):
 
     def clear_errors(self) -> None:
         for row in self._all_rows():
-            row.error.show_error("")
+            row.error.show_error(None)
 
     def first_error(self) -> QWidget | None:
         return next(
@@ -814,12 +816,12 @@ class ObjectionEditor(QFrame):
         self.answer.currentIndexChanged.connect(self._answer_picked)
         for line in (self.verbatim, self.real_concern, self.follow_up):
             line.textEdited.connect(lambda _t: self._edited())
-        self.verbatim.textEdited.connect(lambda _t: self.verbatim_error.show_error(""))
+        self.verbatim.textEdited.connect(lambda _t: self.verbatim_error.show_error(None))
         self.answer_text.textChanged.connect(self._edited)
         for combo in (self.pattern, self.outcome, self.raised_by):
             combo.currentIndexChanged.connect(lambda _i: self._edited())
         self.follow_up_due.dateChanged.connect(lambda _d: self._edited())
-        self.follow_up_due.dateChanged.connect(lambda _d: self.follow_up_error.show_error(""))
+        self.follow_up_due.dateChanged.connect(lambda _d: self.follow_up_error.show_error(None))
         self.follow_up_owner.currentIndexChanged.connect(lambda _i: self._edited())
         self._fill_answers()
         self.retranslate()
@@ -956,9 +958,9 @@ class ObjectionEditor(QFrame):
     def check(self) -> bool:
         """The dealer's words are required (every objection has a type and its words)."""
         if self.verbatim.text().strip():
-            self.verbatim_error.show_error("")
+            self.verbatim_error.show_error(None)
             return True
-        self.verbatim_error.show_error(problem(Objection, "verbatim", REASON_REQUIRED).message())
+        self.verbatim_error.show_error(problem(Objection, "verbatim", REASON_REQUIRED).message)
         return False
 
     def check_follow_up(self, visit_day: date) -> bool:
@@ -968,21 +970,21 @@ class ObjectionEditor(QFrame):
         found = None
         if self.follow_up.text().strip() and not self.has_follow_up:
             found = due_date_problem(visit_day, qdate_to_date(self.follow_up_due.date()))
-        self.follow_up_error.show_error(found.message() if found else "")
+        self.follow_up_error.show_error(found.message if found else None)
         return found is None
 
     def show_item_error(self, error: ValidationError) -> None:
         """Put a refused value of this objection at its place in the editor."""
         if error.entity == "follow_up":
-            self.follow_up_error.show_error(error.message())
+            self.follow_up_error.show_error(error.message)
         elif error.fields == ["verbatim"]:
-            self.verbatim_error.show_error(error.message())
+            self.verbatim_error.show_error(error.message)
         else:
-            self.other_error.show_error(error.message())
+            self.other_error.show_error(error.message)
 
     def clear_errors(self) -> None:
         for line in (self.verbatim_error, self.follow_up_error, self.other_error):
-            line.show_error("")
+            line.show_error(None)
 
     def has_error(self) -> bool:
         return any(
@@ -1746,8 +1748,8 @@ class VisitRecordWindow(QWidget):
 
     def clear_errors(self) -> None:
         self.binding.clear_errors()
-        self.error_summary.show_error("")
-        self.agreed.error.show_error("")
+        self.error_summary.show_error(None)
+        self.agreed.error.show_error(None)
         for editor in (*self.saved_objection_editors.values(), *self.objections):
             editor.clear_errors()
         self.record_follow_ups.clear_errors()
@@ -1757,7 +1759,7 @@ class VisitRecordWindow(QWidget):
         from fieldrep.storage.services.visits import ItemValidationError
 
         if isinstance(error, ItemValidationError) and self._show_item_error(error):
-            unplaced: list[str] = []
+            unplaced: list[Describe] = []
         elif error.entity in ("contact_record", ""):
             unplaced = self.binding.show_error(error)
         elif error.entity == "objection":
@@ -1765,14 +1767,14 @@ class VisitRecordWindow(QWidget):
             for editor in self.objections:
                 editor.check()
             if not any(editor.verbatim_error.text() for editor in self.objections):
-                unplaced = [p.message() for p in error.problems]
+                unplaced = [p.message for p in error.problems]
         elif error.entity == "follow_up":
-            self.agreed.error.show_error(error.message())
+            self.agreed.error.show_error(error.message)
             unplaced = []
         else:
-            unplaced = [p.message() for p in error.problems]
+            unplaced = [p.message for p in error.problems]
         if unplaced:
-            self.error_summary.show_error("\n".join(unplaced))
+            self.error_summary.show_error(joined(unplaced))
         self._scroll_to_first_error()
         self.error_summary.setVisible(bool(self.error_summary.text()))
 
@@ -1788,7 +1790,7 @@ class VisitRecordWindow(QWidget):
             return True
         row = self.record_follow_ups.row_for(error.item)
         if row is not None:
-            row.error.show_error(error.message())
+            row.error.show_error(error.message)
             return True
         return False
 
