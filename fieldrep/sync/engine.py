@@ -256,13 +256,15 @@ class SyncEngine:
     def _push(self, client: SyncClient, summary: SyncSummary, report: Progress) -> None:
         with self.engine.connect() as connection:
             total = local.pending_count(connection)
+            frozen = local.frozen_batch_count(connection)
             device = local.get_state(connection, local.DEVICE_ID)
         if not device:
             raise NotSignedIn()
         done = 0
         report(STAGE_PUSH, done, total)
-        # New edits during the sync go to the next cycle once this many batches ran.
-        for _round in range(total // self.push_batch_size + 2):
+        # Every batch frozen before this push, then the open ops: new edits during the
+        # sync go to the next cycle once this many batches ran.
+        for _round in range(frozen + total // self.push_batch_size + 2):
             with self.engine.begin() as connection:
                 batch = local.frozen_batch(connection) or local.freeze_batch(
                     connection, self.push_batch_size

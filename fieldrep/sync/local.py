@@ -135,6 +135,16 @@ def frozen_batch(connection: Connection) -> tuple[str, list[OutboxOp]] | None:
     return str(batch_id), batch_ops(connection, str(batch_id))
 
 
+def frozen_batch_count(connection: Connection) -> int:
+    """How many frozen batches wait to be sent (or answered)."""
+    return int(
+        connection.exec_driver_sql(
+            "SELECT count(DISTINCT batch_id) FROM outbox "
+            "WHERE batch_id IS NOT NULL AND state = 'pending'"
+        ).scalar_one()
+    )
+
+
 def batch_ops(connection: Connection, batch_id: str) -> list[OutboxOp]:
     rows = connection.execute(
         text(

@@ -16,6 +16,7 @@ from synce2e import Device, World, assert_converged, backup_server, restore_serv
 from fieldrep.storage.enums import AbcClass
 from fieldrep.storage.models import Dealer
 from fieldrep.storage.services import core
+from fieldrep.sync import local
 from fieldrep.sync.protocol import CONFLICT_TABLE
 
 
@@ -116,3 +117,25 @@ def test_an_unsent_edit_older_than_the_backup_still_conflicts(
     bob.sync()
     for device in (alice, bob):
         assert_converged(world, device)
+
+
+def test_one_sync_sends_every_batch_frozen_before_it(
+    world: World, alice: Device, bob: Device, tmp_path: Path
+) -> None:
+    """Ops frozen into batches of their own (a lost conflict record sent again is one)
+    all go in the next sync, however many batches they make."""
+    alice.sync()
+    bob.sync()
+    ids = [
+        core.create(alice.store, Dealer, {"name": f"经销商{n}", "abc_class": AbcClass.B}).id
+        for n in range(4)
+    ]
+    alice.sync()
+    for dealer_id in ids:
+        core.update(alice.store, Dealer, dealer_id, {"city": "宁波"})
+        with alice.engine.begin() as connection:
+            local.freeze_open_op(connection, "dealer", dealer_id)
+    summary = alice.sync()
+    assert summary.batches == 4
+    assert alice.outbox() == []
+    assert_converged(world, alice)
