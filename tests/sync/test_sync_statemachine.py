@@ -79,7 +79,7 @@ from fieldrep.storage.enums import AbcClass
 from fieldrep.storage.errors import NotFound, ValidationError
 from fieldrep.storage.models import Dealer
 from fieldrep.storage.services import core
-from fieldrep.sync import api
+from fieldrep.sync import api, local
 from fieldrep.sync.client import SyncError
 from fieldrep.sync.engine import SyncSummary
 from fieldrep.sync.protocol import CONFLICT_TABLE, KEEP_BOTH_MARKER
@@ -381,6 +381,9 @@ class SyncMachine(RuleBasedStateMachine):
         self.written: dict[tuple[str, str, str], list[Any]] = {}
         self.restores = 0
         self.reached: set[str] = set()
+        # (device id, row, field, losing value) of open conflict records a restore lost
+        self.lost_records: set[tuple[str, str, str, str]] = set()
+        self.device_ids = {user: _device_id(device) for user, device in self.devices.items()}
 
     def teardown(self) -> None:
         try:
@@ -651,6 +654,7 @@ class SyncMachine(RuleBasedStateMachine):
             return
         self._observe()  # what the restore is about to lose counts as reached
         self._forget_superseded()
+        self._note_lost_records()
         if self.postgres_url is not None and self.schema is not None:
             self.world.database.dispose()
             _pg_restore(self.postgres_url, self.schema)
@@ -659,6 +663,23 @@ class SyncMachine(RuleBasedStateMachine):
             restore_server(self.world, self.backup)
         self.restores += 1
         event("server restored from a backup")
+
+    def _note_lost_records(self) -> None:
+        """Open conflict records the restore loses: their devices send them again."""
+        with self.world.database.read() as session:
+            for row in session.scalars(
+                select(ServerRow).where(ServerRow.table_name == CONFLICT_TABLE)
+            ):
+                record = row.values
+                if record.get("status") == "open":
+                    self.lost_records.add(
+                        (
+                            str(record.get("device_id")),
+                            record["row_id"],
+                            record["field"],
+                            str(record["mine"]),
+                        )
+                    )
 
     def _forget_superseded(self) -> None:
         """Edits the server took and then replaced need not come back after a restore.
@@ -728,14 +749,20 @@ class SyncMachine(RuleBasedStateMachine):
 
     @invariant()
     def pending_edits_are_never_overwritten(self) -> None:
-        for device in self.devices.values():
+        for user, device in self.devices.items():
             latest: dict[tuple[str, str, str], Any] = {}
             for op in device.outbox():
                 if op.table != "dealer":
                     continue
                 for name, value in op.fields.items():
-                    if name not in ("created_at", "updated_at", "updated_by", "deleted_at"):
-                        latest[(op.row_id, name, op.table)] = value
+                    if name in ("created_at", "updated_at", "updated_by", "deleted_at"):
+                        continue
+                    resent = (self.device_ids[user], op.row_id, name, str(value))
+                    if resent in self.lost_records:
+                        # A lost conflict record sent again carries the losing value,
+                        # not the row's: it is no edit of the row (an edit before it is).
+                        continue
+                    latest[(op.row_id, name, op.table)] = value
             if not latest:
                 continue
             with device.engine.connect() as connection:
@@ -849,6 +876,11 @@ def _server_record(world: World) -> ServerRecord:
                 if conflict["status"] == "open":
                     record.open_mine.add(key)
     return record
+
+
+def _device_id(device: Device) -> str:
+    with device.engine.connect() as connection:
+        return str(local.get_state(connection, local.DEVICE_ID))
 
 
 def _pg_backup(url: str, schema: str) -> None:
