@@ -93,12 +93,36 @@ def joined(describes: Sequence[Describe]) -> Describe | None:
     return lambda: "\n".join(describe() for describe in kept)
 
 
-class FieldError(QLabel):
-    """The red line under a field that says what is wrong with it.
+class WordedLabel(QLabel):
+    """A label whose sentence follows a language switch.
 
-    It keeps the function that words the sentence, so a language switch while it is
-    shown words it again (LanguageChange reaches every child of the window).
+    It keeps the function that words the sentence and words it again on
+    LanguageChange (which reaches every child of the window), for a line that says
+    what just happened or what is wrong: its words depend on a moment, not on the
+    window's own retranslate.
     """
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.describe: Describe | None = None
+
+    def say(self, describe: Describe | None) -> None:
+        """Show the sentence ``describe`` words (None: nothing)."""
+        self.describe = describe
+        self._render()
+
+    def _render(self) -> None:
+        self.setText(self.describe() if self.describe is not None else "")
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.LanguageChange:
+            self._render()
+        super().changeEvent(event)
+
+
+class FieldError(WordedLabel):
+    """The red line under a field that says what is wrong with it (hidden when
+    nothing is); a language switch words it again (:class:`WordedLabel`)."""
 
     def __init__(self, name: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -106,23 +130,15 @@ class FieldError(QLabel):
         self.setStyleSheet(ERROR_STYLE)
         self.setWordWrap(True)
         self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.describe: Describe | None = None
         self.hide()
 
     def show_error(self, describe: Describe | None) -> None:
         """Show the sentence ``describe`` words (None: no error, the line is hidden)."""
-        self.describe = describe
-        self._render()
+        self.say(describe)
 
     def _render(self) -> None:
-        text = self.describe() if self.describe is not None else ""
-        self.setText(text)
-        self.setVisible(bool(text))
-
-    def changeEvent(self, event: QEvent) -> None:
-        if event.type() == QEvent.Type.LanguageChange:
-            self._render()
-        super().changeEvent(event)
+        super()._render()
+        self.setVisible(bool(self.text()))
 
 
 class _FocusOut(QObject):

@@ -432,7 +432,10 @@ def test_field_errors_in_record_windows_follow_the_language(
 
     def shown() -> dict[str, str]:
         assert not any(line.isHidden() for line in lines.values())
-        return {where: line.text() for where, line in lines.items()}
+        # The card's line under its profile names the unsaved field, by its label.
+        return {where: line.text() for where, line in lines.items()} | {
+            "card state": card.profile_state.text()
+        }
 
     chinese = shown()
     record.scroll_area.ensureWidgetVisible(objection)  # the screenshots show it
@@ -455,12 +458,14 @@ def test_field_errors_in_record_windows_follow_the_language(
         card.close()
     assert chinese == {
         "card": "员工人数：应为整数，而不是“many”",
+        "card state": "未保存的修改：员工人数",
         "contact": "出生日期：不能晚于今天",
         "objection": "客户原话：不能为空",
         "child editor": "到期日期：不能早于生效日期",
     }
     assert english == {
         "card": "Number of employees: must be a whole number, not “many”",
+        "card state": "Unsaved changes: Number of employees",
         "contact": "Date of birth: must not be in the future",
         "objection": "Dealer's words: must not be empty",
         "child editor": "Valid to: must not be before Valid from",

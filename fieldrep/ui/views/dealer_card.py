@@ -98,6 +98,7 @@ from fieldrep.ui.forms import (
     FieldGrid,
     FieldKind,
     FormBinding,
+    WordedLabel,
     date_edit,
     enum_combo,
     joined,
@@ -685,7 +686,7 @@ class DealerCardWindow(QWidget):
         self.warnings = QLabel()
         self.warnings.setObjectName("card_warnings")
         self.warnings.setWordWrap(True)
-        self.message = QLabel()
+        self.message = WordedLabel()  # says what just happened, in the current language
         self.message.setObjectName("card_message")
         self.message.setWordWrap(True)
         self.plan_button = QPushButton()
@@ -819,7 +820,7 @@ class DealerCardWindow(QWidget):
         self.revert_button = QPushButton()
         self.revert_button.setObjectName("card_revert")
         self.revert_button.clicked.connect(self.revert_profile)
-        self.profile_state = QLabel()
+        self.profile_state = WordedLabel()
         self.profile_state.setObjectName("card_profile_state")
         self.profile_state.setStyleSheet("color: palette(mid);")
         buttons = QHBoxLayout()
@@ -1106,12 +1107,14 @@ class DealerCardWindow(QWidget):
 
     def _profile_edited(self) -> None:
         changed = self.binding.changed_names()
-        self.profile_state.setText(
-            _("Unsaved changes: {fields}").format(
-                fields=_(", ").join(self.binding.editors[n].label_text() for n in changed)
+        self.profile_state.say(
+            (
+                lambda: _("Unsaved changes: {fields}").format(
+                    fields=_(", ").join(self.binding.editors[n].label_text() for n in changed)
+                )
             )
             if changed
-            else ""
+            else None
         )
 
     def _jump_to_section(self, row: int) -> None:
@@ -1122,21 +1125,21 @@ class DealerCardWindow(QWidget):
     def revert_profile(self) -> None:
         if self.data is not None:
             self.binding.load(self.data.dealer.values)
-            self.profile_state.setText("")
-            self.message.setText("")
+            self.profile_state.say(None)
+            self.message.say(None)
 
     def save_profile(self) -> None:
         """Save the changed fields (asking the reason of a classification change)."""
         if self.data is None or self.busy:
             return
-        self.message.setText("")
+        self.message.say(None)
         try:
             changes = self.binding.changed_values()
         except ValidationError as error:
             self._show_profile_error(error)
             return
         if not changes:
-            self.profile_state.setText(_("No changes to save."))
+            self.profile_state.say(lambda: _("No changes to save."))
             return
         classified = sorted(name for name in changes if name in CLASSIFICATION_FIELDS)
         if not classified:
@@ -1169,7 +1172,7 @@ class DealerCardWindow(QWidget):
 
     def _profile_saved(self, dealer: Record) -> None:
         self.busy = False
-        self.profile_state.setText(_("Saved."))
+        self.profile_state.say(lambda: _("Saved."))
         emit(self.saved, dealer)
         self.refresh()
         _refresh_main_views(self.parentWidget())
@@ -1185,10 +1188,8 @@ class DealerCardWindow(QWidget):
     def _show_profile_error(self, error: ValidationError) -> None:
         unplaced = self.binding.show_error(error)
         self.message.setStyleSheet(f"color: {WARNING_COLOUR};")
-        self.message.setText(
-            "\n".join(describe() for describe in unplaced)
-            if unplaced
-            else _("Some fields need attention: see the red notes.")
+        self.message.say(
+            joined(unplaced) or (lambda: _("Some fields need attention: see the red notes."))
         )
         self.tabs.setCurrentIndex(0)
         first = next(
@@ -1250,7 +1251,7 @@ class DealerCardWindow(QWidget):
 
     def _child_changed(self, key: str) -> None:
         self.message.setStyleSheet("")
-        self.message.setText(_("Saved; the change goes out with the next sync."))
+        self.message.say(lambda: _("Saved; the change goes out with the next sync."))
         self.refresh()
         _refresh_main_views(self.parentWidget())
 
@@ -1276,8 +1277,8 @@ class DealerCardWindow(QWidget):
             return
         if not self.may_review_credit():
             self.message.setStyleSheet(f"color: {WARNING_COLOUR};")
-            self.message.setText(
-                _(
+            self.message.say(
+                lambda: _(
                     "Only an area manager can record a 5C credit review. Tell your manager "
                     "what you learned; the review shows here after the next sync."
                 )
@@ -1297,8 +1298,8 @@ class DealerCardWindow(QWidget):
 
     def _credit_reviewed(self, assessment: Record) -> None:
         self.message.setStyleSheet("")
-        self.message.setText(
-            _("5C credit review saved: grade {grade}, {risk}.").format(
+        self.message.say(
+            lambda: _("5C credit review saved: grade {grade}, {risk}.").format(
                 grade=assessment["overall_grade"], risk=assessment["risk_level"].label
             )
         )
@@ -1316,8 +1317,8 @@ class DealerCardWindow(QWidget):
 
     def _visit_planned(self, item: Record) -> None:
         self.message.setStyleSheet("")
-        self.message.setText(
-            _("Visit planned on {day}, number {seq} of that day's route.").format(
+        self.message.say(
+            lambda: _("Visit planned on {day}, number {seq} of that day's route.").format(
                 day=format_day(item["planned_date"]), seq=item["route_seq"]
             )
         )
