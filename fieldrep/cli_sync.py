@@ -314,14 +314,20 @@ def cmd_conflicts(args: argparse.Namespace) -> int:
             print(_("No open conflicts."))
         else:
             for view in views:
+                # Each side names its own author: the op's author wrote "mine", and
+                # whoever last wrote the server's value wrote "theirs".
                 print(
-                    _("{id}  {record} · {field}: mine {mine} / theirs {theirs} ({author})").format(
+                    _(
+                        "{id}  {record} · {field}: mine {mine} ({author}) / "
+                        "theirs {theirs} ({theirs_author})"
+                    ).format(
                         id=view.id,
                         record=view.record_label,
                         field=view.field_label,
                         mine=view.mine,
-                        theirs=view.theirs,
                         author=view.author,
+                        theirs=view.theirs,
+                        theirs_author=view.theirs_author,
                     )
                 )
         return 0

@@ -118,7 +118,9 @@ def test_conflicts_listed_resolved_and_seen_by_the_other_device(
     assert "宁波" in city_line and "温州" in city_line
     code, out, _err = run(capsys, "--lang", "en", "conflicts", "--db", db)
     english = next(line for line in out.splitlines() if line.startswith(city.id))
-    assert "City: mine 宁波 / theirs 温州" in english, english
+    # Each value names its own author: alice (李雷) wrote mine, mona (王经理) theirs.
+    assert "City: mine 宁波 (李雷) / theirs 温州 (王经理)" in english, english
+    assert "城市：我方 宁波（李雷）/ 对方 温州（王经理）" in city_line, city_line
 
     # JSON: the same two, with their values and ids.
     code, out, err = run(capsys, "conflicts", "--json", "--db", db)
