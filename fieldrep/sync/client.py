@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import math
+import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -24,8 +25,10 @@ from tenacity import (
     Retrying,
     retry_if_exception_type,
     stop_after_attempt,
+    stop_any,
     wait_random_exponential,
 )
+from tenacity.stop import stop_base
 from tenacity.wait import WaitBaseT
 
 from fieldrep.i18n import N_, _
@@ -50,6 +53,9 @@ log = logging.getLogger("fieldrep.sync")
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
+#: Seconds without any answer from the server after which a sync gives up.
+STALL_LIMIT = 75.0
+
 
 class SyncError(Exception):
     """A sync could not finish; ``user_message()`` says why in the current language."""
@@ -71,6 +77,22 @@ class Unreachable(SyncError):
     template = N_(
         "The server cannot be reached ({detail}). Your changes are kept and will be sent later."
     )
+
+
+class NotResponding(Unreachable):
+    """No answer from the server for ``seconds``: a hanging server ends the sync."""
+
+    template = N_(
+        "The server is not responding: no answer for {seconds} s. "
+        "Your changes are kept and will be sent later."
+    )
+
+    def __init__(self, detail: str = "", code: str = "", seconds: float = 0.0) -> None:
+        super().__init__(detail, code)
+        self.seconds = seconds
+
+    def user_message(self) -> str:
+        return _(self.template).format(seconds=round(self.seconds))
 
 
 class Refused(SyncError):
@@ -98,9 +120,15 @@ class SignedOut(Refused):
     """401 that a refresh cannot fix: revoked device, expired or reused refresh token."""
 
     template = N_(
-        "You are signed out ({detail}). Your unsent changes are kept; sign in again, "
-        "or export them for support."
+        "You are signed out ({detail}). Your unsent changes are kept: sign in again, "
+        "or export them for support (File > Export unsent changes…)."
     )
+
+    def user_message(self) -> str:
+        # The server's reason is a sentence with its own full stop; in brackets before
+        # the template's stop it would double it ("…停用。）。").
+        detail = self.detail.strip().rstrip(".。")
+        return _(self.template).format(detail=detail)
 
 
 class NotSignedIn(SignedOut):
@@ -154,8 +182,17 @@ class SyncClient:
         max_attempts: int = 5,
         wait: WaitBaseT | None = None,
         timeout: float = 30.0,
+        stall_limit: float = STALL_LIMIT,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.server_url = server_url.rstrip("/")
+        # A hanging server must not hold a sync for minutes: once one request got no
+        # usable answer for ``stall_limit`` seconds, over all its attempts, the sync
+        # ends (NotResponding). Each answered request starts the count again, so a
+        # long first sync that keeps receiving pages is never cut off.
+        self._stall_limit = stall_limit
+        self._clock = clock
+        self._timeout = timeout
         self.tokens = tokens
         self._save_tokens = save_tokens
         self._max_attempts = max_attempts
@@ -193,6 +230,11 @@ class SyncClient:
 
     def pull(self, request: PullRequest) -> PullResponse:
         return self._call("POST", "/sync/pull", request, PullResponse)
+
+    def audit(self, query: list[tuple[str, str]]) -> protocol.AuditPage:
+        """One page of GET /v1/audit; ``query`` holds its filters (``row_id`` may repeat)."""
+        path = f"/audit?{httpx.QueryParams(tuple(query))}" if query else "/audit"
+        return self._call("GET", path, None, protocol.AuditPage)
 
     # -- plumbing
 
@@ -238,6 +280,10 @@ class SyncClient:
 
     def _send(self, method: str, path: str, body: BaseModel | None, auth: bool) -> httpx.Response:
         content = None if body is None else body.model_dump_json().encode()
+        started = self._clock()
+
+        def silent() -> float:
+            return self._clock() - started
 
         def attempt() -> httpx.Response:
             headers = {"Content-Type": "application/json"} if content is not None else {}
@@ -245,9 +291,14 @@ class SyncClient:
                 if self.tokens is None:
                     raise NotSignedIn(code=Reason.NOT_AUTHENTICATED)
                 headers["Authorization"] = f"Bearer {self.tokens.access_token}"
+            waited = silent()
+            if waited >= self._stall_limit:
+                raise NotResponding(seconds=waited)
+            # No attempt outlasts the time left before the stall limit.
+            timeout = max(1.0, min(self._timeout, self._stall_limit - waited))
             try:
                 response = self._http.request(
-                    method, API_PREFIX + path, content=content, headers=headers
+                    method, API_PREFIX + path, content=content, headers=headers, timeout=timeout
                 )
             except httpx.TransportError as error:
                 raise _Retryable(f"{type(error).__name__}: {error}") from error
@@ -259,14 +310,21 @@ class SyncClient:
 
         retrying = Retrying(
             retry=retry_if_exception_type(_Retryable),
-            stop=stop_after_attempt(self._max_attempts),
-            wait=self._wait,
+            stop=stop_any(
+                stop_after_attempt(self._max_attempts),
+                _StopWhen(lambda: silent() >= self._stall_limit),
+            ),
+            # The pause before the next attempt ends by the stall limit at the latest.
+            wait=lambda state: max(0.0, min(self._wait(state), self._stall_limit - silent())),
             before_sleep=_log_retry,
             reraise=True,
         )
         try:
             return retrying(attempt)
         except _Retryable as error:
+            waited = silent()
+            if waited >= self._stall_limit:
+                raise NotResponding(error.detail, seconds=waited) from error
             raise Unreachable(error.detail) from error
 
     def _decode(self, response: httpx.Response, answer_type: type[ModelT]) -> ModelT:
@@ -291,6 +349,16 @@ class SyncClient:
                 raise SignInRefused(detail, code)
             raise SignedOut(detail, code)
         raise Refused(detail, code)
+
+
+class _StopWhen(stop_base):
+    """Tenacity's stop on a condition of ours (tenacity's own delays read its own clock)."""
+
+    def __init__(self, condition: Callable[[], bool]) -> None:
+        self._condition = condition
+
+    def __call__(self, retry_state: RetryCallState) -> bool:
+        return self._condition()
 
 
 def _release(response: httpx.Response) -> None:
