@@ -181,7 +181,14 @@ def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
             "the application starts by itself"
         ),
     )
-    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+    # Python 3.11's argparse words --version's help when the action is made, untranslated:
+    # pass it through the catalogue here (the catalogue has it).
+    parser.add_argument(
+        "--version",
+        action="version",
+        version=f"{PROG} {__version__}",
+        help=_("show program's version number and exit"),
+    )
     subparsers = parser.add_subparsers(
         dest="command", title=_("commands"), metavar=_("COMMAND"), parser_class=_Parser
     )

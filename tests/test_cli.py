@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 import re
 import subprocess
@@ -287,6 +288,63 @@ def test_help_lists_the_commands(capsys: pytest.CaptureFixture[str]) -> None:
         code, out, _err = run(["--lang", "en", command, "--help"], capsys)
         assert code == 0
         assert "--db" in out
+
+
+def command_parsers(
+    parser: argparse.ArgumentParser, path: tuple[str, ...] = ()
+) -> Iterator[tuple[tuple[str, ...], argparse.ArgumentParser]]:
+    """Every parser with the words that name its command (nested subcommands too)."""
+    yield path, parser
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, subparser in action.choices.items():
+                yield from command_parsers(subparser, (*path, name))
+
+
+def placeholders(parser: argparse.ArgumentParser) -> set[str]:
+    """The names a usage line shows for positional arguments (``user``, ``id``)."""
+    return {
+        str(action.metavar or action.dest)
+        for action in parser._actions
+        if not action.option_strings and not isinstance(action, argparse._SubParsersAction)
+    }
+
+
+# A sentence: two or more Latin words in a row, once option names, metavars, choices,
+# addresses, FIELD=VALUE examples and command names are taken out of the line.
+NOT_PROSE = re.compile(
+    r"\{[^}]*\}|\S+://\S+|\S+=\S+|--?[A-Za-z][\w-]*|\b[A-Z][A-Z_\d-]+\b|\bFieldRep\b|\bJSON\b"
+    r"|\bPDF\b|\bzh_CN\b|\ben\b"
+)
+LATIN_WORDS = re.compile(r"[A-Za-z][a-z']+(?:[ ,]+[A-Za-z][a-z']+)+")
+
+
+def english_in_help(text: str, commands: Sequence[str], names: set[str] = frozenset()) -> list[str]:
+    """The English sentences in a help text, each with its line."""
+    found = []
+    for line in text.splitlines():
+        prose = NOT_PROSE.sub(" ", line.replace(" ".join(["fieldrep", *commands]), " "))
+        prose = " ".join(word for word in prose.split() if word not in names)
+        found += [f"{line.strip()!r}: {match}" for match in LATIN_WORDS.findall(prose)]
+    return found
+
+
+def test_help_in_chinese_has_no_english_sentence(capsys: pytest.CaptureFixture[str]) -> None:
+    """``fieldrep --help`` and every subcommand's help read in Chinese, argparse's own lines too."""
+    set_language("zh_CN")
+    parsers = dict(command_parsers(cli.build_parser()))
+    assert ("dealer", "add") in parsers and ("server", "run") in parsers and len(parsers) > 20
+    for path, parser in parsers.items():
+        code, out, _err = run(["--lang", "zh_CN", *path, "--help"], capsys)
+        assert code == 0, path
+        assert english_in_help(out, path, placeholders(parser)) == [], path
+    code, out, _err = run(["--help"], capsys)
+    assert "显示程序版本号并退出" in out
+    # The same check finds the English help English (it would find a line left untranslated).
+    code, out, _err = run(["--lang", "en", "--help"], capsys)
+    assert any(
+        "show program's version number and exit" in line for line in english_in_help(out, [])
+    )
 
 
 def test_no_arguments_opens_the_desktop_application(
