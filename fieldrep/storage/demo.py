@@ -162,6 +162,17 @@ ALL_REGIONS_FROM = 2000
 DEALERS_PER_REP = 100
 HISTORY_DAYS = 365
 PLAN_DAYS_AHEAD = 5  # working days with a plan, today included
+# Planned times of a day's new stops, in route order: two in the morning, the rest
+# after lunch (a day has 4 to 6 of them).
+PLANNED_SLOTS = (
+    time(9, 0),
+    time(10, 30),
+    time(13, 30),
+    time(15, 0),
+    time(16, 0),
+    time(17, 0),
+)
+ROUTE_GAP = timedelta(minutes=15)  # between two stops planned at the same time
 BATCH_ROWS = 10_000
 # From this many dealers a build generates rows in a second process while this one
 # writes them; below it, starting that process costs more than it saves.
@@ -253,6 +264,12 @@ class _Ids:
         )
         h = f"{value:032x}"
         return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+def _later(moment: time, step: timedelta) -> time:
+    """``moment`` plus ``step`` on the same day (never past 23:59)."""
+    minutes = min(moment.hour * 60 + moment.minute + int(step.total_seconds()) // 60, 23 * 60 + 59)
+    return time(minutes // 60, minutes % 60)
 
 
 def _at(day: date, hour: int, minute: int = 0) -> str:
@@ -480,12 +497,15 @@ class _Generator:
         self.dealers: list[_Dealer] = []
         self.territories: list[tuple[str, str]] = []  # (id, region)
         self.manager_of: dict[str, str] = {}  # territory id -> manager user id
-        self.playbook: dict[tuple[str, ObjectionType], list[str]] = {}
+        # The team's playbook: per type, (answer id, answer text), all in one territory.
+        self.playbook: dict[ObjectionType, list[tuple[str, str]]] = {}
+        self.playbook_territory_id: str | None = None
         self.demo_rep: _Rep | None = None
         self._usernames: set[str] = set()
         self._company_names: set[str] = set()
         self._plan_ids: dict[tuple[str, date], str] = {}
-        self._plan_items_by_rep_day: dict[tuple[str, date], int] = {}
+        # The stops of each rep's day, numbered in the order of their times at the end.
+        self._route_stops: dict[tuple[str, date], list[Row]] = {}
         self._working_days = self._working_day_table()
 
     # ------------------------------------------------------------ small helpers
@@ -653,16 +673,27 @@ class _Generator:
                         "manager_user_id": manager_id,
                     }
                 )
-            self.make_playbook(territory_id, manager_id, created)
+            if index == 0:
+                self.make_playbook(territory_id, manager_id, created)
         self._report(PHASE_PEOPLE, 1, 1)
 
     def make_playbook(self, territory_id: str, manager_id: str, at: str) -> None:
+        """The objection playbook, once: the demo manager's, in the demo rep's territory.
+
+        Each answer is one row, so its success counts every objection that used it.
+        A row lives in one territory (sync scope) and an objection may only use an
+        answer of its own territory (the server refuses another's), so only this
+        territory's objections link to the playbook; the other regions' managers
+        have not written one (copying it into every territory made each answer
+        show up once per territory with its uses split between the copies).
+        """
         add = self.loader.adder(ObjectionAnswer)
+        self.playbook_territory_id = territory_id
         for code, answers in data.PLAYBOOK.items():
             kind = ObjectionType(code)
             for title, answer, pattern, evidence in answers:
                 answer_id = self.new_id()
-                self.playbook.setdefault((territory_id, kind), []).append(answer_id)
+                self.playbook.setdefault(kind, []).append((answer_id, answer))
                 add(
                     {
                         **self.sync(answer_id, territory_id, at, manager_id),
@@ -1256,11 +1287,33 @@ class _Generator:
             found = self._plan_ids[key] = self.new_id()
         return found
 
-    def next_route_seq(self, rep: _Rep, day: date) -> int:
-        key = (rep.id, day)
-        seq = self._plan_items_by_rep_day.get(key, 0) + 1
-        self._plan_items_by_rep_day[key] = seq
-        return seq
+    def add_route_stop(self, rep: _Rep, day: date, item: Row) -> None:
+        """Keep a plan item of the rep's day; :meth:`write_routes` numbers and writes it.
+
+        A day's stops come from the visit history (done and added visits), the plans
+        of the coming days and a missed visit; only when all are known can the route
+        order follow the planned times (a rep reads stop 5 as coming after stop 4).
+        """
+        self._route_stops.setdefault((rep.id, day), []).append(item)
+
+    def write_routes(self) -> None:
+        """Each day's stops in the order of their planned times, numbered 1, 2, 3...
+
+        Two stops planned at the same time keep the order they were made in, and the
+        later one moves on by ROUTE_GAP, so a time never repeats or goes back.
+        """
+        add_item = self.loader.adder(VisitPlanItem)
+        for stops in self._route_stops.values():
+            stops.sort(key=itemgetter("time_slot"))  # stable: ties keep their order
+            previous: time | None = None
+            for seq, item in enumerate(stops, 1):
+                slot: time = item["time_slot"]
+                if previous is not None and slot <= previous:
+                    slot = _later(previous, ROUTE_GAP)
+                item["time_slot"] = previous = slot
+                item["route_seq"] = seq
+                add_item(item)
+        self._route_stops.clear()
 
     # ------------------------------------------------------------ sales figures
 
@@ -1386,7 +1439,6 @@ class _Generator:
     def make_plans(self) -> None:
         """Daily plans of this week and the next working days: Today has content."""
         self._report(PHASE_PLANS, 0, len(self.reps))
-        add_item = self.loader.adder(VisitPlanItem)
         upcoming = self.working_days_from(self.today, PLAN_DAYS_AHEAD)
         for done, rep in enumerate(self.reps, 1):
             # 定线: the most overdue dealers first, one district after another.
@@ -1398,11 +1450,11 @@ class _Generator:
                 chosen = candidates[position : position + count]
                 position += count
                 chosen.sort(key=lambda d: (d.district, d.id))
-                for dealer in chosen:
-                    seq = self.next_route_seq(rep, day)
-                    hour = 9 + (seq - 1) * 2 if seq <= 4 else 14 + seq - 4
+                for slot, dealer in zip(PLANNED_SLOTS, chosen, strict=False):
                     developing = dealer.lifecycle in _DEVELOPING
-                    add_item(
+                    self.add_route_stop(
+                        rep,
+                        day,
                         {
                             **self.sync(
                                 self.new_id(),
@@ -1414,8 +1466,8 @@ class _Generator:
                             "dealer_id": dealer.id,
                             "rep_user_id": rep.id,
                             "planned_date": day,
-                            "time_slot": time(min(hour, 17), 0 if seq % 2 else 30),
-                            "route_seq": seq,
+                            "time_slot": slot,
+                            "route_seq": 0,  # numbered by write_routes
                             "frequency": _FREQUENCY_TEXT[dealer.abc],
                             "planned_minutes": self.pick((30, 45, 60, 90)),
                             "actual_minutes": None,
@@ -1429,7 +1481,7 @@ class _Generator:
                             "appointment_confirmed": day == self.today or self.chance(0.5),
                             "prep_checklist": None,
                             "contact_record_id": None,
-                        }
+                        },
                     )
             # A planned visit of this week that did not happen, with the reason.
             past_days = [
@@ -1438,7 +1490,9 @@ class _Generator:
             if past_days and rep.dealers and self.chance(0.6):
                 day = self.pick(past_days)
                 dealer = self.pick(rep.dealers)
-                add_item(
+                self.add_route_stop(
+                    rep,
+                    day,
                     {
                         **self.sync(self.new_id(), rep.territory_id, _at(day, 18), rep.id),
                         "plan_id": self.plan_id(rep, day),
@@ -1446,7 +1500,7 @@ class _Generator:
                         "rep_user_id": rep.id,
                         "planned_date": day,
                         "time_slot": time(16, 0),
-                        "route_seq": self.next_route_seq(rep, day),
+                        "route_seq": 0,  # numbered by write_routes
                         "frequency": _FREQUENCY_TEXT[dealer.abc],
                         "planned_minutes": 60,
                         "actual_minutes": None,
@@ -1458,10 +1512,11 @@ class _Generator:
                         "appointment_confirmed": False,
                         "prep_checklist": None,
                         "contact_record_id": None,
-                    }
+                    },
                 )
             if done % 100 == 0:
                 self._report(PHASE_PLANS, done, len(self.reps))
+        self.write_routes()
         add_plan = self.loader.adder(VisitPlan)
         reps = {rep.id: rep for rep in self.reps}
         week_number = self.today.isocalendar().week
@@ -1515,7 +1570,6 @@ class _History:
         self.add_objection = loader.adder(Objection, stored=True)
         self.add_follow_up = loader.adder(FollowUp, stored=True)
         self.add_step = loader.adder(FollowUpStep)
-        self.add_plan_item = loader.adder(VisitPlanItem)
         self.add_training = loader.adder(TrainingSession)
         self.today = generator.today
         self.verify_days = timedelta(days=VERIFY_PERIOD_DAYS.default)
@@ -1628,15 +1682,17 @@ class _History:
         plan_item_id: str | None = None
         if day >= g.plan_window_start and not phone:
             plan_item_id = g.new_id()
-            self.add_plan_item(
+            g.add_route_stop(
+                rep,
+                day,
                 {
                     **g.sync(plan_item_id, territory, _at(day - _ONE_DAY, 18), rep.id),
                     "plan_id": g.plan_id(rep, day),
                     "dealer_id": dealer.id,
                     "rep_user_id": rep.id,
                     "planned_date": day,
-                    "time_slot": time(hour, 0),
-                    "route_seq": g.next_route_seq(rep, day),
+                    "time_slot": time(hour, minute),
+                    "route_seq": 0,  # numbered by write_routes
                     "frequency": _FREQUENCY_TEXT[dealer.abc],
                     "planned_minutes": 60,
                     "actual_minutes": g.between(30, 120),
@@ -1648,7 +1704,7 @@ class _History:
                     "appointment_confirmed": True,
                     "prep_checklist": None,
                     "contact_record_id": record_id,
-                }
+                },
             )
         successes = g.pick(data.SUCCESSES)
         if rng.random() < 0.4:
@@ -1921,7 +1977,12 @@ class _History:
                 if roll < 0.8
                 else ObjectionOutcome.PARTIALLY
             )
-        playbook = g.playbook.get((dealer.territory_id, kind), [])
+        playbook = (
+            g.playbook.get(kind, []) if dealer.territory_id == g.playbook_territory_id else []
+        )
+        # The words said are the linked answer's, else one of the training material's.
+        linked = g.pick(playbook) if playbook and rng.random() < 0.6 else None
+        answer_given = linked[1] if linked else g.pick(data.PLAYBOOK[code])[1]
         objection_id = g.new_id()
         follow_up_id: str | None = None
         if outcome in (ObjectionOutcome.OPEN, ObjectionOutcome.DEFERRED):
@@ -1952,8 +2013,8 @@ class _History:
                 if rng.random() < 0.85
                 else None,
                 "response_pattern": ResponsePattern(g.pick(data.OBJECTION_PATTERNS[code])),
-                "answer_given": g.pick(data.PLAYBOOK[code])[1],
-                "playbook_answer_id": g.pick(playbook) if playbook and rng.random() < 0.6 else None,
+                "answer_given": answer_given,
+                "playbook_answer_id": linked[0] if linked else None,
                 "evidence_used": json.dumps(evidence, ensure_ascii=False) if evidence else None,
                 "outcome": outcome,
                 "follow_up_id": follow_up_id,

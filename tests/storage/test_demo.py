@@ -6,6 +6,7 @@ import sqlite3
 from collections import Counter
 from collections.abc import Iterator
 from datetime import date, timedelta
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +46,7 @@ from fieldrep.storage.models import (
     FollowUp,
     LegacyIssue,
     Objection,
+    ObjectionAnswer,
     SalesFigure,
     VisitPlanItem,
 )
@@ -291,6 +293,51 @@ def test_objections_follow_ups_and_legacy_issues(demo: tuple[Engine, DemoSummary
     agreed = [f for f in follow_ups if f.source_type == FollowUpSource.VISIT_AGREEMENT]
     assert agreed and all(f.verify_by is not None for f in agreed)
     assert {issue.category for issue in legacy} == set(LegacyCategory)
+
+
+def test_the_playbook_has_each_answer_once(demo: tuple[Engine, DemoSummary]) -> None:
+    """One team playbook: no answer copied per territory, objections use their own territory's.
+
+    Before, every territory had a copy of every answer, so the playbook listed each
+    three times with its uses split between the copies.
+    """
+    engine, summary = demo
+    with Session(engine) as session:
+        answers = session.scalars(select(ObjectionAnswer)).all()
+        objections = session.scalars(select(Objection)).all()
+    assert len(summary.territories) > 1  # copies were possible
+    same = Counter((a.type, a.title, a.answer_text) for a in answers)
+    assert same and max(same.values()) == 1
+    assert {a.type for a in answers} == set(ObjectionType)
+    assert {a.territory_id for a in answers} == {summary.rep_territory_id}
+    by_id = {a.id: a for a in answers}
+    linked = [(o, o.playbook_answer_id) for o in objections if o.playbook_answer_id]
+    assert len(linked) > 20
+    for objection, answer_id in linked:
+        answer = by_id[answer_id]
+        assert objection.territory_id == answer.territory_id  # the server refuses others
+        assert objection.type == answer.type
+        assert objection.answer_given == answer.answer_text
+
+
+def test_route_stops_are_planned_later_and_later(demo: tuple[Engine, DemoSummary]) -> None:
+    """Every rep's day: stop n+1 is planned after stop n (was 15:30 then 15:00)."""
+    engine, _ = demo
+    with Session(engine) as session:
+        items = session.scalars(
+            select(VisitPlanItem).order_by(
+                VisitPlanItem.rep_user_id, VisitPlanItem.planned_date, VisitPlanItem.route_seq
+            )
+        ).all()
+    days: dict[tuple[str, date], list[VisitPlanItem]] = {}
+    for item in items:
+        days.setdefault((item.rep_user_id, item.planned_date), []).append(item)
+    assert any(len(stops) >= 5 for stops in days.values())
+    for stops in days.values():
+        assert [s.route_seq for s in stops] == list(range(1, len(stops) + 1))
+        times = [s.time_slot for s in stops if s.time_slot is not None]
+        assert len(times) == len(stops)
+        assert all(a < b for a, b in pairwise(times)), times
 
 
 def test_sales_figures_are_exact_decimals(demo: tuple[Engine, DemoSummary]) -> None:
