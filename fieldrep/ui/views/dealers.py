@@ -457,13 +457,29 @@ class DealerDelegate(QStyledItemDelegate):
         super().__init__(table)
         self._model = model
         self._table = table
+        # The view's palette with red text, by palette and colour group: made once.
+        # A PySide method that returns nothing (QPalette.setBrush, even Qt's own
+        # initStyleOption called from Python) drops a reference to None on Python
+        # 3.11 (PySide 6.12 takes None as immortal, as it is from 3.12), so no cell
+        # calls one: attributes are set, palettes are swapped.
+        self._overdue_palettes: dict[tuple[int, int], QPalette] = {}
+
+    def _overdue_palette(self, palette: QPalette) -> QPalette:
+        key = (palette.cacheKey(), palette.currentColorGroup().value)
+        found = self._overdue_palettes.get(key)
+        if found is None:
+            if len(self._overdue_palettes) > 8:  # the palette changed (theme, focus)
+                self._overdue_palettes.clear()
+            found = self._overdue_palettes[key] = QPalette(palette)
+            found.setBrush(QPalette.ColorRole.Text, QBrush(OVERDUE_COLOUR))
+        return found
 
     def initStyleOption(self, option: QStyleOptionViewItem, index: ModelIndex) -> None:
+        row, column = index.row(), index.column()
         if isinstance(index, QModelIndex):  # views pass QModelIndex
             option.index = index
         # As Qt's: no style animations inside item views (the stubs miss nullptr).
         option.styleObject = None  # type: ignore[assignment]
-        row, column = index.row(), index.column()
         texts = self._model.cell_texts(row)
         if texts is not None:
             text = texts[column]
@@ -475,9 +491,7 @@ class DealerDelegate(QStyledItemDelegate):
         if column == _COUNT_COLUMN:
             option.displayAlignment = _CENTRED_FLAG
         elif column == _DUE_COLUMN and self._model.overdue(row):
-            palette = QPalette(option.palette)
-            palette.setBrush(QPalette.ColorRole.Text, QBrush(OVERDUE_COLOUR))
-            option.palette = palette
+            option.palette = self._overdue_palette(option.palette)
 
 
 class DealerTable(QTableView):
