@@ -15,6 +15,7 @@ from sqlalchemy import select
 from fieldrep.reports.data import (
     DealerCard,
     MgmtReport,
+    ReportItemKind,
     gather_dealer_card,
     gather_mgmt_report,
     period_bounds,
@@ -43,6 +44,24 @@ class ReportsData:
 
     def section_count(self, section: ReportSection) -> int:
         return len(self.report.items_in(section)) + len(self.report.written_in(section))
+
+    def section_parts(
+        self, section: ReportSection
+    ) -> tuple[tuple[ReportItemKind | None, int], ...]:
+        """What a section's count is made of: lines per kind, then tasks written (None).
+
+        Kinds without lines are left out; the counts add up to :meth:`section_count`.
+        """
+        items = self.report.items_in(section)
+        parts: list[tuple[ReportItemKind | None, int]] = [
+            (kind, count)
+            for kind in ReportItemKind
+            if (count := sum(1 for item in items if item.kind == kind))
+        ]
+        written = len(self.report.written_in(section))
+        if written:
+            parts.append((None, written))
+        return tuple(parts)
 
 
 def team_territories(store: Store) -> tuple[str, ...]:

@@ -11,7 +11,8 @@ from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 from sqlalchemy import Engine, select
 
-from fieldrep.storage.enums import PeriodType, PlanItemStatus, Role
+from fieldrep.reports.data import ReportItemKind
+from fieldrep.storage.enums import PeriodType, PlanItemStatus, ReportSection, Role
 from fieldrep.storage.models import AppUser, Territory, VisitPlanItem
 from fieldrep.storage.services.core import Store, UserContext
 from fieldrep.ui.mainwindow import MainWindow
@@ -65,7 +66,25 @@ def test_the_weekly_report_of_a_rep(
     assert {row.key for row in data.by_class} <= {"A", "B", "C"} and data.by_class
     assert data.counted_until == TODAY
     assert "2026-11-23" in view.heading.text() and "周报" in view.heading.text()
-    assert view.sections.text().startswith("已完成：")
+    # The sections say what they count, in the table's terms where the numbers are
+    # the same (the heading read 已完成：15 over a table with 已完成 9, unexplained).
+    text = view.sections.text()
+    completed = data.section_count(ReportSection.COMPLETED)
+    assert text.startswith(f"报告条目：已完成 {completed}（"), text
+    assert f"已记录拜访 {tally.visits_recorded}" in text
+    assert f"已完成跟进 {tally.follow_ups_done}" in text
+    parts = dict(data.section_parts(ReportSection.COMPLETED))
+    assert sum(parts.values()) == completed
+    assert parts.get(ReportItemKind.VISIT, 0) == tally.visits_recorded
+    assert parts.get(ReportItemKind.FOLLOW_UP, 0) == tally.follow_ups_done
+    in_progress = data.section_count(ReportSection.IN_PROGRESS)
+    assert f"进行中 {in_progress}（" in text and "未记录的计划拜访" in text
+    # The table's plan columns say they count planned visits by status.
+    headers = [
+        view.tally.model.headerData(column, Qt.Orientation.Horizontal)
+        for column in range(view.tally.model.columnCount())
+    ]
+    assert headers[1:5] == ["计划拜访", "计划·已完成", "计划·进行中", "计划·未完成"], headers
 
 
 def test_month_and_another_day(qtbot: QtBot, main_window: MainWindow) -> None:

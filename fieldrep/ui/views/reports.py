@@ -61,12 +61,16 @@ def _number(value: int) -> str:
     return str(value)
 
 
+# The plan columns count planned stops by their status; they say so, because the
+# report sections above the table (completed, in progress) count other things.
 TALLY_COLUMNS = (
     RowColumn(N_("Rep"), lambda row: row.rep_name, 90),
-    RowColumn(N_("Planned"), lambda row: _number(row.planned), 60, align_right=True),
-    RowColumn(N_("Done"), lambda row: _number(row.done), 60, align_right=True),
-    RowColumn(N_("In progress"), lambda row: _number(row.in_progress), 60, align_right=True),
-    RowColumn(N_("Not done"), lambda row: _number(row.not_done), 60, align_right=True),
+    RowColumn(N_("Visits planned"), lambda row: _number(row.planned), 60, align_right=True),
+    RowColumn(N_("Planned, done"), lambda row: _number(row.done), 60, align_right=True),
+    RowColumn(
+        N_("Planned, in progress"), lambda row: _number(row.in_progress), 60, align_right=True
+    ),
+    RowColumn(N_("Planned, not done"), lambda row: _number(row.not_done), 60, align_right=True),
     RowColumn(
         N_("Visits recorded"), lambda row: _number(row.visits_recorded), 70, align_right=True
     ),
@@ -86,6 +90,53 @@ TALLY_COLUMNS = (
         align_right=True,
     ),
 )
+
+
+SECTION_TITLES = {
+    ReportSection.COMPLETED: N_("Completed {count}"),
+    ReportSection.IN_PROGRESS: N_("In progress {count}"),
+    ReportSection.NEW: N_("New plans {count}"),
+}
+# What each kind of line (ReportItemKind code; reports.data loads with the data) is
+# in each section. The names match the table's columns where the numbers are the
+# same (visits recorded, follow-ups done).
+PART_NAMES: dict[tuple[ReportSection, str], str] = {
+    (ReportSection.COMPLETED, "visit"): N_("Visits recorded"),
+    (ReportSection.COMPLETED, "follow_up"): N_("Follow-ups done"),
+    (ReportSection.IN_PROGRESS, "plan_item"): N_("planned visits not recorded"),
+    (ReportSection.IN_PROGRESS, "follow_up"): N_("follow-ups still open"),
+    (ReportSection.NEW, "plan_item"): N_("visits planned for the next period"),
+    (ReportSection.NEW, "record_plan"): N_("plans from visit cards"),
+    (ReportSection.NEW, "follow_up"): N_("new follow-ups due later"),
+}
+WRITTEN_PART = N_("tasks written in the report")
+
+
+def sections_text(data: ReportsData) -> str:
+    """The three report sections with what each count is made of.
+
+    E.g. "Report sections: Completed 15 (Visits recorded 9, Follow-ups done 6) · ...":
+    without the parts, "Completed 15" read as a contradiction of the table's
+    planned stops done (9).
+    """
+    sections = []
+    for section, title in SECTION_TITLES.items():
+        parts = [
+            _("{name} {count}").format(
+                name=_(
+                    WRITTEN_PART
+                    if kind is None
+                    else PART_NAMES.get((section, kind.code), kind.label)
+                ),
+                count=count,
+            )
+            for kind, count in data.section_parts(section)
+        ]
+        text = _(title).format(count=data.section_count(section))
+        if parts:
+            text = _("{section} ({parts})").format(section=text, parts=_(", ").join(parts))
+        sections.append(text)
+    return _("Report sections: {sections}").format(sections=_(" · ").join(sections))
 
 
 def _class_label(row: ComplianceRow) -> str:
@@ -312,13 +363,7 @@ class ReportsView(View):
                 owner=owner,
             )
         )
-        self.sections.setText(
-            _("Completed: {completed} · In progress: {in_progress} · New plans: {new}").format(
-                completed=data.section_count(ReportSection.COMPLETED),
-                in_progress=data.section_count(ReportSection.IN_PROGRESS),
-                new=data.section_count(ReportSection.NEW),
-            )
-        )
+        self.sections.setText(sections_text(data))
         self.tally.title.setText(_("The period in numbers"))
         self.tally.set_rows(report.tallies)
         self.by_rep.title.setText(_("Visit cadence kept, per rep"))
