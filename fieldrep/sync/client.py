@@ -12,8 +12,11 @@ server app in-process and inject faults.
 
 from __future__ import annotations
 
+import errno
 import logging
 import math
+import socket
+import ssl
 import time
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -71,11 +74,118 @@ class SyncError(Exception):
         return _(self.template).format(detail=self.detail)
 
 
+# Why a server could not be reached, in words a user reads. The technical text
+# (httpx's exception, an HTTP status) goes to the log file only.
+REFUSED = N_("the server refused the connection")
+NO_ADDRESS = N_("the server address was not found")
+TIMED_OUT = N_("the connection timed out")
+CERTIFICATE = N_("the server's certificate is not valid")
+SECURE_CONNECTION = N_("no secure connection could be set up")
+INTERRUPTED = N_("the connection was interrupted")
+NO_NETWORK = N_("no network")
+BUSY = N_("the server is busy or out of service")
+NETWORK_ERROR = N_("network error")
+
+# What the operating system and httpx write for each reason, for a failure that
+# arrives as text only (no exception chain to inspect); checked in this order.
+_REASON_WORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    (CERTIFICATE, ("certificate",)),
+    (SECURE_CONNECTION, ("ssl", "tls")),
+    (
+        NO_ADDRESS,
+        (
+            "name or service not known",
+            "nodename nor servname",
+            "name resolution",
+            "getaddrinfo",
+            "no address associated",
+            "errno -2]",
+            "errno -3]",
+            "errno 11001]",
+        ),
+    ),
+    (REFUSED, ("refused", "errno 111]", "errno 61]", "10061")),
+    (INTERRUPTED, ("reset", "aborted", "broken pipe", "disconnected", "errno 104]", "10054")),
+    (TIMED_OUT, ("timed out", "timeout")),
+    (NO_NETWORK, ("network is unreachable", "no route to host", "network is down")),
+)
+
+
+def reason_from_text(detail: str) -> str:
+    """The worded reason (a message id) that a technical error text names."""
+    text = detail.lower()
+    for reason, words in _REASON_WORDS:
+        if any(word in text for word in words):
+            return reason
+    return NETWORK_ERROR
+
+
+# errno values of "no network" (no route, interface down); not every platform has all.
+_NO_NETWORK_ERRNOS = frozenset(
+    code
+    for code in (getattr(errno, name, None) for name in ("ENETUNREACH", "EHOSTUNREACH", "ENETDOWN"))
+    if code is not None
+)
+
+
+def network_reason(error: BaseException) -> str:
+    """The worded reason (a message id) for a request that failed on the network.
+
+    httpx chains the exception of the socket or TLS layer as the cause (through
+    httpcore's), so the class tells the reason on every platform; the text is
+    the fallback.
+    """
+    if isinstance(error, httpx.TimeoutException):
+        return TIMED_OUT
+    link: BaseException | None = error
+    seen: set[int] = set()
+    while link is not None and id(link) not in seen:
+        seen.add(id(link))
+        if isinstance(link, ssl.SSLCertVerificationError):
+            return CERTIFICATE
+        if isinstance(link, ssl.SSLError):
+            return SECURE_CONNECTION
+        if isinstance(link, socket.gaierror):
+            return NO_ADDRESS
+        if isinstance(link, ConnectionRefusedError):
+            return REFUSED
+        if isinstance(link, ConnectionResetError | ConnectionAbortedError | BrokenPipeError):
+            return INTERRUPTED
+        if isinstance(link, TimeoutError):
+            return TIMED_OUT
+        if isinstance(link, OSError) and link.errno in _NO_NETWORK_ERRNOS:
+            return NO_NETWORK
+        link = link.__cause__ or link.__context__
+    if isinstance(error, httpx.RemoteProtocolError):
+        return INTERRUPTED  # e.g. the server closed the connection without an answer
+    return reason_from_text(str(error))
+
+
 class Unreachable(SyncError):
-    """The server could not be reached (offline, DNS, refused, timeouts, busy)."""
+    """The server could not be reached (offline, DNS, refused, timeouts, busy).
+
+    ``reason`` is one of the worded reasons above; ``detail`` the technical text,
+    for the log. Without a reason, the one ``detail`` names is taken.
+    """
 
     template = N_(
-        "The server cannot be reached ({detail}). Your changes are kept and will be sent later."
+        "The server cannot be reached ({reason}). Your changes are kept and will be sent later."
+    )
+
+    def __init__(self, detail: str = "", code: str = "", reason: str = "") -> None:
+        super().__init__(detail, code)
+        self.reason = reason or reason_from_text(detail)
+
+    def user_message(self) -> str:
+        return _(self.template).format(reason=_(self.reason))
+
+
+class SignInUnreachable(Unreachable):
+    """The server could not be reached at sign-in: nothing is kept to send later."""
+
+    template = N_(
+        "The server cannot be reached ({reason}). "
+        "Please check the address and the network and try again."
     )
 
 
@@ -155,11 +265,12 @@ class ResyncNeeded(SyncError):
 
 
 class _Retryable(Exception):
-    """Internal: a transient failure worth another attempt."""
+    """Internal: a transient failure worth another attempt; ``reason`` as for Unreachable."""
 
-    def __init__(self, detail: str) -> None:
+    def __init__(self, detail: str, reason: str) -> None:
         super().__init__(detail)
         self.detail = detail
+        self.reason = reason
 
 
 def _message(reason: str, fallback: str) -> str:
@@ -218,7 +329,12 @@ class SyncClient:
     def login(self, username: str, password: str, device_id: str | None) -> TokenResponse:
         """Sign in; the answer names this device and carries fresh tokens."""
         body = LoginRequest(username=username, password=password, device_id=device_id)
-        answer = self._call("POST", "/auth/login", body, TokenResponse, auth=False)
+        try:
+            answer = self._call("POST", "/auth/login", body, TokenResponse, auth=False)
+        except Unreachable as error:
+            # At sign-in there is nothing to send later: say so, and what to check.
+            reason = TIMED_OUT if isinstance(error, NotResponding) else error.reason
+            raise SignInUnreachable(error.detail, error.code, reason) from error
         self._store(answer)
         return answer
 
@@ -301,11 +417,13 @@ class SyncClient:
                     method, API_PREFIX + path, content=content, headers=headers, timeout=timeout
                 )
             except httpx.TransportError as error:
-                raise _Retryable(f"{type(error).__name__}: {error}") from error
+                raise _Retryable(
+                    f"{type(error).__name__}: {error}", network_reason(error)
+                ) from error
             if response.status_code == 429 and _error_code(response) == Reason.TOO_MANY_ATTEMPTS:
                 return response  # a sign-in lock: retrying at once only meets it again
             if response.status_code in (429, 502, 503, 504) or response.status_code >= 500:
-                raise _Retryable(f"HTTP {response.status_code}")
+                raise _Retryable(f"HTTP {response.status_code}", BUSY)
             return response
 
         retrying = Retrying(
@@ -325,7 +443,8 @@ class SyncClient:
             waited = silent()
             if waited >= self._stall_limit:
                 raise NotResponding(error.detail, seconds=waited) from error
-            raise Unreachable(error.detail) from error
+            log.warning("%s%s unreachable: %s", self.server_url, path, error.detail)
+            raise Unreachable(error.detail, reason=error.reason) from error
 
     def _decode(self, response: httpx.Response, answer_type: type[ModelT]) -> ModelT:
         status = response.status_code
