@@ -129,6 +129,25 @@ def register(subparsers: Any) -> None:
     _db_option(conflicts)
     conflicts.set_defaults(func=cmd_conflicts)
 
+    audit = subparsers.add_parser(
+        "audit", help=_("Show who changed what, when and on which device (asks the server)")
+    )
+    audit.add_argument("--dealer", metavar="ID", help=_("Only this dealer and its records"))
+    audit.add_argument("--user", metavar="NAME", help=_("Only changes by this user"))
+    audit.add_argument(
+        "--since", metavar="DATE", help=_("Only changes from this date on, e.g. 2026-03-01")
+    )
+    audit.add_argument(
+        "--limit",
+        type=int,
+        default=100,
+        metavar="N",
+        help=_("Show at most N changes, oldest first (default 100)"),
+    )
+    audit.add_argument("--json", action="store_true", help=_("Print the changes as JSON"))
+    _db_option(audit)
+    audit.set_defaults(func=cmd_audit)
+
 
 def _db_option(parser: argparse.ArgumentParser) -> None:
     add_database_option(parser)
@@ -333,3 +352,97 @@ def cmd_conflicts(args: argparse.Namespace) -> int:
         return 0
 
     return _with_store(args, run)
+
+
+def _since(text: str | None) -> date | datetime | None:
+    """--since: a date (from its local midnight) or a date and time."""
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text) if len(text) <= 10 else datetime.fromisoformat(text)
+    except ValueError:
+        raise CliError(
+            _("--since needs a date such as 2026-03-01, got “{text}”").format(text=text),
+            EXIT_BAD_INPUT,
+        ) from None
+
+
+def _audit_line(view: api.AuditView) -> str:
+    """One change in words: when, who, on which device, what, each field old → new."""
+    when = view.at.astimezone().strftime("%Y-%m-%d %H:%M")
+    device = view.device_id or _("unknown device")
+    changes = "; ".join(
+        _("{field}: {old} → {new}").format(field=change.label, old=change.old, new=change.new)
+        for change in view.changes
+    )
+    words = {
+        "when": when,
+        "who": view.user,
+        "device": device,
+        "action": view.action_label,
+        "kind": view.table_label,
+        "record": view.record_label,
+    }
+    if not changes:
+        return _("{when}  {who} ({device}) {action} {kind} “{record}”").format(**words)
+    return _("{when}  {who} ({device}) {action} {kind} “{record}”: {changes}").format(
+        changes=changes, **words
+    )
+
+
+def _audit_json(view: api.AuditView) -> dict[str, Any]:
+    return {
+        "id": view.id,
+        "at": view.at.isoformat(),
+        "user": view.user,
+        "username": view.username,
+        "device_id": view.device_id,
+        "table": view.table,
+        "row_id": view.row_id,
+        "record": view.record_label,
+        "action": view.action,
+        "changes": {
+            change.field: {"label": change.label, "old": change.old, "new": change.new}
+            for change in view.changes
+        },
+    }
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    if args.limit < 1:
+        return _fail(_("--limit needs a number of 1 or more"), EXIT_BAD_INPUT)
+    from fieldrep.localserver import LocalServerRefused, serving_for_sync
+
+    db_path = _db(args)
+    open_existing_database(db_path).dispose()  # a clear error for a wrong --db
+    since = _since(args.since)
+    try:
+        with serving_for_sync(db_path):
+            result = api.fetch_audit(
+                db_path, dealer_id=args.dealer, user=args.user, since=since, limit=args.limit
+            )
+    except LocalServerRefused as error:
+        return _fail(
+            _("The local sync server of this profile could not start: {reason}").format(
+                reason=error
+            ),
+            EXIT_REFUSED,
+        )
+    except NoSecureStorage as error:
+        return _fail(error.user_message(), EXIT_NO_KEYRING)
+    except api.UnknownAuditUser as error:
+        return _fail(error.user_message(), EXIT_BAD_INPUT)
+    except Unreachable as error:
+        return _fail(error.user_message(), EXIT_UNREACHABLE)
+    except SyncError as error:
+        return _fail(error.user_message(), EXIT_REFUSED)
+    if args.json:
+        print(json.dumps([_audit_json(view) for view in result.entries], ensure_ascii=False))
+    elif not result.entries:
+        print(_("No changes found."))
+    else:
+        for view in result.entries:
+            print(_audit_line(view))
+    if result.more:
+        print(_("More changes exist: raise --limit or start later with --since."), file=sys.stderr)
+    return 0

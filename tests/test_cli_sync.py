@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import keyring
 import pytest
 from tenacity import wait_none
@@ -23,7 +24,7 @@ from fieldrep.logging_setup import shutdown_logging
 from fieldrep.storage.enums import AbcClass
 from fieldrep.storage.models import Dealer
 from fieldrep.storage.services import core
-from fieldrep.sync import api, client
+from fieldrep.sync import api, client, local
 from fieldrep.sync.engine import SyncSummary
 from fieldrep.sync.protocol import CONFLICT_TABLE, PROTOCOL_MAX
 
@@ -66,6 +67,15 @@ def cli_reaches_the_test_server(world: World, monkeypatch: pytest.MonkeyPatch) -
         )
 
     monkeypatch.setattr(api, "run_sync", run_sync)
+    real_fetch_audit = api.fetch_audit
+
+    def fetch_audit(db_path: Path | str, **filters: Any) -> api.AuditResult:
+        transport = getattr(world, "audit_transport", world.transport)
+        return real_fetch_audit(
+            db_path, transport=transport, wait=wait_none(), max_attempts=2, **filters
+        )
+
+    monkeypatch.setattr(api, "fetch_audit", fetch_audit)
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -203,6 +213,7 @@ def test_every_option_of_the_sync_and_server_commands_has_help(
         ["dealer", "set"],
         ["dealer", "show"],
         ["conflicts"],
+        ["audit"],
         ["server", "add-territory"],
         ["server", "add-user"],
         ["server", "set-password"],
@@ -269,3 +280,62 @@ def test_the_sync_line_counts_only_what_others_changed_as_received(
     code, out, err = run(capsys, "--lang", "en", "sync", "--db", db)
     assert code == 0, err
     assert out.startswith("Sync done: 0 sent, 1 received,"), out
+
+
+class Offline(httpx.BaseTransport):
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("network is unreachable", request=request)
+
+
+def test_audit_prints_each_change_in_words(
+    capsys: pytest.CaptureFixture[str], world: World, devices: tuple[Device, Device]
+) -> None:
+    alice, mona = devices
+    db, mona_db = str(alice.db_path), str(mona.db_path)
+    dealer = core.create(
+        alice.store, Dealer, {"name": "杭州恒达", "abc_class": AbcClass.B, "city": "杭州"}
+    ).id
+    assert run(capsys, "sync", "--db", db)[0] == 0
+    core.update(alice.store, Dealer, dealer, {"city": "宁波"})
+    assert run(capsys, "sync", "--db", db)[0] == 0
+    mona.sync()
+    with alice.engine.connect() as connection:
+        device = local.get_state(connection, local.DEVICE_ID)
+    assert device
+
+    # One line per change: when, who, which device, what, each field old -> new.
+    code, out, err = run(capsys, "audit", "--db", mona_db, "--dealer", dealer)
+    assert code == 0, err
+    lines = out.strip().splitlines()
+    assert len(lines) == 2, out
+    assert "李雷" in lines[0] and "新建了经销商“杭州恒达”" in lines[0], lines[0]
+    assert f"李雷（{device}）修改了经销商“杭州恒达”：" in lines[1], lines[1]
+    assert "城市：杭州 → 宁波" in lines[1] and "updated_at" not in lines[1], lines[1]
+    code, out, err = run(capsys, "--lang", "en", "audit", "--db", mona_db, "--dealer", dealer)
+    assert f"李雷 ({device}) changed Dealer “杭州恒达”: City: 杭州 → 宁波" in out, out
+
+    code, out, err = run(capsys, "audit", "--db", mona_db, "--dealer", dealer, "--json")
+    assert code == 0, err
+    listed = json.loads(out)
+    assert [item["action"] for item in listed] == ["insert", "update"]
+    assert listed[1]["changes"]["city"] == {"label": "城市", "old": "杭州", "new": "宁波"}
+    assert (listed[1]["username"], listed[1]["device_id"]) == ("alice", device)
+
+    code, out, err = run(capsys, "--lang", "en", "audit", "--db", mona_db, "--limit", "1")
+    assert code == 0 and len(out.strip().splitlines()) == 1, out
+    assert "More changes exist" in err, err
+    code, out, _err = run(capsys, "--lang", "en", "audit", "--db", mona_db, "--user", "mona")
+    assert (code, out.strip()) == (0, "No changes found.")
+    code, _out, err = run(capsys, "--lang", "en", "audit", "--db", mona_db, "--since", "soon")
+    assert code == 2 and "--since" in err, err
+    code, _out, err = run(capsys, "--lang", "en", "audit", "--db", mona_db, "--user", "zed")
+    assert code == 2 and "zed" in err, err
+
+    # The server keeps the audit for managers: a rep is refused (exit 4, as sync).
+    code, _out, err = run(capsys, "--lang", "en", "audit", "--db", db)
+    assert code == 4 and "managers only" in err, err
+    # Offline: exit 3, as sync, and a clear line.
+    world.audit_transport = Offline()  # type: ignore[attr-defined]
+    code, _out, err = run(capsys, "audit", "--db", mona_db)
+    assert code == 3 and "变更记录需要联网" in err, err
+    assert "Traceback" not in err

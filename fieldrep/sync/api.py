@@ -12,7 +12,7 @@ import uuid
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -30,13 +30,17 @@ from fieldrep.storage.models import Base
 from fieldrep.storage.services.core import Store, UserContext, get_live, update_row
 from fieldrep.storage.types import utcnow
 from fieldrep.sync import capture, identity, local, tokens
-from fieldrep.sync.client import SyncClient, SyncError
+from fieldrep.sync.client import Refused, SyncClient, SyncError, Unreachable
 from fieldrep.sync.engine import Progress, SyncEngine, SyncSummary
 from fieldrep.sync.protocol import (
+    AUDIT_MAX_ROW_IDS,
     CONFLICT_TABLE,
     SYSTEM_USER_ID,
     TABLES,
+    AuditEntry,
+    Reason,
     UserInfo,
+    format_datetime,
     from_wire,
     parse_datetime,
 )
@@ -44,15 +48,22 @@ from fieldrep.sync.refusals import reason_text, stored_code, stored_params
 from fieldrep.sync.values import to_local, to_wire
 
 __all__ = [
+    "AuditFieldChange",
+    "AuditForbidden",
+    "AuditOffline",
+    "AuditResult",
+    "AuditView",
     "ConflictView",
     "DigestEntry",
     "RefusedField",
     "RejectedView",
     "SyncSummary",
+    "UnknownAuditUser",
     "digest",
     "digest_entries",
     "dismiss_rejected",
     "export_outbox",
+    "fetch_audit",
     "follow_user_row",
     "list_conflicts",
     "list_rejected",
@@ -840,3 +851,269 @@ def _record_label(connection: Connection, table: str, row_id: str) -> str:
 def stored_value(table: str, field: str, wire: Any) -> Any:
     """A wire value as SQLite stores it (for tests and tools)."""
     return to_local(table, field, wire)
+
+
+# -- audit trail: who changed what, when, on which device (an online query)
+
+
+class AuditOffline(Unreachable):
+    """The change history lives on the server: without it there is none to show."""
+
+    template = N_(
+        "The change history needs a connection to the server, which cannot be reached now."
+    )
+
+    def user_message(self) -> str:
+        # The technical reason (in ``detail``) goes to the log; the user needs the fix.
+        return _(self.template)
+
+
+class AuditForbidden(Refused):
+    """The server shows its audit trail to managers (and admins) only."""
+
+    template = N_("The server shows the change history to managers only.")
+
+
+class UnknownAuditUser(SyncError):
+    """``user`` names nobody this device knows (no id to ask the server for)."""
+
+    template = N_("No user named “{detail}” is known on this device.")
+
+
+#: Every change sets these; the history names the fields a person changed.
+_AUDIT_BOOKKEEPING = frozenset({"updated_at", "updated_by", "row_version"})
+#: How many entries one request asks for (the server allows 1000).
+_AUDIT_PAGE = 500
+
+AUDIT_ACTIONS: dict[str, str] = {
+    "insert": N_("created"),
+    "update": N_("changed"),
+    "delete": N_("deleted"),
+    "restore": N_("restored"),
+}
+
+
+@dataclass(frozen=True)
+class AuditFieldChange:
+    """One field of an audit entry, worded: its label and both values as shown elsewhere."""
+
+    field: str
+    label: str
+    old: str
+    new: str
+
+
+@dataclass(frozen=True)
+class AuditView:
+    """One accepted change as the history shows it (words in the current language)."""
+
+    id: int
+    at: datetime  # aware, UTC
+    user: str  # the display name when this device knows the user, else the user name
+    username: str
+    device_id: str | None
+    table: str
+    table_label: str
+    row_id: str
+    record_label: str
+    action: str
+    action_label: str
+    changes: tuple[AuditFieldChange, ...]
+
+
+@dataclass(frozen=True)
+class AuditResult:
+    """The entries found, oldest first; ``more`` when the limit left some on the server."""
+
+    entries: list[AuditView]
+    more: bool
+
+
+def fetch_audit(
+    db_path: Path | str,
+    *,
+    dealer_id: str | None = None,
+    user: str | None = None,
+    since: datetime | date | None = None,
+    limit: int = 100,
+    transport: httpx.BaseTransport | None = None,
+    wait: WaitBaseT | None = None,
+    max_attempts: int = 3,
+) -> AuditResult:
+    """The server's audit trail in the signed-in user's scope (run it on a worker thread).
+
+    ``dealer_id`` narrows it to the dealer and every row of it this device holds
+    (contacts, visit records and their objections, ...); ``user`` is a user name
+    or display name known here; a ``since`` date starts at local midnight. The
+    server decides what the caller may read: a rep is refused
+    (:class:`AuditForbidden`), a manager sees only their team's territories.
+    Offline raises :class:`AuditOffline`.
+    """
+    sync_engine = SyncEngine(db_path, transport=transport, wait=wait, max_attempts=max_attempts)
+    try:
+        with sync_engine.engine.connect() as connection:
+            query: list[tuple[str, str]] = []
+            if user:
+                query.append(("user_id", _audit_user_id(connection, user)))
+            if since is not None:
+                query.append(("since", format_datetime(_instant(since))))
+            row_chunks: list[list[str]] = [[]]
+            if dealer_id:
+                row_ids = _dealer_row_ids(connection, dealer_id)
+                row_chunks = [
+                    row_ids[start : start + AUDIT_MAX_ROW_IDS]
+                    for start in range(0, len(row_ids), AUDIT_MAX_ROW_IDS)
+                ]
+        found: list[AuditEntry] = []
+        more = False
+        try:
+            with sync_engine.client() as client:
+                for chunk in row_chunks:
+                    entries, left = _audit_pages(
+                        client, query + [("row_id", row_id) for row_id in chunk], limit
+                    )
+                    found.extend(entries)
+                    more = more or left
+        except Unreachable as error:
+            log.info("change history not fetched, server unreachable: %s", error.detail)
+            raise AuditOffline(error.detail, error.code) from error
+        except Refused as error:
+            if error.code == Reason.FORBIDDEN:
+                raise AuditForbidden(error.detail, error.code) from error
+            raise
+        found.sort(key=lambda entry: entry.id)
+        if len(found) > limit:
+            found, more = found[:limit], True
+        with sync_engine.engine.connect() as connection:
+            return AuditResult([_audit_view(connection, entry) for entry in found], more)
+    finally:
+        sync_engine.close()
+
+
+def _audit_pages(
+    client: SyncClient, query: list[tuple[str, str]], limit: int
+) -> tuple[list[AuditEntry], bool]:
+    """Up to ``limit`` entries of one filter, page by page; True when more are left."""
+    entries: list[AuditEntry] = []
+    after: int | None = None
+    while len(entries) < limit:
+        page_query = [*query, ("limit", str(min(_AUDIT_PAGE, limit - len(entries))))]
+        if after is not None:
+            page_query.append(("after", str(after)))
+        page = client.audit(page_query)
+        entries.extend(page.entries)
+        after = page.next_after
+        if after is None:
+            return entries, False
+    return entries, True
+
+
+def _instant(since: datetime | date) -> datetime:
+    """A date means its local midnight; a naive time is local time."""
+    if not isinstance(since, datetime):
+        since = datetime.combine(since, datetime.min.time())
+    return since if since.tzinfo is not None else since.astimezone()
+
+
+def _audit_user_id(connection: Connection, user: str) -> str:
+    found = connection.execute(
+        text(
+            "SELECT id FROM app_user WHERE username = :u OR display_name = :u "
+            "ORDER BY username = :u DESC LIMIT 1"
+        ),
+        {"u": user},
+    ).scalar()
+    if found is None:
+        raise UnknownAuditUser(user)
+    return str(found)
+
+
+def _dealer_row_ids(connection: Connection, dealer_id: str) -> list[str]:
+    """The dealer and every row here that belongs to it, through references, deleted too."""
+    held: dict[str, set[str]] = {"dealer": {dealer_id}}
+    for _depth in range(4):  # reference chains are short (dealer > visit > objection ...)
+        grew = False
+        for table, spec in TABLES.items():
+            if table == "dealer":
+                continue
+            for column, parent in spec.references.items():
+                parents = held.get(parent)
+                if not parents:
+                    continue
+                marks = ", ".join(f":p{index}" for index in range(len(parents)))
+                params = {f"p{index}": value for index, value in enumerate(sorted(parents))}
+                ids = {
+                    str(value)
+                    for value in connection.execute(
+                        text(f'SELECT id FROM "{table}" WHERE "{column}" IN ({marks})'), params
+                    ).scalars()
+                }
+                new = ids - held.get(table, set())
+                if new:
+                    held.setdefault(table, set()).update(new)
+                    grew = True
+        if not grew:
+            break
+    children = sorted(row_id for table, ids in held.items() if table != "dealer" for row_id in ids)
+    return [dealer_id, *children]
+
+
+def _audit_view(connection: Connection, entry: AuditEntry) -> AuditView:
+    known = _known_user_name(connection, entry.user_id)
+    changes = tuple(
+        AuditFieldChange(
+            field=name,
+            label=_label(entry.table, name),
+            old=_audit_value(connection, entry.table, name, change.old),
+            new=_audit_value(connection, entry.table, name, change.new),
+        )
+        for name, change in entry.changes.items()
+        if name not in _AUDIT_BOOKKEEPING
+    )
+    action = AUDIT_ACTIONS.get(entry.action)
+    return AuditView(
+        id=entry.id,
+        at=parse_datetime(entry.at),
+        user=known or entry.username,
+        username=entry.username,
+        device_id=entry.device_id,
+        table=entry.table,
+        table_label=_table_label(entry.table),
+        row_id=entry.row_id,
+        record_label=_record_label(connection, entry.table, entry.row_id)
+        if entry.table in TABLES
+        else _table_label(entry.table),
+        action=entry.action,
+        action_label=_(action) if action else entry.action,
+        changes=changes,
+    )
+
+
+def _known_user_name(connection: Connection, user_id: str) -> str | None:
+    if user_id == SYSTEM_USER_ID:
+        return _("The administrator")
+    name = connection.execute(
+        text("SELECT display_name FROM app_user WHERE id = :i"), {"i": user_id}
+    ).scalar()
+    return str(name) if name else None
+
+
+def _audit_value(connection: Connection, table: str, field: str, wire: Any) -> str:
+    """A wire value as the rep reads it: labels for codes, names for references."""
+    if wire is None or wire == "":
+        return _("(empty)")
+    spec = TABLES.get(table)
+    if spec is None:
+        return str(wire)
+    if isinstance(wire, bool):
+        return _("Yes") if wire else _("No")
+    parent = spec.references.get(field)
+    if parent == "app_user":
+        return _known_user_name(connection, str(wire)) or str(wire)
+    if parent is not None:
+        return local.record_name(connection, parent, str(wire)) or str(wire)
+    try:
+        stored = to_local(table, field, wire)
+        return _show(table, field, str(stored))
+    except (KeyError, ValueError, TypeError):
+        return str(wire)

@@ -1561,6 +1561,11 @@ class AuditEntry(BaseModel):
     changes: dict[str, FieldChange]
 
 
+#: Most row ids one GET /v1/audit may name (a record and its child rows; more in
+#: several requests, so the query string stays short).
+AUDIT_MAX_ROW_IDS = 100
+
+
 class AuditPage(BaseModel):
     """A page of audit entries, newest last; pass ``next_after`` as ``after`` for more."""
 

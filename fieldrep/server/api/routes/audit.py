@@ -14,6 +14,7 @@ from fieldrep.server.models import AuditEntry as AuditRow
 from fieldrep.server.models import User
 from fieldrep.server.services.scope import SYSTEM_USER_ID, SYSTEM_USERNAME
 from fieldrep.sync.protocol import (
+    AUDIT_MAX_ROW_IDS,
     AuditEntry,
     AuditPage,
     FieldChange,
@@ -41,7 +42,13 @@ def list_audit(
     session: SessionDep,
     territory_id: Annotated[str | None, Query(max_length=36)] = None,
     table: Annotated[str | None, Query(max_length=64)] = None,
-    row_id: Annotated[str | None, Query(max_length=36)] = None,
+    row_id: Annotated[
+        list[str] | None,
+        Query(
+            max_length=AUDIT_MAX_ROW_IDS,
+            description="Rows to list (repeat for several: a record and its child rows)",
+        ),
+    ] = None,
     user_id: Annotated[str | None, Query(max_length=36)] = None,
     device_id: Annotated[str | None, Query(max_length=64)] = None,
     since: Annotated[str | None, Query(max_length=40, description="ISO 8601 instant")] = None,
@@ -63,8 +70,8 @@ def list_audit(
         query = query.where(AuditRow.territory_id == territory_id)
     if table is not None:
         query = query.where(AuditRow.table_name == table)
-    if row_id is not None:
-        query = query.where(AuditRow.row_id == row_id)
+    if row_id:
+        query = query.where(AuditRow.row_id.in_(row_id))
     if user_id is not None:
         query = query.where(AuditRow.user_id == user_id)
     if device_id is not None:
