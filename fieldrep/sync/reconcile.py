@@ -62,7 +62,8 @@ So an epoch change (never a plain ``cursor_too_old``) reconciles:
    unseen are missing on the server. Rows the device may push are queued again
    as creates with all their values (a tombstone as create-and-delete, so the
    row is gone everywhere); an open conflict record the server lost is queued
-   again as the edit it kept (the server records it again if still needed).
+   again as the edit it kept, without a base, so the server records it again
+   (unless it now holds that value) and never applies it.
    Server-managed rows (users, territories) get their versions back.
 
 Known limits: a server that does not send ``R`` (older than this client, or
@@ -462,12 +463,16 @@ def _requeue_conflict(
     # An op of its own: the row's open op may carry another value of the same field.
     local.freeze_open_op(connection, table, row_id)
     mine = {name: to_local(table, name, record.get("mine"))}
-    base = {name: to_local(table, name, record.get("base"))} if record.get("base_known") else {}
+    # Without a base: the losing value comes back as a record (or kept beside the
+    # other in notes), never as the row's value. With the record's base it was
+    # applied whenever the restore had also lost the winning value, inverting the
+    # outcome nobody chose; and when refused, the client put that old base on the
+    # row while the server kept its value (the row never moved: no pull fixed it).
     local.queue_op(
         connection,
         table,
         row_id,
         fields=mine,
-        base=base,
+        base={},
         base_version=old_version(int(exists[0])),
     )

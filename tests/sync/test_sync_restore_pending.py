@@ -139,3 +139,25 @@ def test_one_sync_sends_every_batch_frozen_before_it(
     assert summary.batches == 4
     assert alice.outbox() == []
     assert_converged(world, alice)
+
+
+def test_a_lost_conflict_record_sent_again_leaves_the_row_as_the_server_has_it(
+    world: World, alice: Device, bob: Device, tmp_path: Path
+) -> None:
+    dealer_id = shared_dealer(alice, bob)
+    backup_server(world, tmp_path / "backup.db")
+    core.update(alice.store, Dealer, dealer_id, {"city": "温州"})
+    alice.sync()
+    core.update(bob.store, Dealer, dealer_id, {"city": "宁波"})
+    bob.sync()  # 宁波 loses against 温州: a record; bob's row shows 温州
+    restore_server(world, tmp_path / "backup.db")  # 温州 and the record are lost
+    alice.sync()  # alice gives 温州 back
+    bob.sync()  # bob sends his lost record again
+    alice.sync()
+    # As before the restore: 温州 stands, bob's 宁波 is kept in an open record, and
+    # bob's row shows the server's value (not the record's old base 杭州).
+    assert server_city(world, dealer_id) == "温州"
+    assert ("宁波", "温州", "open") in conflicts(world)
+    assert city(bob, dealer_id) == "温州"
+    for device in (alice, bob):
+        assert_converged(world, device)
