@@ -85,6 +85,7 @@ from fieldrep.sync.engine import SyncSummary
 from fieldrep.sync.protocol import CONFLICT_TABLE, KEEP_BOTH_MARKER
 
 log = logging.getLogger("fieldrep.tests.statemachine")
+log.setLevel(logging.INFO)  # the coverage line shows with -rP while the root stays quiet
 
 EXAMPLES = int(os.environ.get("FIELDREP_SYNC_EXAMPLES", "200"))
 # Each PostgreSQL example makes its own schema and signs three devices in: slower.
