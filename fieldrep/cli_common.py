@@ -98,10 +98,11 @@ def database_path(args: argparse.Namespace) -> Path:
     return Path(chosen) if chosen else default_database_path()
 
 
-def open_existing_database(path: Path) -> Engine:
-    """Open (and migrate) a FieldRep database that must already exist.
+def require_existing_database(path: Path) -> Path:
+    """``path`` if a database file is there; else :class:`CliError` naming the path.
 
-    Raises :class:`CliError` with a clear message for a missing, empty or foreign file.
+    For the commands that work on a profile's data (sync, dealer, conflicts ...): a
+    mistyped ``--db`` must not leave an empty new database behind.
     """
     if not path.exists():
         raise CliError(_("The database file does not exist: {path}").format(path=path))
@@ -109,7 +110,15 @@ def open_existing_database(path: Path) -> Engine:
         raise CliError(_("This is a folder, not a database file: {path}").format(path=path))
     if path.stat().st_size == 0:
         raise CliError(_("The database file is empty: {path}").format(path=path))
-    return open_database_or_fail(path, create=False)
+    return path
+
+
+def open_existing_database(path: Path) -> Engine:
+    """Open (and migrate) a FieldRep database that must already exist.
+
+    Raises :class:`CliError` with a clear message for a missing, empty or foreign file.
+    """
+    return open_database_or_fail(require_existing_database(path), create=False)
 
 
 def open_database_or_fail(path: Path, *, create: bool = True) -> Engine:

@@ -27,6 +27,7 @@ from fieldrep.cli_common import (
     add_database_option,
     database_path,
     open_existing_database,
+    require_existing_database,
 )
 from fieldrep.i18n import _
 from fieldrep.storage.errors import NotFound, ValidationError
@@ -193,7 +194,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
         return 0
     from fieldrep.localserver import LocalServerRefused, serving_for_sync
 
-    db_path = _db(args)
+    db_path = require_existing_database(_db(args))
     try:
         # A profile tied to the app's embedded server: that server runs here for the
         # sync (or the running app's is used); otherwise this changes nothing.

@@ -192,6 +192,72 @@ def test_a_missing_database_is_one_line_and_exit_2(
     assert not missing.exists()  # search and due never create a database
 
 
+# The least each command that reads a profile's database needs besides --db.
+NEEDS_A_DATABASE: dict[tuple[str, ...], list[str]] = {
+    ("search",): ["杭州"],
+    ("due",): [],
+    ("sync",): [],
+    ("dealer", "add"): ["--name", "杭州恒达", "--city", "杭州"],
+    ("dealer", "set"): ["0190a000-0000-7000-8000-00000000d001", "city=宁波"],
+    ("dealer", "show"): ["0190a000-0000-7000-8000-00000000d001"],
+    ("conflicts",): [],
+    ("audit",): [],
+    ("print", "visit"): ["0190a000-0000-7000-8000-00000000a001"],
+    ("print", "brief"): ["0190a000-0000-7000-8000-00000000d001"],
+    ("print", "card"): ["0190a000-0000-7000-8000-00000000d001"],
+    ("print", "route"): ["2026-11-25"],
+    ("print", "report"): ["week"],
+}
+# demo and login make the database they are given; server's --db is the server's,
+# and the --db before a command is the one the desktop application opens.
+MAY_CREATE = {("demo",), ("login",)}
+
+
+def test_every_command_refuses_a_mistyped_database_and_creates_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``fieldrep sync --db <typo>`` used to leave an empty database before "not signed in"."""
+    with_db = {
+        path
+        for path, parser in command_parsers(cli.build_parser())
+        if path
+        and path[:1] != ("server",)
+        and any("--db" in a.option_strings for a in parser._actions)
+    }
+    assert with_db - MAY_CREATE <= NEEDS_A_DATABASE.keys(), "a new command: add it above"
+    folder = tmp_path / "profiles"
+    folder.mkdir()
+    mistyped = folder / "feildrep.db"
+    for path in sorted(with_db - MAY_CREATE):
+        code, out, err = run(
+            ["--lang", "en", *path, *NEEDS_A_DATABASE[path], "--db", str(mistyped)], capsys
+        )
+        assert code == 2, (path, err)
+        assert out == ""
+        line = one_line(err)
+        assert str(mistyped) in line and "does not exist" in line, path
+        assert list(folder.iterdir()) == [], f"{path} left {list(folder.iterdir())}"
+    code, _out, err = run(
+        ["sync", "--export-outbox", str(folder / "out.json"), "--db", str(mistyped)], capsys
+    )
+    assert code == 2 and str(mistyped) in one_line(err) and "不存在" in err
+    assert list(folder.iterdir()) == []
+
+
+def test_sync_of_a_profile_without_a_database_creates_none(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Without --db the profile's database is meant; a profile never set up has none."""
+    from fieldrep.paths import default_database_path
+
+    monkeypatch.setenv("FIELDREP_HOME", str(tmp_path / "new-profile"))
+    expected = default_database_path()
+    code, _out, err = run(["sync"], capsys)
+    assert code == 2
+    assert str(expected) in one_line(err) and "不存在" in err
+    assert not expected.exists() and not Path(f"{expected}.sync.lock").exists()
+
+
 @pytest.mark.parametrize("content", [b"just some text\n", b"SQLite format 3\x00" + b"\x00" * 200])
 @pytest.mark.parametrize("command", [["search", "杭州"], ["due"], ["demo"]])
 def test_a_file_that_is_not_fieldrep_is_one_line_and_exit_2(
@@ -319,7 +385,9 @@ NOT_PROSE = re.compile(
 LATIN_WORDS = re.compile(r"[A-Za-z][a-z']+(?:[ ,]+[A-Za-z][a-z']+)+")
 
 
-def english_in_help(text: str, commands: Sequence[str], names: set[str] = frozenset()) -> list[str]:
+def english_in_help(
+    text: str, commands: Sequence[str], names: frozenset[str] | set[str] = frozenset()
+) -> list[str]:
     """The English sentences in a help text, each with its line."""
     found = []
     for line in text.splitlines():

@@ -211,30 +211,115 @@ def test_cli_refuses_bad_input_with_the_field_named(
     assert api.pending_count(engine) == 0
 
 
-def test_cli_sync_without_login_says_so(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_sync_without_login_says_so(
+    engine: Engine, home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     with language("en"):
         assert run_cli("sync", "--db", str(home / "fieldrep.db")) == 4
     assert "fieldrep login" in capsys.readouterr().err
 
 
-def test_cli_sync_unreachable_server_exits_non_zero_with_a_message(
-    engine: Engine, home: Path, capsys: pytest.CaptureFixture[str], memory_keyring: object
-) -> None:
-    from fieldrep.sync import tokens
-
+def closed_port_url() -> str:
     closed = socket.socket()
     closed.bind(("127.0.0.1", 0))
     url = f"http://127.0.0.1:{closed.getsockname()[1]}"
     closed.close()  # nothing listens there now
+    return url
+
+
+def fieldrep(*argv: str) -> int:
+    """The real ``fieldrep`` entry point (it logs to the file in the data folder)."""
+    from fieldrep import cli
+    from fieldrep.logging_setup import shutdown_logging
+
+    try:
+        return cli.main(list(argv))
+    finally:
+        shutdown_logging()
+
+
+@pytest.mark.parametrize(
+    ("lang", "expected"),
+    [
+        ("zh_CN", "无法连接服务器（服务器拒绝连接）。您的修改已保留，稍后会发送。"),
+        (
+            "en",
+            "The server cannot be reached (the server refused the connection). "
+            "Your changes are kept and will be sent later.",
+        ),
+    ],
+)
+def test_cli_sync_unreachable_server_says_why_in_words_and_logs_the_detail(
+    lang: str,
+    expected: str,
+    engine: Engine,
+    home: Path,
+    capsys: pytest.CaptureFixture[str],
+    memory_keyring: object,
+) -> None:
+    from fieldrep.logging_setup import log_file_path
+    from fieldrep.sync import tokens
+
+    url = closed_port_url()
     with engine.begin() as connection:
         local.set_state(connection, local.SERVER_URL, url)
         local.set_state(connection, local.USER_NAME, "alice")
         local.set_state(connection, local.DEVICE_ID, "device-1")
     tokens.save_tokens(url, "alice", tokens.Tokens("access", "refresh", "device-1"))
-    with language("en"):
-        code = run_cli("sync", "--retries", "1", "--db", str(home / "fieldrep.db"))
+    code = fieldrep("--lang", lang, "sync", "--retries", "1", "--db", str(home / "fieldrep.db"))
     assert code == 3
-    assert "cannot be reached" in capsys.readouterr().err
+    assert capsys.readouterr().err.strip() == expected  # no "ConnectError: [Errno 111] ..."
+    log = log_file_path().read_text(encoding="utf-8")
+    assert "ConnectError" in log and url in log, "the technical detail is in the log file"
+
+
+@pytest.mark.parametrize(
+    ("lang", "expected"),
+    [
+        ("zh_CN", "无法连接服务器（服务器拒绝连接），请检查地址和网络后重试。"),
+        (
+            "en",
+            "The server cannot be reached (the server refused the connection). "
+            "Please check the address and the network and try again.",
+        ),
+    ],
+)
+def test_cli_login_to_an_unreachable_server_asks_to_check_address_and_network(
+    lang: str,
+    expected: str,
+    home: Path,
+    capsys: pytest.CaptureFixture[str],
+    memory_keyring: object,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Nothing waits to be sent at sign-in: not "your changes will be sent later"."""
+    import functools
+    import io
+
+    from tenacity import wait_none
+
+    from fieldrep.sync import client
+
+    # One attempt: the retries' pauses only make the test slow.
+    monkeypatch.setattr(
+        api, "SyncClient", functools.partial(client.SyncClient, max_attempts=1, wait=wait_none())
+    )
+    monkeypatch.setattr(sys, "stdin", io.StringIO("secret password\n"))
+    url = closed_port_url()
+    code = fieldrep(
+        "--lang",
+        lang,
+        "login",
+        "--server",
+        url,
+        "--user",
+        "alice",
+        "--password-stdin",
+        "--db",
+        str(home / "fieldrep.db"),
+    )
+    assert code == 3
+    assert capsys.readouterr().err.strip() == expected
 
 
 def test_cli_login_without_a_secure_keyring_says_so_and_stores_nothing(
