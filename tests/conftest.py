@@ -50,14 +50,34 @@ def pytest_configure(config: pytest.Config) -> None:
 
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Under pytest-xdist, tests marked slow start first (each keeps its place otherwise).
+    """Under pytest-xdist, each worker starts with its share of the tests marked slow.
 
     A minutes-long test started near the end of a run would keep one worker busy
-    long after the other ran out of work; started first, the other worker's
-    short tests fill that time. A run in one process keeps the file order.
+    long after the others ran out of work; started first, their short tests fill
+    that time. Two slow tests on one worker would run one after the other, so they
+    are dealt out: the test command's worksteal scheduler gives worker k the k-th
+    of n equal runs of this list to start with (tests are taken from the end of a
+    busy worker's run later), and slow test j goes at the head of run j mod n. The
+    other tests keep their order; a run in one process keeps the file order.
     """
-    if os.environ.get("PYTEST_XDIST_WORKER"):
-        items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "0"))
+    if not os.environ.get("PYTEST_XDIST_WORKER") or workers < 1:
+        return
+    slow = [item for item in items if item.get_closest_marker("slow") is not None]
+    rest = [item for item in items if item.get_closest_marker("slow") is None]
+    heads: list[list[pytest.Item]] = [slow[worker::workers] for worker in range(workers)]
+    # The sizes the scheduler gives out: what is left, split evenly among the
+    # workers still without tests (xdist.scheduler.worksteal.check_schedule).
+    ordered: list[pytest.Item] = []
+    left = len(items)
+    for worker, head in enumerate(heads):
+        size = left // (workers - worker)
+        ordered += head
+        take = max(0, size - len(head))
+        ordered += rest[:take]
+        rest = rest[take:]
+        left -= size
+    items[:] = ordered + rest
 
 
 def _worker_database(raw_url: str, worker: str) -> str:
