@@ -881,7 +881,7 @@ class UnknownAuditUser(SyncError):
 
 
 #: Every change sets these; the history names the fields a person changed.
-_AUDIT_BOOKKEEPING = frozenset({"updated_at", "updated_by", "row_version"})
+_AUDIT_BOOKKEEPING = frozenset({"updated_at", "updated_by", "row_version", "created_at"})
 #: How many entries one request asks for (the server allows 1000).
 _AUDIT_PAGE = 500
 
@@ -919,6 +919,7 @@ class AuditView:
     action: str
     action_label: str
     changes: tuple[AuditFieldChange, ...]
+    this_device: bool = False  # made on the device that asks
 
 
 @dataclass(frozen=True)
@@ -1060,6 +1061,7 @@ def _dealer_row_ids(connection: Connection, dealer_id: str) -> list[str]:
 
 def _audit_view(connection: Connection, entry: AuditEntry) -> AuditView:
     known = _known_user_name(connection, entry.user_id)
+    own_device = local.get_state(connection, local.DEVICE_ID)
     changes = tuple(
         AuditFieldChange(
             field=name,
@@ -1086,6 +1088,7 @@ def _audit_view(connection: Connection, entry: AuditEntry) -> AuditView:
         action=entry.action,
         action_label=_(action) if action else entry.action,
         changes=changes,
+        this_device=entry.device_id is not None and entry.device_id == own_device,
     )
 
 
@@ -1107,7 +1110,7 @@ def _audit_value(connection: Connection, table: str, field: str, wire: Any) -> s
         return str(wire)
     if isinstance(wire, bool):
         return _("Yes") if wire else _("No")
-    parent = spec.references.get(field)
+    parent = "territory" if field == "territory_id" else spec.references.get(field)
     if parent == "app_user":
         return _known_user_name(connection, str(wire)) or str(wire)
     if parent is not None:

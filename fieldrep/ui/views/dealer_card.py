@@ -14,6 +14,8 @@ A window per dealer, opened from the Dealers list, Today or a link. Tabs:
 - Timeline: visits, objections, follow-ups, complaints and legacy issues.
 - Sales and credit: revenue and collections by month (a small chart) and the
   latest 5C credit assessment.
+- Change history: the server's audit trail of the dealer and its rows, asked for
+  on the network pool when the tab is shown (fieldrep.ui.views.dealer_history).
 
 Actions: "Plan a visit" (a date picker; the visit goes last in that day's
 route) and "Record a visit" (opens the visit record for this dealer).
@@ -107,6 +109,7 @@ from fieldrep.ui.forms import (
 )
 from fieldrep.ui.qtcompat import emit
 from fieldrep.ui.rows_model import ROW_ROLE, RowColumn
+from fieldrep.ui.views.dealer_history import DealerHistoryTab
 from fieldrep.ui.views.today import Panel
 
 if TYPE_CHECKING:
@@ -712,6 +715,10 @@ class DealerCardWindow(QWidget):
         self.tabs.addTab(self._build_people(), "")
         self.tabs.addTab(self._build_timeline(), "")
         self.tabs.addTab(self._build_sales(), "")
+        # The server's audit trail of this dealer, asked for when the tab is first shown.
+        self.history = DealerHistoryTab(services, dealer_id)
+        self.tabs.addTab(self.history, "")
+        self.tabs.currentChanged.connect(self._tab_shown)
 
         layout = QVBoxLayout(self)
         layout.addLayout(actions)
@@ -1345,6 +1352,14 @@ class DealerCardWindow(QWidget):
     def current_dealer_id(self) -> str:
         return self.dealer_id
 
+    def show_history(self) -> None:
+        """Open the Change history tab (it asks the server the first time)."""
+        self.tabs.setCurrentWidget(self.history)
+
+    def _tab_shown(self, index: int) -> None:
+        if self.tabs.widget(index) is self.history:
+            self.history.ensure_fetched()
+
     # -- language
 
     def changeEvent(self, event: QEvent) -> None:
@@ -1393,6 +1408,7 @@ class DealerCardWindow(QWidget):
         self.tabs.setTabText(1, _("Key people"))
         self.tabs.setTabText(2, _("Timeline"))
         self.tabs.setTabText(3, _("Sales and credit"))
+        self.tabs.setTabText(4, _("Change history"))
         for index, box in enumerate(self.section_boxes):
             number = f"{index + 1}. " if index < 17 else ""
             title = number + _(SECTION_TITLES[index])
