@@ -191,6 +191,32 @@ def test_reminders_tell_once_a_day_about_what_falls_due(
     assert len(told) == 1, "already reminded today"
 
 
+@pytest.mark.parametrize(
+    ("lang", "opening", "closing"), [("zh_CN", "（", "）"), ("en", " (", ")")], ids=["zh", "en"]
+)
+def test_a_reminder_sets_the_dealer_in_the_brackets_of_its_language(
+    qtbot: QtBot, main_window: MainWindow, demo_store: Store, lang: str, opening: str, closing: str
+) -> None:
+    assert main_window.services is not None
+    told: list[tuple[str, str]] = []
+    reminder = FollowUpReminder(
+        main_window.services, main_window, notify=lambda title, text: told.append((title, text))
+    )
+    with ui_language(lang):
+        with qtbot.waitSignal(reminder.reminded, timeout=10000) as reminded:
+            reminder.check()
+        qtbot.waitUntil(lambda: not main_window.workers.busy)
+    lines = reminded.args[0][:3]
+    assert any(line.dealer_name for line in lines), "the demo's due follow-ups name dealers"
+    expected = [
+        f"{line.title}{opening}{line.dealer_name}{closing}" if line.dealer_name else line.title
+        for line in lines
+    ]
+    assert told[0][1].splitlines()[: len(lines)] == expected
+    other = "（" if lang == "en" else " ("
+    assert other not in told[0][1]
+
+
 def test_no_system_tray_means_no_reminders_and_one_log_line(
     main_window: MainWindow, caplog: pytest.LogCaptureFixture
 ) -> None:

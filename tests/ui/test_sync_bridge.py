@@ -8,11 +8,13 @@ FieldRep" in the status bar, and nothing waiting may be lost.
 
 from __future__ import annotations
 
+import socket
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import keyring
 import pytest
 from PySide6.QtCore import Qt
@@ -35,9 +37,11 @@ from fieldrep.ui.sync_bridge import SyncOutcome
 from fieldrep.ui.uisettings import UiSettings
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "sync"))
+from shots import save_screenshot
 from synce2e import Device, World, make_world, server_rows
 from synctest_keyring import MemoryKeyring
 
+REAL_RUN_SYNC = api.run_sync  # before the fixture below sends every sync to the world
 UPDATE_ZH = "服务器不支持此版本的 FieldRep，请更新 FieldRep。"
 UPDATE_EN = "This version of FieldRep is not supported by the server. Please update FieldRep."
 
@@ -118,3 +122,61 @@ def test_a_client_outside_the_protocol_range_is_told_to_update(
     assert sync_now(qtbot, window).ok
     assert ("dealer", dealer.id) in server_rows(world)
     assert not shown_errors, shown_errors
+
+
+class ToClosedPort(httpx.HTTPTransport):
+    """A real network request, to a port where nothing listens (connection refused)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        closed = socket.socket()
+        closed.bind(("127.0.0.1", 0))
+        self.port = closed.getsockname()[1]
+        closed.close()
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        request.url = request.url.copy_with(scheme="http", host="127.0.0.1", port=self.port)
+        return super().handle_request(request)
+
+
+def test_an_unreachable_server_is_named_in_words_in_the_status_bar(
+    qtbot: QtBot,
+    qapp: QApplication,
+    workers: Workers,
+    ui_settings: UiSettings,
+    shown_errors: list[tuple[str, Severity]],
+    alice: Device,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Not "无法连接服务器（ConnectError: [Errno 111] Connection refused）"."""
+    core.create(alice.store, Dealer, {"name": "杭州恒达", "abc_class": AbcClass.B})
+    window = make_window(qtbot, workers, ui_settings, alice.store, alice.db_path)
+    qtbot.waitUntil(lambda: window.status.state is not None and window.status.state.pending == 1)
+
+    def refused(db_path: Path | str, progress: Any = None, **_options: Any) -> SyncSummary:
+        return REAL_RUN_SYNC(
+            db_path, progress, transport=ToClosedPort(), wait=wait_none(), max_attempts=1
+        )
+
+    monkeypatch.setattr(api, "run_sync", refused)
+    chinese = "无法连接服务器（服务器拒绝连接）。您的修改已保留，稍后会发送。"
+    english = (
+        "The server cannot be reached (the server refused the connection). "
+        "Your changes are kept and will be sent later."
+    )
+    outcome = sync_now(qtbot, window)
+    assert (outcome.ok, outcome.message) == (False, chinese)
+    assert window.status.currentMessage() == chinese
+    assert not shown_errors, "a sentence in the status bar, not an error dialog"
+    window.resize(1180, 720)
+    save_screenshot(window.status, "statusbar_unreachable_zh_CN")
+
+    apply_language(qapp, "en")
+    try:
+        qtbot.waitUntil(lambda: window.status.currentMessage() == english)
+        qtbot.wait(200)
+        save_screenshot(window.status, "statusbar_unreachable_en")
+        assert sync_bridge.sync_now(alice.db_path).message == english
+    finally:
+        apply_language(qapp, "zh_CN")
+    assert window.status.state is not None and window.status.state.pending == 1

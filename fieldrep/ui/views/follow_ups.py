@@ -670,8 +670,11 @@ class FollowUpReminder(QObject):
         title = ngettext(
             "{count} follow-up is due", "{count} follow-ups are due", len(lines)
         ).format(count=len(lines))
+        # The brackets come from the translation: full-width in Chinese, " (…)" in English.
         shown = [
-            f"{line.title}" + (f"（{line.dealer_name}）" if line.dealer_name else "")
+            _("{title} ({dealer})").format(title=line.title, dealer=line.dealer_name)
+            if line.dealer_name
+            else line.title
             for line in lines[:3]
         ]
         message = "\n".join(shown)
