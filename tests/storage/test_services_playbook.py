@@ -13,6 +13,7 @@ from fieldrep.storage.errors import ValidationError
 from fieldrep.storage.models import Base, Objection, ObjectionAnswer
 from fieldrep.storage.services import core
 from fieldrep.storage.services.core import Record, Store
+from fieldrep.storage.services.dealers import create_dealer
 from fieldrep.storage.services.playbook import (
     AnswerStats,
     add_answer,
@@ -21,6 +22,7 @@ from fieldrep.storage.services.playbook import (
     playbook_stats,
     rank_answers,
     update_answer,
+    update_answer_copies,
     wilson_lower_bound,
 )
 
@@ -152,3 +154,50 @@ def test_playbook_stats_rank_by_the_lower_bound(store: Store, make_dealer: MakeD
     assert [row.title for row in ranked] == ["十中九", "一次就成"]
     assert (ranked[0].times_resolved, ranked[0].times_used) == (9, 10)
     assert ranked[0].success_rate == Decimal("0.90") < ranked[1].success_rate  # type: ignore[operator]
+
+
+def test_copies_of_an_answer_in_several_territories_are_one_answer(
+    store: Store, make_dealer: MakeDealer
+) -> None:
+    """The same answer in two territories: one entry whose success counts both copies' uses.
+
+    Before, each copy was its own entry ("用数据证明" 3/3, 4/5, 0/4 side by side),
+    and an edit of one copy would have split the answer again.
+    """
+    other_territory = "0190a000-0000-7000-8000-000000000002"
+    elsewhere = Store(
+        store.engine,
+        core.UserContext(store.user.user_id, other_territory, store.user.role, "经理"),
+        today=store.today,
+    )
+    values = {"type": "price", "title": "用数据证明", "answer_text": "拿出同城销量数据"}
+    there = add_answer(elsewhere, values)  # the older id
+    here = add_answer(store, values)
+    different = add_answer(store, {**values, "answer_text": "另一种说法"})
+    dealer = make_dealer()
+    far_dealer = create_dealer(elsewhere, {"name": "宁波远方商贸", "abc_class": "B"})
+    for outcome in ("resolved", "resolved", "resolved"):
+        objection(store, dealer, here, outcome)
+    for outcome in ("resolved", "lost", "partially", "resolved", "open"):
+        objection(elsewhere, far_dealer, there, outcome)
+
+    ranked = playbook_stats(store, "price")
+    assert len(ranked) == 2, "same title, other text: another answer"
+    [merged] = [row for row in ranked if row.answer_id != different.id]
+    assert merged.answer_id == here.id, "shown as the copy of the user's territory"
+    assert (merged.times_resolved, merged.times_used) == (5, 8)
+    assert (merged.times_partly_resolved, merged.times_lost) == (1, 1)
+    assert set(merged.answer_ids) == {here.id, there.id}
+    assert merged.answer_in(other_territory) == there.id
+    assert merged.answer_in(store.user.territory_id) == here.id
+    assert merged.answer_in("0190a000-0000-7000-8000-000000000003") is None
+    # Someone of the other territory is shown their own copy, with the same counts.
+    [theirs] = [row for row in playbook_stats(elsewhere, "price") if row.times_used]
+    assert (theirs.answer_id, theirs.times_used) == (there.id, 8)
+
+    # An edit changes every copy alike: still one answer.
+    update_answer_copies(store, merged.answer_ids, {"title": "用销量数据证明"})
+    titles = sorted(row.title for row in playbook_stats(store, "price"))
+    assert titles == ["用数据证明", "用销量数据证明"]
+    [edited] = [row for row in playbook_stats(store, "price") if row.title == "用销量数据证明"]
+    assert edited.times_used == 8

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -14,9 +15,10 @@ from test_visit_record import english_words, ui_language
 from uitest import commit_text
 
 from fieldrep.storage.enums import ObjectionType, ResponsePattern
-from fieldrep.storage.models import ObjectionAnswer
-from fieldrep.storage.services.core import Store
-from fieldrep.storage.services.playbook import playbook_stats
+from fieldrep.storage.models import Dealer, Objection, ObjectionAnswer
+from fieldrep.storage.services import core
+from fieldrep.storage.services.core import Store, UserContext
+from fieldrep.storage.services.playbook import add_answer, playbook_stats
 from fieldrep.ui.mainwindow import MainWindow
 from fieldrep.ui.views.playbook import PlaybookView, success_order
 
@@ -109,6 +111,72 @@ def test_edit_an_answer(qtbot: QtBot, view: PlaybookView, demo_store: Store) -> 
             session.scalar(select(ObjectionAnswer.title).where(ObjectionAnswer.id == entry.id))
             == "返利与年终奖捆绑任务"
         )
+
+
+def test_an_answer_copied_into_another_territory_is_listed_once(
+    qtbot: QtBot, view: PlaybookView, demo_store: Store
+) -> None:
+    """The same answer in two territories: one row, both copies' uses, edited together.
+
+    Before, the demo's copy per territory listed every answer three times with its
+    success split between the copies (用数据证明 3/3, 4/5, 0/4).
+    """
+    view.select_type(ObjectionType.PRICE)
+    entry = view.panel.model.rows()[0]
+    before = entry.stats
+    with demo_store.read() as session:
+        far = session.scalars(
+            select(Dealer)
+            .where(Dealer.territory_id != demo_store.user.territory_id, Dealer.deleted.is_(False))
+            .order_by(Dealer.id)
+            .limit(1)
+        ).one()
+        far_dealer, far_territory = far.id, far.territory_id
+    elsewhere = Store(
+        demo_store.engine,
+        UserContext(demo_store.user.user_id, far_territory, demo_store.user.role, "经理"),
+        today=demo_store.today,
+    )
+    copy = add_answer(
+        elsewhere,
+        {"type": "price", "title": before.title, "answer_text": entry.answer["answer_text"]},
+    )
+    for outcome in ("resolved", "lost"):
+        core.create(
+            elsewhere,
+            Objection,
+            {
+                "dealer_id": far_dealer,
+                "type": "price",
+                "verbatim": "价格太高",
+                "raised_on": date(2026, 11, 20),
+                "playbook_answer_id": copy.id,
+                "outcome": outcome,
+            },
+        )
+    with qtbot.waitSignal(view.data_loaded, timeout=10000):
+        view.refresh()
+    view.select_type(ObjectionType.PRICE)
+    rows = [row for row in view.panel.model.rows() if row.stats.title == before.title]
+    assert len(rows) == 1, "one row for both copies"
+    [row] = rows
+    assert row.id == entry.id, "shown as the copy of the user's territory"
+    assert (row.stats.times_used, row.stats.times_resolved) == (
+        before.times_used + 2,
+        before.times_resolved + 1,
+    )
+    # Editing it changes both copies: it stays one answer.
+    assert view.select_answer(row.id)
+    title = view.binding.editors["title"].editor
+    title.selectAll()  # type: ignore[attr-defined]
+    commit_text(title, "肯定+补充+引导（改）")
+    with qtbot.waitSignal(view.answer_saved, timeout=10000):
+        qtbot.mouseClick(view.save_button, Qt.MouseButton.LeftButton)
+    with demo_store.read() as session:
+        titles = session.scalars(
+            select(ObjectionAnswer.title).where(ObjectionAnswer.id.in_([row.id, copy.id]))
+        ).all()
+    assert titles == ["肯定+补充+引导（改）"] * 2
 
 
 @pytest.mark.parametrize("lang", ["zh_CN", "en"])

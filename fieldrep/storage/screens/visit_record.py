@@ -166,7 +166,7 @@ def load_visit_context(store: Store, target: VisitTarget) -> VisitContext:
         me=store.user.user_id,
         contacts=contacts,
         users=users,
-        answers=ranked_answers(store),
+        answers=ranked_answers(store, dealer["territory_id"]),
         plan_item=plan_item,
         record=record,
         participant_ids=participant_ids,
@@ -175,34 +175,43 @@ def load_visit_context(store: Store, target: VisitTarget) -> VisitContext:
     )
 
 
-def ranked_answers(store: Store) -> dict[str, tuple[AnswerChoice, ...]]:
-    """The playbook's live answers per objection type (code), best first.
+def ranked_answers(store: Store, territory_id: str) -> dict[str, tuple[AnswerChoice, ...]]:
+    """The playbook's live answers per objection type (code), best first, for a dealer
+    of ``territory_id``.
 
     The order is the playbook's ranking (:func:`~fieldrep.storage.services.playbook.ranking_key`:
     the Wilson lower bound of how often an answer resolved the objection), so the
     answer most likely to work is offered first and never-used ones come last.
+    Each answer is offered once, with the counts of all its copies, as its copy in
+    the dealer's territory: an objection is filed in its dealer's territory and the
+    server refuses one that names an answer of another (a device of that territory
+    could not hold it). An answer without a copy there is not offered.
     """
     # Imported when a record first opens, not with the view (as before the move).
     from fieldrep.storage.services.playbook import answers_for, playbook_stats
 
-    stats = playbook_stats(store)  # ranked, all types in one query
-    rank = {entry.answer_id: position for position, entry in enumerate(stats)}
-    by_id = {entry.answer_id: entry for entry in stats}
     answers: dict[str, tuple[AnswerChoice, ...]] = {}
+    stats = playbook_stats(store)  # ranked, all types in one query, copies merged
     for kind in ObjectionType:
-        rows = sorted(answers_for(store, kind), key=lambda row: rank.get(row.id, len(rank)))
-        answers[kind.code] = tuple(
-            AnswerChoice(
-                row.id,
-                kind.code,
-                row["title"],
-                row["answer_text"],
-                row["response_pattern"].code if row["response_pattern"] else None,
-                times_used=by_id[row.id].times_used if row.id in by_id else 0,
-                times_resolved=by_id[row.id].times_resolved if row.id in by_id else 0,
+        rows = {row.id: row for row in answers_for(store, kind)}
+        choices = []
+        for entry in stats:
+            answer_id = entry.answer_in(territory_id) if entry.type == kind else None
+            if answer_id is None or answer_id not in rows:
+                continue
+            row = rows[answer_id]
+            choices.append(
+                AnswerChoice(
+                    row.id,
+                    kind.code,
+                    row["title"],
+                    row["answer_text"],
+                    row["response_pattern"].code if row["response_pattern"] else None,
+                    times_used=entry.times_used,
+                    times_resolved=entry.times_resolved,
+                )
             )
-            for row in rows
-        )
+        answers[kind.code] = tuple(choices)
     return answers
 
 

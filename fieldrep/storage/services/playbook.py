@@ -3,6 +3,14 @@
 Success is computed from the outcomes of the objections that used an answer,
 never stored, so it is always current (DOMAIN.md §2.9).
 
+The same answer can exist more than once: a row lives in one territory (sync
+scope), so a manager who gives the team's answers to each of their territories
+makes one copy per territory. The playbook counts an answer, not a row: copies
+with the same type, title and text are one answer whose success counts the
+objections of every copy (:func:`playbook_stats`); an objection links to the
+copy of its own dealer's territory (:meth:`AnswerStats.answer_in`), the only one
+the server accepts.
+
 Answers are ranked by the lower bound of the 95% Wilson score interval of their
 success, not by the raw rate: an answer that worked once in one use (100%) says
 little, one that worked 45 times in 50 uses (90%) is the better bet. The lower
@@ -12,7 +20,7 @@ bound rewards evidence: 1 of 1 gives 0.21, 45 of 50 gives 0.79.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -37,13 +45,26 @@ from fieldrep.storage.services.core import (
 class AnswerStats:
     """How often a playbook answer was used and how often the objection was resolved."""
 
-    answer_id: str
+    answer_id: str  # the copy shown (the user's own territory's when there is one)
     type: ObjectionType
     title: str
     times_used: int
     times_resolved: int
     times_partly_resolved: int
     times_lost: int
+    # Every copy of the answer (answer_id included) and their territories, same order.
+    copies: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def answer_ids(self) -> tuple[str, ...]:
+        return tuple(answer_id for answer_id, _territory in self.copies) or (self.answer_id,)
+
+    def answer_in(self, territory_id: str) -> str | None:
+        """The copy in ``territory_id``, None when the answer has none there."""
+        for answer_id, territory in self.copies:
+            if territory == territory_id:
+                return answer_id
+        return None
 
     @property
     def success_rate(self) -> Decimal | None:
@@ -109,6 +130,24 @@ def update_answer(store: Store, answer_id: str, values: Mapping[str, Any]) -> Re
         return snapshot(update_row(session, store, answer, cleaned))
 
 
+def update_answer_copies(
+    store: Store, answer_ids: Sequence[str], values: Mapping[str, Any]
+) -> Record:
+    """Change every copy of one answer alike (see :func:`playbook_stats`); the first's record.
+
+    Editing only the copy shown would split the answer in two entries again.
+    """
+    if not answer_ids:
+        raise ValueError("no answer to update")
+    cleaned = clean_values(ObjectionAnswer, values)
+    with store.write() as session:
+        changed = [
+            update_row(session, store, get_live(session, ObjectionAnswer, answer_id), cleaned)
+            for answer_id in answer_ids
+        ]
+        return snapshot(changed[0])
+
+
 def delete_answer(store: Store, answer_id: str) -> None:
     """Tombstone an answer; objections that used it keep their link for the record."""
     with store.write() as session:
@@ -132,7 +171,10 @@ def playbook_stats(
 ) -> list[AnswerStats]:
     """Per live answer: times used, resolved, partly resolved, lost; best first.
 
-    The order is :func:`ranking_key`'s (Wilson lower bound of success).
+    Copies of one answer (same type, title and text, in several territories) are
+    one entry whose counts add up every copy's objections; it is shown by the copy
+    of the user's territory, else the oldest id. The order is :func:`ranking_key`'s
+    (Wilson lower bound of success).
     """
     used = func.count(Objection.id)
 
@@ -144,6 +186,8 @@ def playbook_stats(
             ObjectionAnswer.id,
             ObjectionAnswer.type,
             ObjectionAnswer.title,
+            ObjectionAnswer.answer_text,
+            ObjectionAnswer.territory_id,
             used,
             outcome_count(ObjectionOutcome.RESOLVED),
             outcome_count(ObjectionOutcome.PARTIALLY),
@@ -154,21 +198,30 @@ def playbook_stats(
             (Objection.playbook_answer_id == ObjectionAnswer.id) & Objection.deleted.is_(False),
         )
         .where(ObjectionAnswer.deleted.is_(False))
-        .group_by(ObjectionAnswer.id, ObjectionAnswer.type, ObjectionAnswer.title)
+        .group_by(ObjectionAnswer.id)
+        .order_by(ObjectionAnswer.id)
     )
     if objection_type is not None:
         query = query.where(ObjectionAnswer.type == ObjectionType.parse(objection_type))
+    home = store.user.territory_id
+    merged: dict[tuple[ObjectionType, str, str], AnswerStats] = {}
     with store.read() as session:
-        found = [
-            AnswerStats(
-                answer_id=str(answer_id),
-                type=ObjectionType(kind),
-                title=str(title),
-                times_used=int(times_used),
-                times_resolved=int(resolved),
-                times_partly_resolved=int(partly),
-                times_lost=int(lost),
-            )
-            for answer_id, kind, title, times_used, resolved, partly, lost in session.execute(query)
-        ]
-    return rank_answers(found)
+        rows = session.execute(query).all()
+    for answer_id, kind, title, text, territory, times_used, resolved, partly, lost in rows:
+        key = (ObjectionType(kind), str(title), str(text))
+        known = merged.get(key)
+        copies = (*(known.copies if known else ()), (str(answer_id), str(territory)))
+        shown = str(answer_id) if known is None or territory == home else known.answer_id
+        if known is not None and known.answer_in(home) is not None:
+            shown = known.answer_id  # the first copy of the home territory stays
+        merged[key] = AnswerStats(
+            answer_id=shown,
+            type=key[0],
+            title=key[1],
+            times_used=int(times_used) + (known.times_used if known else 0),
+            times_resolved=int(resolved) + (known.times_resolved if known else 0),
+            times_partly_resolved=int(partly) + (known.times_partly_resolved if known else 0),
+            times_lost=int(lost) + (known.times_lost if known else 0),
+            copies=copies,
+        )
+    return rank_answers(merged.values())

@@ -84,7 +84,11 @@ def success_order(entry: PlaybookEntry) -> tuple[int, float, float, int, str]:
 
 
 def load_playbook(store: Store) -> Playbook:
-    """Every live answer with its statistics, grouped by type and sorted by success."""
+    """Every live answer with its statistics, grouped by type and sorted by success.
+
+    An answer copied into several territories is one entry (its shown copy) with
+    the uses of all copies (:func:`~fieldrep.storage.services.playbook.playbook_stats`).
+    """
     from fieldrep.storage.services.playbook import answers_for, playbook_stats
 
     stats = {row.answer_id: row for row in playbook_stats(store)}
@@ -301,7 +305,7 @@ class PlaybookView(View):
         self.state.setText(_("Unsaved changes") if self.binding.changed_names() else "")
 
     def save_answer(self) -> None:
-        from fieldrep.storage.services.playbook import add_answer, update_answer
+        from fieldrep.storage.services.playbook import add_answer, update_answer_copies
 
         if self.busy:
             return
@@ -322,9 +326,17 @@ class PlaybookView(View):
         if answer_id is None:
             work = lambda: add_answer(store, values)  # noqa: E731
         else:
-            work = lambda: update_answer(store, answer_id, values)  # noqa: E731
+            # Every copy of the answer (one per territory) changes alike: it stays one entry.
+            copies = self._copies_of(answer_id)
+            work = lambda: update_answer_copies(store, copies, values)  # noqa: E731
         self.busy = True
         self.services.workers.run_db(self, work, self._saved, self._failed)
+
+    def _copies_of(self, answer_id: str) -> tuple[str, ...]:
+        for entry in self.entries():
+            if entry.id == answer_id:
+                return entry.stats.answer_ids
+        return (answer_id,)
 
     def _saved(self, answer: Record) -> None:
         self.busy = False

@@ -9,6 +9,7 @@ from fieldrep.storage.models import Objection
 from fieldrep.storage.screens.visit_record import ranked_answers
 from fieldrep.storage.services import core
 from fieldrep.storage.services.core import Record, Store
+from fieldrep.storage.services.dealers import create_dealer
 from fieldrep.storage.services.playbook import add_answer, playbook_stats
 
 MakeDealer = Callable[..., Record]
@@ -46,7 +47,7 @@ def test_answers_come_best_first_by_the_playbook_ranking(
         use(store, dealer, proven, outcome)
     use(store, dealer, brand, "lost")
 
-    answers = ranked_answers(store)
+    answers = ranked_answers(store, store.user.territory_id)
     price = answers["price"]
     assert [choice.title for choice in price] == ["十中九", "一次就成", "三中一", "未用过"]
     assert [(choice.times_resolved, choice.times_used) for choice in price] == [
@@ -66,3 +67,35 @@ def test_answers_come_best_first_by_the_playbook_ranking(
         1,
     )
     assert answers["reward"] == (), "a type without answers offers none"
+
+
+def test_an_answer_in_several_territories_is_offered_once_as_the_dealers_copy(
+    store: Store, make_dealer: MakeDealer
+) -> None:
+    """A manager's answer copied into two territories: one choice, both copies' counts.
+
+    Before, the picker offered both copies (the same title twice, each with its
+    own share of the uses), and picking the other territory's copy made an
+    objection the server refuses.
+    """
+    other_territory = "0190a000-0000-7000-8000-000000000002"
+    elsewhere = Store(
+        store.engine,
+        core.UserContext(store.user.user_id, other_territory, store.user.role, "经理"),
+        today=store.today,
+    )
+    values = {"type": "price", "title": "十中九", "answer_text": "稳定"}
+    here = add_answer(store, values)
+    there = add_answer(elsewhere, values)
+    dealer = make_dealer()
+    far_dealer = create_dealer(elsewhere, {"name": "宁波远方商贸", "abc_class": "B"})
+    assert far_dealer["territory_id"] == other_territory
+    use(store, dealer, here, "resolved")
+    use(elsewhere, far_dealer, there, "resolved")
+    use(elsewhere, far_dealer, there, "lost")
+
+    [mine] = ranked_answers(store, store.user.territory_id)["price"]
+    assert (mine.id, mine.times_resolved, mine.times_used) == (here.id, 2, 3)
+    [theirs] = ranked_answers(store, other_territory)["price"]
+    assert (theirs.id, theirs.times_resolved, theirs.times_used) == (there.id, 2, 3)
+    assert ranked_answers(store, "0190a000-0000-7000-8000-000000000003")["price"] == ()
