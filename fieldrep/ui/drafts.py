@@ -1,8 +1,11 @@
 """Drafts of visit records, saved while the rep types, so nothing typed is ever lost.
 
-A draft is a small JSON file in ``<data folder>/drafts/``. It is written about a
-second after the last edit (on the I/O pool), and at once when the record's
-window closes, when its window is destroyed with the main window, and when the
+A draft is a small JSON file in ``<data folder>/drafts/``. It is written a quarter
+of a second after typing stops, when the focus leaves a field and when the
+record's window loses the focus (all on the I/O pool: the GUI thread only collects
+the fields, about 0.3 ms for a 1,600-character card, while the write with its
+fsyncs takes about 13 ms here), and at once
+when the record's window closes, when its window is destroyed with the main window, and when the
 application quits (``aboutToQuit``). Every write goes to a temporary file in the
 same folder, is flushed and fsynced, then renamed over the old draft with
 ``os.replace`` (atomic on every platform), and the folder is fsynced too: after a
@@ -34,6 +37,7 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
+    QApplication,
     QDialog,
     QDialogButtonBox,
     QHBoxLayout,
@@ -60,7 +64,9 @@ log = logging.getLogger("fieldrep.ui")
 DRAFTS_FOLDER = "drafts"
 SUFFIX = ".json"
 FORMAT_VERSION = 1
-AUTOSAVE_DELAY_MS = 1000
+# After the last keystroke: short, so a hard kill loses at most the last quarter
+# second of typing; long enough that a burst of keys makes one write, not ten.
+AUTOSAVE_DELAY_MS = 250
 DRAFT_ID_ROLE = int(Qt.ItemDataRole.UserRole) + 1
 
 _write_lock = threading.Lock()
@@ -214,6 +220,9 @@ class DraftKeeper:
         self.workers = workers
         self.pending: dict[str, Any] | None = None
         self.pending_sequence = 0
+        # Handed to the I/O pool, maybe not written yet: a flush (window destroyed
+        # right after a focus-out write was queued) writes it unless the pool did.
+        self.in_flight: tuple[dict[str, Any], int] | None = None
         self.discarded = False
         self.last_written_at: datetime | None = None
 
@@ -239,6 +248,7 @@ class DraftKeeper:
         if self.workers is None:
             self._write(payload, sequence)
             return
+        self.in_flight = (payload, sequence)
         draft_id = self.draft_id
         self.workers.run_io(
             parent,
@@ -248,8 +258,15 @@ class DraftKeeper:
         )
 
     def flush(self) -> None:
-        """Write the staged state now, on this thread (close, quit, destroy)."""
+        """Write the staged state now, on this thread (close, quit, destroy).
+
+        Without a staged state, the last one handed to the pool is written unless
+        the pool already did (write_if_newer compares the sequence numbers).
+        """
         payload, sequence = self.pending, self.pending_sequence
+        if payload is None and self.in_flight is not None:
+            payload, sequence = self.in_flight
+        self.in_flight = None
         if payload is None or self.discarded:
             return
         self.pending = None
@@ -259,6 +276,7 @@ class DraftKeeper:
         """The record was saved (or the rep threw the draft away): delete it for good."""
         self.discarded = True
         self.pending = None
+        self.in_flight = None
         discard_draft(self.draft_id)
 
     def _write(self, payload: Mapping[str, Any], sequence: int) -> None:
@@ -281,7 +299,9 @@ class DraftAutosaver(QObject):
 
     The owner calls :meth:`touch` with a function that collects its state; the
     state is staged at once (so a quit or destroy right after an edit keeps it)
-    and written about a second after the last edit.
+    and written AUTOSAVE_DELAY_MS after the last edit, or sooner when the focus
+    leaves a widget of the window or the window is deactivated (the rep switches
+    to another program: the moment a kill or a closed lid is likeliest).
     """
 
     saved = Signal()
@@ -303,8 +323,26 @@ class DraftAutosaver(QObject):
         app = QCoreApplication.instance()
         if app is not None:
             app.aboutToQuit.connect(self.flush)
+            if isinstance(app, QApplication):
+                app.focusChanged.connect(self._focus_changed)
         # After the widgets are gone only the keeper is left: flush what it staged.
         parent.destroyed.connect(keeper.flush)
+        parent.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.parent() and event.type() == QEvent.Type.WindowDeactivate:
+            self.write_pending()
+        return False
+
+    def _focus_changed(self, old: QWidget | None, _new: QWidget | None) -> None:
+        window = self.parent()
+        if old is not None and isinstance(window, QWidget) and window.isAncestorOf(old):
+            self.write_pending()
+
+    def write_pending(self) -> None:
+        """Write at once what an edit staged (no write when nothing waits)."""
+        if self.keeper.pending is not None and not self.keeper.discarded:
+            self.write_now()
 
     def touch(self) -> None:
         """An edit happened: stage the state now and (re)start the write timer."""

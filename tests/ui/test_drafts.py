@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from pathlib import Path
 
 import pytest
 import shiboken6
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, Qt
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 from sqlalchemy import select
@@ -115,6 +116,61 @@ def test_typing_is_saved_to_the_draft_about_a_second_later(
     assert saved["fields"]["content"] == "老板说下月再谈"
     assert saved["dealer_id"] == dealer_id
     assert "老板说下月再谈" in saved["summary"]
+    window.autosaver.discard()
+    window.close()
+
+
+def open_typing_window(
+    qtbot: QtBot, main_window: MainWindow, demo_store: Store
+) -> VisitRecordWindow:
+    with demo_store.read() as session:
+        dealer_id = session.scalars(select(Dealer.id).order_by(Dealer.name).limit(1)).one()
+    assert main_window.services is not None
+    window = show_visit_record(main_window.services, main_window, VisitTarget(dealer_id))
+    qtbot.waitUntil(lambda: window.context is not None)
+    window.binding.editors["content"].editor.setFocus()
+    return window
+
+
+def test_a_draft_is_on_disk_within_a_third_of_a_second_of_typing(
+    qtbot: QtBot, main_window: MainWindow, demo_store: Store
+) -> None:
+    """The window stays open: only the autosave timer writes (it took a second before)."""
+    window = open_typing_window(qtbot, main_window, demo_store)
+    path = drafts.draft_path(window.keeper.draft_id)
+    assert window.autosaver.timer.interval() <= 300
+    started = time.monotonic()
+    window.binding.editors["content"].editor.insertPlainText("老板说")  # type: ignore[attr-defined]
+    qtbot.waitUntil(path.exists, timeout=700)  # 250 ms, then the I/O pool's write
+    elapsed = time.monotonic() - started
+    assert json.loads(path.read_text(encoding="utf-8"))["fields"]["content"] == "老板说"
+    assert window.isVisible()
+    assert elapsed < 0.7, f"draft on disk {elapsed * 1000:.0f} ms after typing"
+    window.autosaver.discard()
+    window.close()
+
+
+def test_leaving_a_field_or_the_window_writes_the_draft_at_once(
+    qtbot: QtBot, main_window: MainWindow, demo_store: Store
+) -> None:
+    window = open_typing_window(qtbot, main_window, demo_store)
+    window.autosaver.timer.setInterval(60_000)  # only focus-out / deactivate can write
+    path = drafts.draft_path(window.keeper.draft_id)
+    content = window.binding.editors["content"].editor
+    content.insertPlainText("先谈返利")  # type: ignore[attr-defined]
+    window.binding.editors["successes"].editor.setFocus()  # focus leaves the field
+    qtbot.waitUntil(path.exists, timeout=5000)
+    assert json.loads(path.read_text(encoding="utf-8"))["fields"]["content"] == "先谈返利"
+
+    content.setFocus()
+    content.insertPlainText("，再谈账期")  # type: ignore[attr-defined]
+    # The rep switches to another program: the window is deactivated.
+    QApplication.sendEvent(window, QEvent(QEvent.Type.WindowDeactivate))
+
+    def has_all() -> bool:
+        return "再谈账期" in json.loads(path.read_text(encoding="utf-8"))["fields"]["content"]
+
+    qtbot.waitUntil(has_all, timeout=5000)
     window.autosaver.discard()
     window.close()
 
