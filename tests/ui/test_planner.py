@@ -48,8 +48,9 @@ def drop(target: DayList, data: QMimeData) -> bool:
     """Deliver drag-enter and drop of ``data`` at the middle of ``target``; True if taken."""
     point = QPointF(target.viewport().rect().center())
     actions = Qt.DropAction.CopyAction | Qt.DropAction.MoveAction
+    # Qt's QDragEnterEvent takes a QPoint, its QDropEvent a QPointF.
     enter = QDragEnterEvent(
-        point, actions, data, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+        point.toPoint(), actions, data, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
     )
     QApplication.sendEvent(target.viewport(), enter)
     if not enter.isAccepted():
