@@ -62,6 +62,14 @@ def format_percent(value: Decimal | float) -> str:
     return f"{Decimal(str(value)):.1f}%"
 
 
+def with_aside(text: str, aside: str | None) -> str:
+    """``text`` followed by ``aside`` in brackets of the user's language (Chinese
+    full-width, English half-width with a space); ``text`` alone without an aside."""
+    if not aside:
+        return text
+    return _("{text} ({aside})").format(text=text, aside=aside)
+
+
 def make_bold(label: QLabel, scale: float = 1.0) -> None:
     """Show ``label`` in bold, its font ``scale`` times the size: titles and headings."""
     font = label.font()

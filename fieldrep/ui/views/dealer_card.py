@@ -94,7 +94,7 @@ from fieldrep.ui.child_editors import (
     may_change_field,
     may_write,
 )
-from fieldrep.ui.common import format_day
+from fieldrep.ui.common import format_day, with_aside
 from fieldrep.ui.forms import (
     FieldError,
     FieldGrid,
@@ -954,10 +954,7 @@ class DealerCardWindow(QWidget):
         # saved; the first load has nothing to keep (the editors hold no record yet).
         reloading = self.data is not None
         self.data = data
-        contacts = [
-            (f"{c['name']}（{c['title']}）" if c["title"] else c["name"], c.id)
-            for c in data.contacts
-        ]
+        contacts = [(with_aside(c["name"], c["title"]), c.id) for c in data.contacts]
         for name in CONTACT_REFERENCES:
             self.binding.editors[name].set_choices(contacts)
         self.binding.editors["our_contact_user_id"].set_choices(

@@ -48,7 +48,7 @@ from PySide6.QtWidgets import (
 )
 
 from fieldrep.i18n import N_, _, ngettext
-from fieldrep.ui.common import format_day
+from fieldrep.ui.common import format_day, with_aside
 from fieldrep.ui.ops import Workers
 from fieldrep.ui.qtcompat import emit
 from fieldrep.ui.uisettings import UiSettings
@@ -200,7 +200,7 @@ class DealerTableModel(QAbstractTableModel):
         if role == _FOREGROUND:
             return QBrush(OVERDUE_COLOUR) if overdue else None
         if key == "name" and row.short_name:
-            return f"{row.name}（{row.short_name}）"
+            return with_aside(row.name, row.short_name)
         if overdue and row.due_on is not None:
             days = (self._today - row.due_on).days
             return ngettext("{days} day overdue", "{days} days overdue", days).format(days=days)

@@ -60,7 +60,7 @@ from fieldrep.storage.screens.follow_ups import (
     load_follow_ups,
     mark_reminded,
 )
-from fieldrep.ui.common import app_title, format_day, make_bold
+from fieldrep.ui.common import app_title, format_day, make_bold, with_aside
 from fieldrep.ui.dialog_write import write_and_close
 from fieldrep.ui.forms import FieldError, date_edit, joined, qdate_to_date
 from fieldrep.ui.qtcompat import emit
@@ -670,13 +670,7 @@ class FollowUpReminder(QObject):
         title = ngettext(
             "{count} follow-up is due", "{count} follow-ups are due", len(lines)
         ).format(count=len(lines))
-        # The brackets come from the translation: full-width in Chinese, " (…)" in English.
-        shown = [
-            _("{title} ({dealer})").format(title=line.title, dealer=line.dealer_name)
-            if line.dealer_name
-            else line.title
-            for line in lines[:3]
-        ]
+        shown = [with_aside(line.title, line.dealer_name) for line in lines[:3]]
         message = "\n".join(shown)
         if len(lines) > 3:
             message += "\n" + _("and {count} more").format(count=len(lines) - 3)

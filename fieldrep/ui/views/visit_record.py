@@ -82,6 +82,7 @@ from fieldrep.storage.screens.visit_record import (
 )
 from fieldrep.storage.services.core import Record
 from fieldrep.storage.types import new_id
+from fieldrep.ui.common import with_aside
 from fieldrep.ui.drafts import DraftAutosaver, DraftKeeper, SavedDraft, refresh_drafts_hint
 from fieldrep.ui.forms import (
     Describe,
@@ -1355,7 +1356,7 @@ class VisitRecordWindow(QWidget):
             )
             self.participants.clear()
             for person in context.contacts:
-                text = person.name + (f"（{person.title}）" if person.title else "")
+                text = with_aside(person.name, person.title)
                 item = QListWidgetItem(("★ " if person.is_senior else "") + text)
                 item.setData(CONTACT_ID_ROLE, person.id)
                 item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
