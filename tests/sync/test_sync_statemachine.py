@@ -19,8 +19,9 @@ that synced, a reconciliation after a restore. The run fails when too few
 examples reach one of them (the machine must keep reaching conflicts).
 
 Cost: the server, the three signed-in devices and the seeded dealers are made
-once per process (the template); an example copies their files (on a RAM disk
-when there is one), and the template's server database copy is the example's
+once per process (the template, on a RAM disk when there is one); the SQLite
+examples share one world whose databases each example puts back to the
+template's (see Template), and the template's server backup is every example's
 start backup. At the end, devices sync only until each has synced since the
 last sync that sent anything, then once more to show they are quiet.
 
@@ -471,15 +472,32 @@ class SyncMachine(RuleBasedStateMachine):
             api.resolve_conflict(device.store, conflict.id, choice, typed)
         except (NotFound, ValidationError):
             return None
+        with device.engine.connect() as connection:
+            resolved_raw, record_raw = connection.execute(
+                text("SELECT resolved_value, record FROM sync_conflict WHERE id = :i"),
+                {"i": conflict.id},
+            ).one()
         if choice in ("mine", "value") and conflict.table == "dealer":
-            with device.engine.connect() as connection:
-                raw = connection.execute(
-                    text("SELECT resolved_value FROM sync_conflict WHERE id = :i"),
-                    {"i": conflict.id},
-                ).scalar()
-            self._wrote(user, conflict.row_id, conflict.field, json.loads(raw))
+            self._wrote(user, conflict.row_id, conflict.field, json.loads(resolved_raw))
+        if choice in ("theirs", "value"):
+            self._settle(json.loads(record_raw))
         event(f"resolved a {conflict.kind} conflict: {choice}")
         return user
+
+    def _settle(self, record: dict[str, Any]) -> None:
+        """A person decided against the record's losing value: it need not reach the server.
+
+        Normally the resolved record stays on the server and shows the value anyway;
+        but a record a restore lost, resolved before its device reconciled, is gone
+        with its resolution (the device drops both), and the decision stands.
+        """
+        authors = [user for user, known in self.device_ids.items() if known == record["device_id"]]
+        key = (record["row_id"], record["field"], str(record["mine"]))
+        self.delivered = [
+            entry
+            for entry in self.delivered
+            if not (entry[0] in authors and (entry[1], entry[2], str(entry[3])) == key)
+        ]
 
     # -- rules
 
