@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -86,6 +87,24 @@ def sync_message(outcome: SyncOutcome) -> str:
         ).format(count=len(outcome.digest))
         message = join_sentences(message, colleagues)
     return message
+
+
+def export_folder() -> Path:
+    """Where the export is offered first: the user's documents folder."""
+    from PySide6.QtCore import QStandardPaths
+
+    folder = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation)
+    return Path(folder) if folder else Path.home()
+
+
+def choose_export_file(parent: QWidget, default: Path) -> Path | None:
+    """Ask where to write the export (None: cancelled). Tests replace this function."""
+    from PySide6.QtWidgets import QFileDialog
+
+    chosen, _filter = QFileDialog.getSaveFileName(
+        parent, _("Export unsent changes"), str(default), _("JSON files (*.json)")
+    )
+    return Path(chosen) if chosen else None
 
 
 class MainWindow(QMainWindow):
@@ -170,6 +189,10 @@ class MainWindow(QMainWindow):
         self._sync_timer = QTimer(self)
         self._sync_timer.setInterval(SYNC_STATE_REFRESH_MS)
         self._sync_timer.timeout.connect(self.refresh_sync_state)
+        # Syncs by itself after edits, periodically, when the network is back (and retries).
+        from fieldrep.ui.auto_sync import AutoSync
+
+        self.auto_sync = AutoSync(self)
 
     # -- actions and menus
 
@@ -191,6 +214,7 @@ class MainWindow(QMainWindow):
             "quit": self._action("quit", self.close),
             "about": self._action("about", self.show_about),
             "drafts": self._action("drafts", self.show_drafts),
+            "export_unsent": self._action("export_unsent", self.export_unsent),
         }
         for name, sequence in SHORTCUT_KEYS.items():
             self.actions_by_name[name].setShortcut(QKeySequence(sequence))
@@ -205,7 +229,7 @@ class MainWindow(QMainWindow):
         bar = self.menuBar()
         self.file_menu = QMenu(self)
         self.file_menu.setObjectName("menu_file")
-        for name in ("sync", "settings", "drafts"):
+        for name in ("sync", "export_unsent", "settings", "drafts"):
             self.file_menu.addAction(self.actions_by_name[name])
         self.file_menu.addSeparator()
         self.file_menu.addAction(self.actions_by_name["quit"])
@@ -251,6 +275,10 @@ class MainWindow(QMainWindow):
             self.actions_by_name[name].setText(text)
         self.actions_by_name["about"].setText(_("About FieldRep") + "…")
         self.actions_by_name["drafts"].setText(_("Unsaved visit drafts") + "…")
+        self.actions_by_name["export_unsent"].setText(_("Export unsent changes") + "…")
+        self.actions_by_name["export_unsent"].setStatusTip(
+            _("Write the changes the server has not received to a file, e.g. for support.")
+        )
         self.file_menu.setTitle(_("&File"))
         self.view_menu.setTitle(_("&View"))
         self.dealer_menu.setTitle(_("&Dealers"))
@@ -267,6 +295,7 @@ class MainWindow(QMainWindow):
         self.services = AppServices(store, self.db_path, self.workers, self.settings)
         self.status.set_today(store.today())
         self.status.watch_network()
+        self.auto_sync.watch(self.status.network_information)
         self.show_view(self.current_key)
         self.refresh_sync_state()
         self._sync_timer.start()
@@ -308,6 +337,7 @@ class MainWindow(QMainWindow):
                 event.ignore()
                 return
         self._sync_timer.stop()
+        self.auto_sync.timer.stop()
         self.save_layout()
         # The digest is a window of its own over this window's data: it closes with it
         # rather than outliving it (and its workers) on screen.
@@ -464,23 +494,34 @@ class MainWindow(QMainWindow):
             lambda error: log.warning("sync state unavailable: %s", error),
         )
 
-    def sync_now(self) -> None:
-        """Run one sync on the I/O pool and show what it did."""
+    def sync_now(self, background: bool = False) -> None:
+        """Run one sync on the I/O pool and show what it did.
+
+        ``background``: an automatic sync (fieldrep.ui.auto_sync); it says nothing
+        until it ends, and a failure is a line in the status bar, never a dialog.
+        """
         if self.services is None or self.status.syncing:
             return
         from fieldrep.ui.sync_bridge import sync_now
 
         state = self.status.state
         if state is not None and not state.configured:
-            self.status.show_message(not_configured_text)
+            if not background:
+                self.status.show_message(not_configured_text)
             return
         self.status.set_syncing(True)
-        self.status.show_message(lambda: _("Syncing…"))
+        if not background:
+            self.status.show_message(lambda: _("Syncing…"))
         self.workers.run_io(
-            self, partial(sync_now, self.db_path), self._sync_done, self._sync_failed
+            self,
+            partial(sync_now, self.db_path),
+            partial(self._sync_done, background=background),
+            partial(self._sync_failed, background=background),
         )
 
-    def _sync_done(self, outcome: SyncOutcome) -> None:
+    def _sync_done(self, outcome: SyncOutcome, background: bool = False) -> None:
+        if background:
+            outcome = replace(outcome, background=True)
         self.status.set_syncing(False)
         if not outcome.not_configured:
             self.status.note_attempt(outcome.reached_server)
@@ -530,9 +571,16 @@ class MainWindow(QMainWindow):
             else:
                 self.stale_views.add(key)
 
-    def _sync_failed(self, error: BaseException) -> None:
+    def _sync_failed(self, error: BaseException, background: bool = False) -> None:
         self.status.set_syncing(False)
-        self.workers.show_failure(self, error)
+        if not background:
+            self.workers.show_failure(self, error)
+            return
+        # An automatic sync never opens a dialog: the log has the details, the status
+        # bar a calm line, and the next attempt comes after a longer wait.
+        log.error("automatic sync failed", exc_info=error)
+        self.status.show_message(lambda: _("The automatic sync failed; it will try again later."))
+        self.auto_sync.failed()
 
     def open_settings(self) -> None:
         if self.services is None:
@@ -541,7 +589,51 @@ class MainWindow(QMainWindow):
 
         dialog = SettingsDialog(self.services, self)
         dialog.signed_in_changed.connect(self.refresh_sync_state)
+        dialog.saved.connect(self._auto_sync_setting)
         dialog.open()
+
+    def export_unsent(self) -> None:
+        """File > Export unsent changes…: the outbox to a file the rep picks (what
+        ``fieldrep sync --export-outbox`` writes), e.g. when signed out for good."""
+        if self.services is None:
+            return
+        default = export_folder() / f"fieldrep-unsent-{self.services.store.today():%Y-%m-%d}.json"
+        path = choose_export_file(self, default)
+        if path is None:
+            return
+        from fieldrep.sync import api
+
+        engine = self.services.store.engine
+        self.workers.run_db(
+            self,
+            lambda: api.export_outbox(engine, path),
+            lambda count: self._exported(count, path),
+            lambda error: self.workers.show_failure(self, error),
+        )
+
+    def _exported(self, count: int, path: Path) -> None:
+        from PySide6.QtWidgets import QMessageBox
+
+        text = ngettext(
+            "{count} unsent change was written to {path}.",
+            "{count} unsent changes were written to {path}.",
+            count,
+        ).format(count=count, path=path)
+        box = QMessageBox(
+            QMessageBox.Icon.Information,
+            _("Export unsent changes"),
+            text,
+            QMessageBox.StandardButton.Ok,
+            self,
+        )
+        box.setObjectName("export_unsent_done")
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.open()
+
+    def _auto_sync_setting(self) -> None:
+        """Settings saved: follow the automatic-sync switch if it was turned."""
+        if self.settings.auto_sync != self.auto_sync.enabled:
+            self.auto_sync.set_enabled(self.settings.auto_sync)
 
     def show_shortcuts(self) -> None:
         from fieldrep.ui.dialogs import ShortcutsDialog

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QEvent, Signal
 from PySide6.QtWidgets import (
     QApplication,
+    QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
@@ -117,6 +118,10 @@ class SettingsDialog(QDialog):
         buttons_row.addWidget(self.sign_out_button)
         buttons_row.addStretch(1)
         sync_form.addRow("", buttons_row)
+        self.auto_sync = QCheckBox()
+        self.auto_sync.setObjectName("settings_auto_sync")
+        self.auto_sync.setChecked(services.settings.auto_sync)
+        sync_form.addRow("", self.auto_sync)
         sync_form.addRow("", self.sync_message)
 
         # Cadence
@@ -185,6 +190,13 @@ class SettingsDialog(QDialog):
         )
         self.sign_in_button.setText(_("Sign in"))
         self.sign_out_button.setText(_("Sign out"))
+        self.auto_sync.setText(_("Sync automatically"))
+        self.auto_sync.setToolTip(
+            _(
+                "Send and receive changes by itself: shortly after you edit, every few "
+                "minutes while online, and as soon as the network is back."
+            )
+        )
         if self.sync_outcome is not None:
             self.sync_message.setText(self.sync_outcome.text())
         self.cadence_group.setTitle(_("Visit cadence of your territory"))
@@ -280,6 +292,7 @@ class SettingsDialog(QDialog):
         settings.set_text(keys.USERNAME, self.username.text().strip())
         language = str(self.language.currentData())
         settings.language = language
+        settings.auto_sync = self.auto_sync.isChecked()
         settings.sync()
         emit(self.saved)
         self.accept()

@@ -172,6 +172,12 @@ class SyncStatusBar(QStatusBar):
             self._network.reachabilityChanged.connect(lambda _reach: self.update_texts())
         self.update_texts()
 
+    @property
+    def network_information(self) -> QNetworkInformation | None:
+        """The OS reachability service this bar follows (None before watch_network
+        or where Qt has no backend)."""
+        return self._network
+
     def changeEvent(self, event: QEvent) -> None:
         if event.type() == QEvent.Type.LanguageChange:
             self.update_texts()

@@ -66,6 +66,9 @@ class SyncOutcome:
     not_configured: bool = False
     conflicts: int = 0
     describe: Callable[[], str] | None = None
+    #: An automatic sync (fieldrep.ui.auto_sync): its result shows in the status bar
+    #: only, no window opens for it.
+    background: bool = False
 
     def text(self) -> str:
         """The message in the current language."""

@@ -22,6 +22,7 @@ LAST_VIEW = "window/last_view"
 LANGUAGE = "ui/language"
 SERVER_URL = "sync/server_url"
 USERNAME = "sync/username"
+AUTO_SYNC = "sync/automatic"
 
 
 def settings_path() -> Path:
@@ -60,6 +61,15 @@ class UiSettings:
     @language.setter
     def language(self, value: str) -> None:
         self.set_text(LANGUAGE, normalise_language(value))
+
+    @property
+    def auto_sync(self) -> bool:
+        """Whether the app syncs by itself (on unless the rep switched it off)."""
+        return self.text(AUTO_SYNC, "true") != "false"
+
+    @auto_sync.setter
+    def auto_sync(self, value: bool) -> None:
+        self.set_text(AUTO_SYNC, "true" if value else "false")
 
     def sync(self) -> None:
         """Write pending changes to disk now (at exit and before a restart)."""

@@ -133,7 +133,11 @@ def workers(
 
 @pytest.fixture
 def ui_settings(fieldrep_home: Path) -> UiSettings:
-    return UiSettings()
+    settings = UiSettings()
+    # Automatic sync off: a test clicks "Sync now" when it means to sync, and no
+    # timer starts one in between (tests/ui/test_auto_sync.py switches it on).
+    settings.auto_sync = False
+    return settings
 
 
 @pytest.fixture

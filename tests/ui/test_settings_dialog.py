@@ -129,3 +129,35 @@ def test_sign_in_without_a_secure_keyring_says_why(qtbot: QtBot, dialog: Setting
     assert dialog.sync_message.text().startswith("此电脑没有可用的安全密码存储")
     assert dialog.password.text() == "", "the password is never kept in the dialog"
     dialog.reject()
+
+
+def test_automatic_sync_can_be_switched_off_and_on(
+    qtbot: QtBot, qapp: QApplication, main_window: MainWindow, ui_settings: UiSettings
+) -> None:
+    from shots import save_screenshot
+
+    ui_settings.auto_sync = True  # the app's default (the UI tests' fixture turns it off)
+    main_window.auto_sync.set_enabled(True)
+    main_window.open_settings()
+    dialog = main_window.findChild(SettingsDialog)
+    assert isinstance(dialog, SettingsDialog)
+    qtbot.waitUntil(lambda: dialog.cadence_inputs[VISITS_PER_MONTH_A.key].isEnabled())
+    assert dialog.auto_sync.isChecked()
+    assert dialog.auto_sync.text() == "自动同步"
+    save_screenshot(dialog, "settings_auto_sync_zh_CN")
+    apply_language(qapp, "en")
+    try:
+        assert dialog.auto_sync.text() == "Sync automatically"
+        save_screenshot(dialog, "settings_auto_sync_en")
+    finally:
+        apply_language(qapp, "zh_CN")
+    dialog.auto_sync.setChecked(False)
+    _ok(dialog)
+    qtbot.waitUntil(lambda: not dialog.isVisible())
+    assert ui_settings.auto_sync is False
+    assert UiSettings(ui_settings.path).auto_sync is False, "kept for the next start"
+    assert not main_window.auto_sync.enabled and not main_window.auto_sync.timer.isActive()
+
+
+def test_a_new_profile_syncs_automatically(fieldrep_home: object) -> None:
+    assert UiSettings().auto_sync is True

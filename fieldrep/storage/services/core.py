@@ -72,6 +72,9 @@ class Store:
         self.user = user
         self._today = today or date.today
         self._read_engine = engine.execution_options(**{READ_ONLY: True})
+        # Called (on the writing thread) after each committed write: the GUI's
+        # automatic sync learns of local changes this way.
+        self.write_listeners: list[Callable[[], None]] = []
 
     def today(self) -> date:
         """Today's date (injectable so tests and the demo can fix the clock)."""
@@ -82,6 +85,8 @@ class Store:
         """One session, one transaction: committed whole or rolled back whole."""
         with Session(self.engine, expire_on_commit=False) as session, session.begin():
             yield session
+        for listener in self.write_listeners:
+            listener()
 
     @contextmanager
     def read(self) -> Iterator[Session]:

@@ -220,7 +220,8 @@ def install_digest(window: MainWindow) -> DigestButton:
             return
         lines = tuple(getattr(outcome, "digest", ()))
         button.set_count(len(lines))
-        if lines:
+        # After an automatic sync the button says it; a window would interrupt the rep.
+        if lines and not getattr(outcome, "background", False):
             show_digest(window)
 
     window.sync_finished.connect(synced)
