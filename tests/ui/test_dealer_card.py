@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import shiboken6
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QInputMethodEvent
+from PySide6.QtGui import QFont, QInputMethodEvent
 from PySide6.QtWidgets import QApplication, QComboBox, QLineEdit, QMessageBox, QWidget
 from pytestqt.qtbot import QtBot
 from sqlalchemy import func, select
@@ -410,6 +410,33 @@ def test_record_a_visit_from_the_card(
     assert record.context is not None and record.context.dealer_id == dealer_id
     record.autosaver.discard()
     record.close()
+
+
+def test_the_timeline_dates_fit_their_column_after_a_font_change(
+    qtbot: QtBot, main_window: MainWindow, dealer_id: str, cjk_family: str
+) -> None:
+    """The date column is measured again when the font changes (it clipped 2026-11-11).
+
+    Qt's header fits a column when its rows change, not when the font does: the
+    dates kept the width of the old font and lost their last digit.
+    """
+    assert main_window.services is not None
+    card = show_dealer_card(main_window.services, main_window, dealer_id)
+    card.tabs.setCurrentIndex(2)
+    wait_loaded(qtbot, card)
+    QApplication.processEvents()
+    table = card.timeline.table
+    font = QFont(table.font())
+    font.setFamilies([cjk_family])
+    font.setPointSizeF(font.pointSizeF() * 1.5)
+    table.setFont(font)
+    QApplication.processEvents()
+    metrics = table.fontMetrics()
+    dates = [table.model().index(row, 0).data() for row in range(table.model().rowCount())]
+    assert dates
+    needed = max(metrics.horizontalAdvance(text) for text in dates) + 12  # item padding 6+6
+    assert table.horizontalHeader().sectionSize(0) >= needed
+    card.close()
 
 
 def test_screenshots(qtbot: QtBot, main_window: MainWindow, dealer_id: str) -> None:

@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QModelIndex, Qt, Signal
-from PySide6.QtGui import QColor, QKeyEvent, QMouseEvent
+from PySide6.QtCore import QEvent, QModelIndex, Qt, Signal
+from PySide6.QtGui import QColor, QKeyEvent, QMouseEvent, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFrame,
@@ -169,6 +169,31 @@ class RowsTable(QTableView):
             self._activate(self.currentIndex())
             return
         super().keyPressEvent(event)
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() in (QEvent.Type.FontChange, QEvent.Type.StyleChange):
+            self.refit_columns()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        self.refit_columns()
+
+    def refit_columns(self) -> None:
+        """Measure the fitted columns again, with the rows on screen in the current font.
+
+        The header measures them when the rows change, not when the font does (a
+        larger or another font, e.g. the bundled Chinese one) nor when a table that
+        was loaded on a hidden tab is shown: the dealer card's timeline kept the
+        date column of the old font and clipped "2026-11-11" to "2026-11-1…".
+        """
+        header = self.horizontalHeader()
+        for position in range(header.count()):
+            if header.sectionResizeMode(position) == QHeaderView.ResizeMode.ResizeToContents:
+                header.resizeSection(
+                    position,
+                    max(self.sizeHintForColumn(position), header.sectionSizeHint(position)),
+                )
 
     def _activate(self, index: QModelIndex) -> None:
         if index.isValid():
