@@ -52,6 +52,9 @@ class AutoSync(QObject):
         self.failures = 0  # failed attempts in a row
         self.reason = ""  # why the timer runs: "edit", "periodic", "retry", "soon"
         self.attempts = 0  # automatic syncs started (for the tests and the log)
+        # A local change not yet in a sync: one made while a sync runs may miss it,
+        # so after that sync the next one comes after the quiet spell, not the period.
+        self.dirty = False
         self.timer = QTimer(self)
         self.timer.setObjectName("auto_sync_timer")
         self.timer.setSingleShot(True)
@@ -75,8 +78,11 @@ class AutoSync(QObject):
 
     def local_change(self) -> None:
         """A local write committed: sync once the rep has paused (restarting the wait)."""
+        self.dirty = True
         if self.failures:
             return  # offline or failing: the retry already waiting will send it
+        if self.window.status.syncing:
+            return  # the sync's outcome plans the next one (see _finished)
         self._arm(self.timing.after_edit, "edit")
 
     def network_changed(self) -> None:
@@ -114,7 +120,10 @@ class AutoSync(QObject):
             self.reason = ""
         elif outcome.ok:
             self.failures = 0
-            self._arm(self.timing.periodic, "periodic")
+            if self.dirty:
+                self._arm(self.timing.after_edit, "edit")
+            else:
+                self._arm(self.timing.periodic, "periodic")
         else:
             self.failed()
 

@@ -510,6 +510,7 @@ class MainWindow(QMainWindow):
                 self.status.show_message(not_configured_text)
             return
         self.status.set_syncing(True)
+        self.auto_sync.dirty = False  # this sync takes every change committed so far
         if not background:
             self.status.show_message(lambda: _("Syncing…"))
         self.workers.run_io(

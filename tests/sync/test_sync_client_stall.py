@@ -6,6 +6,9 @@ timeout on that clock, so the test runs in milliseconds.
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 import httpx
 import pytest
 from tenacity import wait_none
@@ -119,3 +122,34 @@ def test_the_signed_out_message_has_one_full_stop(
         message = SignedOut(detail).user_message()
     assert message == expected
     assert "。）。" not in message and ".)." not in message
+
+
+def test_fieldrep_sync_against_a_hanging_server_exits_3_with_the_message(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from fieldrep import cli
+    from fieldrep.logging_setup import shutdown_logging
+    from fieldrep.sync import api
+
+    database = tmp_path / "rep.db"
+    assert cli.main(["demo", "--db", str(database), "--dealers", "3", "--seed", "1"]) == 0
+    clock = Clock()
+
+    def hang(request: httpx.Request) -> httpx.Response:
+        clock.now += request.extensions["timeout"]["read"]
+        raise httpx.ReadTimeout("timed out", request=request)
+
+    def run_sync(db_path: Path | str, progress: Any = None, **_options: Any) -> Any:
+        # What the sync does first, against a server that never answers.
+        with client_with(clock, httpx.MockTransport(hang)) as client:
+            return client.pull(PullRequest())
+
+    monkeypatch.setattr(api, "run_sync", run_sync)
+    capsys.readouterr()
+    try:
+        code = cli.main(["sync", "--db", str(database)])
+    finally:
+        shutdown_logging()  # as tests/test_cli.py does after each command
+    err = capsys.readouterr().err
+    assert code == 3
+    assert "服务器无响应：75 秒内没有应答。" in err and "Traceback" not in err
