@@ -152,10 +152,12 @@ def start_local_server(
     once store and server are both up, one sync runs and the status bar shows it.
     """
     up: set[str] = set()
+    window.auto_sync.paused = True  # no automatic attempt before the server listens
 
     def both_up(part: str) -> None:
         up.add(part)
         if up == {"store", "server"}:
+            window.auto_sync.paused = False
             window.sync_now()
 
     def prepare() -> LocalServer | None:

@@ -55,6 +55,9 @@ class AutoSync(QObject):
         # A local change not yet in a sync: one made while a sync runs may miss it,
         # so after that sync the next one comes after the quiet spell, not the period.
         self.dirty = False
+        # Set while the app's embedded server starts (fieldrep.ui.app): an attempt
+        # before it listens would only fail; the app syncs once it is up.
+        self.paused = False
         self.timer = QTimer(self)
         self.timer.setObjectName("auto_sync_timer")
         self.timer.setSingleShot(True)
@@ -144,7 +147,7 @@ class AutoSync(QObject):
 
     def _due(self) -> None:
         state = self.window.status.state
-        if not self.enabled or state is None or not state.signed_in:
+        if not self.enabled or self.paused or state is None or not state.signed_in:
             self.reason = ""
             return  # a sign-in (a state change) starts it again
         if self.window.status.syncing:

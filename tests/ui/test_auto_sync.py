@@ -205,7 +205,7 @@ def test_a_failure_is_retried_and_the_network_coming_back_sends_at_once(
     assert not shown_errors
 
 
-@pytest.mark.parametrize("why", ["signed_out", "switched_off"])
+@pytest.mark.parametrize("why", ["signed_out", "switched_off", "server_starting"])
 def test_no_attempt_when_signed_out_or_switched_off(
     qtbot: QtBot,
     workers: Workers,
@@ -222,6 +222,8 @@ def test_no_attempt_when_signed_out_or_switched_off(
     else:
         ui_settings.auto_sync = False
     window = fast_window(qtbot, workers, ui_settings, alice, windows)
+    if why == "server_starting":
+        window.auto_sync.paused = True  # what fieldrep.ui.app sets until its server listens
     qtbot.waitUntil(lambda: window.status.state is not None)
     dealer = new_dealer(alice, "杭州恒达")
     qtbot.wait(1500)  # many times every delay of FAST
