@@ -187,6 +187,7 @@ def test_a_failure_is_retried_and_the_network_coming_back_sends_at_once(
     save_screenshot(window, "auto_sync_offline_zh_CN")
     apply_language(qapp, "en")
     try:
+        qtbot.wait(100)  # the layout follows the longer English labels first
         save_screenshot(window, "auto_sync_offline_en")
     finally:
         apply_language(qapp, "zh_CN")

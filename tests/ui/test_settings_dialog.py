@@ -148,6 +148,7 @@ def test_automatic_sync_can_be_switched_off_and_on(
     apply_language(qapp, "en")
     try:
         assert dialog.auto_sync.text() == "Sync automatically"
+        qtbot.wait(100)  # the layout follows the longer English labels first
         save_screenshot(dialog, "settings_auto_sync_en")
     finally:
         apply_language(qapp, "zh_CN")
