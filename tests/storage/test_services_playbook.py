@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
@@ -24,6 +24,14 @@ from fieldrep.storage.services.playbook import (
     update_answer,
     update_answer_copies,
     wilson_lower_bound,
+)
+from fieldrep.storage.services.visits import (
+    ObjectionChange,
+    ObjectionDraft,
+    VisitAmendment,
+    VisitDraft,
+    amend_visit,
+    record_visit,
 )
 
 Count = Callable[[type[Base]], int]
@@ -201,3 +209,85 @@ def test_copies_of_an_answer_in_several_territories_are_one_answer(
     assert titles == ["用数据证明", "用销量数据证明"]
     [edited] = [row for row in playbook_stats(store, "price") if row.title == "用销量数据证明"]
     assert edited.times_used == 8
+
+
+def test_an_answer_of_another_territory_picked_at_a_visit_is_copied_with_the_objection(
+    store: Store, make_dealer: MakeDealer, count: Count
+) -> None:
+    """A rep picks his home territory's answer for a dealer of his other territory.
+
+    The saved objection names a new copy of the answer in the dealer's territory
+    (the server refuses another territory's answer), written in the same
+    transaction, and the playbook still counts one answer. Before, the objection
+    named the home territory's answer.
+    """
+    other_territory = "0190a000-0000-7000-8000-000000000002"
+    elsewhere = Store(
+        store.engine,
+        core.UserContext(store.user.user_id, other_territory, store.user.role, "代表"),
+        today=store.today,
+    )
+    picked = add_answer(
+        store,
+        {
+            "type": "price",
+            "title": "用数据证明",
+            "answer_text": "拿出同城销量数据",
+            "response_pattern": "affirm_supplement_guide",
+            "evidence": "同城销量表",
+        },
+    )
+    objection(store, make_dealer(), picked, "resolved")
+    far_dealer = create_dealer(elsewhere, {"name": "宁波远方商贸", "abc_class": "B"})
+    assert far_dealer["territory_id"] == other_territory
+    answers_before = count(ObjectionAnswer)
+
+    def visit(answer_id: str, outcome: str) -> Record:
+        result = record_visit(
+            store,
+            VisitDraft(
+                dealer_id=far_dealer.id,
+                contact_at=datetime(2026, 3, 2, 9, 0, tzinfo=UTC),
+                content="谈价格",
+                objections=(
+                    ObjectionDraft(
+                        "price", "太贵了", playbook_answer_id=answer_id, outcome=outcome
+                    ),
+                ),
+            ),
+        )
+        [saved] = result.objections
+        return saved
+
+    first = visit(picked.id, "resolved")
+    copy_id = first["playbook_answer_id"]
+    assert copy_id != picked.id, "another territory's answer is not named"
+    copy = core.fetch(store, ObjectionAnswer, copy_id)
+    assert copy["territory_id"] == other_territory == first["territory_id"]
+    for name in ("type", "title", "answer_text", "response_pattern", "evidence"):
+        assert copy[name] == picked[name], name
+    assert count(ObjectionAnswer) == answers_before + 1
+
+    # Picking it again (by either id) names the same copy: no second one.
+    assert visit(picked.id, "lost")["playbook_answer_id"] == copy_id
+    assert visit(copy_id, "open")["playbook_answer_id"] == copy_id
+    assert count(ObjectionAnswer) == answers_before + 1
+
+    # One answer, counting the home visit and the three far ones.
+    [merged] = playbook_stats(store, "price")
+    assert merged.answer_id == picked.id, "shown as the home territory's copy"
+    assert set(merged.answer_ids) == {picked.id, copy_id}
+    assert (merged.times_resolved, merged.times_used, merged.times_lost) == (2, 4, 1)
+
+    # Picking it later for a saved objection names the copy too.
+    other = add_answer(store, {"type": "price", "title": "算总账", "answer_text": "算三年总成本"})
+    changed = amend_visit(
+        store,
+        first["contact_record_id"],
+        VisitAmendment(
+            objection_changes=(ObjectionChange(first.id, {"playbook_answer_id": other.id}),)
+        ),
+    )
+    other_copy = core.fetch(store, ObjectionAnswer, changed.objections[0]["playbook_answer_id"])
+    assert other_copy.id != other.id
+    assert (other_copy["territory_id"], other_copy["title"]) == (other_territory, "算总账")

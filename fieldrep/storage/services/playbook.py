@@ -26,6 +26,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from sqlalchemy import case, func, select
+from sqlalchemy.orm import Session
 
 from fieldrep.storage.enums import ObjectionOutcome, ObjectionType
 from fieldrep.storage.models import Objection, ObjectionAnswer
@@ -152,6 +153,43 @@ def delete_answer(store: Store, answer_id: str) -> None:
     """Tombstone an answer; objections that used it keep their link for the record."""
     with store.write() as session:
         tombstone_row(session, store, get_live(session, ObjectionAnswer, answer_id))
+
+
+# What a copy of an answer repeats of it (its territory is the new one's).
+COPIED_FIELDS = ("type", "title", "answer_text", "response_pattern", "evidence", "source")
+
+
+def answer_copy_in(session: Session, store: Store, answer_id: str, territory_id: str) -> str:
+    """The id of ``answer_id``'s copy in ``territory_id``, made in this transaction if missing.
+
+    An objection names an answer of its own dealer's territory (the server refuses
+    another's: PARENT_OUT_OF_SCOPE), but the rep picks from every answer he sees.
+    The picked one stands in for its copy there: the live answer of that territory
+    with the same type, title and text (one answer, :func:`playbook_stats`), or a
+    new copy written with the objection, so both sync together or not at all. An
+    answer not on this device, or deleted, is left as named: there is nothing to copy.
+    """
+    answer = session.get(ObjectionAnswer, answer_id)
+    if answer is None or answer.deleted or answer.territory_id == territory_id:
+        return answer_id
+    existing = session.scalar(
+        select(ObjectionAnswer.id)
+        .where(
+            ObjectionAnswer.territory_id == territory_id,
+            ObjectionAnswer.type == answer.type,
+            ObjectionAnswer.title == answer.title,
+            ObjectionAnswer.answer_text == answer.answer_text,
+            ObjectionAnswer.deleted.is_(False),
+        )
+        .order_by(ObjectionAnswer.id)
+        .limit(1)
+    )
+    if existing is not None:
+        return str(existing)
+    values: dict[str, Any] = {name: getattr(answer, name) for name in COPIED_FIELDS}
+    values["author_user_id"] = answer.author_user_id  # the answer's author, not the copier
+    values["territory_id"] = territory_id
+    return insert_row(session, store, ObjectionAnswer, values).id
 
 
 def answers_for(store: Store, objection_type: ObjectionType | str) -> list[Record]:

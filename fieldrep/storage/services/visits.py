@@ -55,6 +55,7 @@ from fieldrep.storage.services.core import (
     update_row,
 )
 from fieldrep.storage.services.followups import FollowUpDraft, insert_follow_up, set_status
+from fieldrep.storage.services.playbook import answer_copy_in
 from fieldrep.storage.services.rules import REASON_NOT_BEFORE
 from fieldrep.storage.types import utcnow
 
@@ -606,6 +607,10 @@ def _change_objection(
             [problem(Objection, "contact_record_id", REASON_OTHER_RECORD)], "objection"
         )
     values = clean_values(Objection, change.values)
+    if values.get("playbook_answer_id"):
+        values["playbook_answer_id"] = answer_copy_in(
+            session, store, str(values["playbook_answer_id"]), objection.territory_id
+        )
     if values:
         update_row(session, store, objection, values)
     follow_up = None
@@ -732,6 +737,11 @@ def _add_objection(
             "raised_by_contact_id": draft.raised_by_contact_id,
         },
     )
+    if values.get("playbook_answer_id"):
+        # The picked answer may be another territory's: name its copy in the dealer's.
+        values["playbook_answer_id"] = answer_copy_in(
+            session, store, str(values["playbook_answer_id"]), dealer.territory_id
+        )
     values.update(
         {
             "dealer_id": dealer.id,
