@@ -182,10 +182,13 @@ def ranked_answers(store: Store, territory_id: str) -> dict[str, tuple[AnswerCho
     The order is the playbook's ranking (:func:`~fieldrep.storage.services.playbook.ranking_key`:
     the Wilson lower bound of how often an answer resolved the objection), so the
     answer most likely to work is offered first and never-used ones come last.
-    Each answer is offered once, with the counts of all its copies, as its copy in
-    the dealer's territory: an objection is filed in its dealer's territory and the
-    server refuses one that names an answer of another (a device of that territory
-    could not hold it). An answer without a copy there is not offered.
+    Every answer the user sees is offered once, with the counts of all its copies
+    (the rep expects the team's playbook at every dealer): as its copy in the
+    dealer's territory when there is one, so a saved objection and a draft name the
+    same id as before, else as the playbook's shown copy. Saving the visit makes
+    the missing copy in the dealer's territory with the objection
+    (:func:`~fieldrep.storage.services.playbook.answer_copy_in`): the server
+    refuses an objection naming another territory's answer.
     """
     # Imported when a record first opens, not with the view (as before the move).
     from fieldrep.storage.services.playbook import answers_for, playbook_stats
@@ -196,8 +199,10 @@ def ranked_answers(store: Store, territory_id: str) -> dict[str, tuple[AnswerCho
         rows = {row.id: row for row in answers_for(store, kind)}
         choices = []
         for entry in stats:
-            answer_id = entry.answer_in(territory_id) if entry.type == kind else None
-            if answer_id is None or answer_id not in rows:
+            if entry.type != kind:
+                continue
+            answer_id = entry.answer_in(territory_id) or entry.answer_id
+            if answer_id not in rows:
                 continue
             row = rows[answer_id]
             choices.append(

@@ -98,4 +98,31 @@ def test_an_answer_in_several_territories_is_offered_once_as_the_dealers_copy(
     assert (mine.id, mine.times_resolved, mine.times_used) == (here.id, 2, 3)
     [theirs] = ranked_answers(store, other_territory)["price"]
     assert (theirs.id, theirs.times_resolved, theirs.times_used) == (there.id, 2, 3)
-    assert ranked_answers(store, "0190a000-0000-7000-8000-000000000003")["price"] == ()
+    # A territory without a copy is offered the answer too, as the user's own copy
+    # (saving the visit copies it there: see test_services_playbook).
+    [offered] = ranked_answers(store, "0190a000-0000-7000-8000-000000000003")["price"]
+    assert (offered.id, offered.times_resolved, offered.times_used) == (here.id, 2, 3)
+
+
+def test_a_territory_without_a_copy_is_offered_every_answer_once(
+    store: Store, make_dealer: MakeDealer
+) -> None:
+    """A rep's home playbook at a dealer of his other territory, which has no copy of it.
+
+    Before, the picker there was empty (only copies in the dealer's territory were
+    offered), so the rep could not pick the team's answers away from home.
+    """
+    other_territory = "0190a000-0000-7000-8000-000000000002"
+    proven = add_answer(store, {"type": "price", "title": "十中九", "answer_text": "稳定"})
+    unused = add_answer(store, {"type": "price", "title": "未用过", "answer_text": "新的"})
+    brand = add_answer(store, {"type": "brand", "title": "样板", "answer_text": "看样板"})
+    dealer = make_dealer()
+    use(store, dealer, proven, "resolved")
+
+    answers = ranked_answers(store, other_territory)
+    assert [(choice.id, choice.times_used) for choice in answers["price"]] == [
+        (proven.id, 1),
+        (unused.id, 0),
+    ]
+    assert [choice.title for choice in answers["brand"]] == [brand["title"]]
+    assert answers == ranked_answers(store, store.user.territory_id), "the same playbook"
