@@ -181,7 +181,8 @@ def test_message_of_a_sync_error_is_shown_as_is(
         qtbot.waitUntil(lambda: bool(shown_errors))
     message, severity = shown_errors.pop()
     assert severity is Severity.WARNING
-    assert "timeout" in message and "Traceback" not in message
+    # Worded for the user (the technical detail goes to the log file only).
+    assert "timed out" in message and "Traceback" not in message
 
 
 def test_work_posts_part_of_its_result_to_the_gui_thread_first(
