@@ -396,10 +396,19 @@ def finish(connection: Connection) -> ReconcileStats:
 
 
 def _recreate_missing(connection: Connection, table: str) -> int:
+    # Unseen rows, and rows at version 0 the snapshot did not bring either: made here
+    # after the reconciliation began (an interrupted one waits, epoch unknown, and
+    # pushes meanwhile) and taken by the server, which a later restore then lost.
+    # One still waiting for its creation has an open or frozen op: left as it is; one
+    # the server refused keeps its refusal (sent again only as resend.py decides).
     rows = [
         dict(row)
         for row in connection.execute(
-            text(f'SELECT * FROM "{table}" WHERE row_version < 0')
+            text(
+                f'SELECT * FROM "{table}" WHERE row_version < 0 OR (row_version = 0 AND id '
+                "NOT IN (SELECT row_id FROM outbox WHERE table_name = :t AND state = 'rejected'))"
+            ),
+            {"t": table},
         ).mappings()
     ]
     if not rows:

@@ -11,7 +11,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from synce2e import Device, World, assert_converged, backup_server, restore_server, server_rows
+import pytest
+from synce2e import (
+    Crash,
+    Device,
+    World,
+    assert_converged,
+    backup_server,
+    restore_server,
+    server_rows,
+)
 
 from fieldrep.storage.enums import AbcClass
 from fieldrep.storage.models import Dealer
@@ -161,3 +170,28 @@ def test_a_lost_conflict_record_sent_again_leaves_the_row_as_the_server_has_it(
     assert city(bob, dealer_id) == "温州"
     for device in (alice, bob):
         assert_converged(world, device)
+
+
+def test_a_new_row_sent_while_a_reconciliation_waits_and_lost_by_a_restore_is_sent_again(
+    world: World, alice: Device, tmp_path: Path
+) -> None:
+    alice.sync()
+    backup_server(world, tmp_path / "backup.db")
+    restore_server(world, tmp_path / "backup.db")
+    # The reconciling snapshot dies after its 410: the reconciliation waits, epoch unknown.
+    alice.transport.crash_at = alice.transport.sync_requests + 1
+    with pytest.raises(Crash):
+        alice.sync()
+    alice.reopen()
+    dealer_id = core.create(alice.store, Dealer, {"name": "杭州新达", "abc_class": AbcClass.B}).id
+    # Pushed and taken, then the sync dies before its pull gives the row its version.
+    alice.transport.crash_at = alice.transport.sync_requests + 1
+    with pytest.raises(Crash):
+        alice.sync()
+    alice.reopen()
+    assert alice.outbox() == []
+    restore_server(world, tmp_path / "backup.db")  # the server loses the new row
+    alice.sync()
+    alice.sync()
+    assert ("dealer", dealer_id) in server_rows(world)
+    assert_converged(world, alice)
