@@ -708,7 +708,11 @@ class SyncMachine(RuleBasedStateMachine):
         (open or resolved) proves it was kept or decided on; the restore loses both,
         and the devices give back only the newest state. An edit still current (the
         row's value, an open conflict's value, in the notes) or not yet taken must
-        still reach the server afterwards.
+        still reach the server afterwards, unless the same device has since written
+        the field again: as edits coalesce, its later value stands for it (and must
+        arrive itself). Before, a value kept at one restore as current, superseded
+        by the device's next edit and lost with the audit trail at the next restore,
+        was required back although the device rightly sends only its newest.
         """
         record = _server_record(self.world)
         current: list[tuple[str, str, str, Any]] = []
@@ -720,8 +724,9 @@ class SyncMachine(RuleBasedStateMachine):
                 )
                 or (user, dealer_id, field) in self.unsynced
             )
-            reached = record.took(dealer_id, field, value)
-            if not reached or (record.current(dealer_id, field, value) and not later):
+            if later:
+                continue  # superseded by the same device's own later value (coalescing)
+            if not record.took(dealer_id, field, value) or record.current(dealer_id, field, value):
                 current.append((user, dealer_id, field, value))
         self.delivered = current
 
