@@ -147,6 +147,8 @@ class AutoSync(QObject):
 
     def _due(self) -> None:
         state = self.window.status.state
+        if self.window.workers.closed:
+            return  # the window is closing: no sync any more
         if not self.enabled or self.paused or state is None or not state.signed_in:
             self.reason = ""
             return  # a sign-in (a state change) starts it again

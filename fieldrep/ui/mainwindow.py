@@ -500,7 +500,9 @@ class MainWindow(QMainWindow):
         ``background``: an automatic sync (fieldrep.ui.auto_sync); it says nothing
         until it ends, and a failure is a line in the status bar, never a dialog.
         """
-        if self.services is None or self.status.syncing:
+        # Closed workers: the window is on its way out (an automatic sync's timer can
+        # still fire between the workers' shutdown and the window's end).
+        if self.services is None or self.status.syncing or self.workers.closed:
             return
         from fieldrep.ui.sync_bridge import sync_now
 

@@ -258,3 +258,27 @@ def test_an_edit_made_during_a_sync_is_sent_soon_after_it(
         lambda: bool(late) and ("dealer", late[0]) in server_rows(world), timeout=10_000
     )
     assert not shown_errors
+
+
+def test_a_timer_firing_after_the_workers_shut_down_starts_nothing(
+    qtbot: QtBot,
+    ui_settings: UiSettings,
+    world: World,
+    alice: Device,
+    network: Counted,
+    windows: list[MainWindow],
+) -> None:
+    """Between the workers' shutdown and the window's end (app exit, a test's
+    teardown) the single-shot timer may still fire: no sync, no error."""
+    own_workers = Workers()
+    window = fast_window(qtbot, own_workers, ui_settings, alice, windows)
+    qtbot.waitUntil(lambda: network.attempts >= 1, timeout=10_000)
+    qtbot.waitUntil(lambda: network.running == 0 and not window.status.syncing, timeout=10_000)
+    started = network.attempts
+    own_workers.shutdown()
+
+    window.auto_sync._due()  # what the timer does when it fires
+    window.sync_now()
+
+    assert network.attempts == started
+    assert not window.status.syncing
