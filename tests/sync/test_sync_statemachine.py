@@ -858,6 +858,8 @@ class ServerRecord:
         self.finals: dict[str, dict[str, Any]] = {}
         #: Every notes text the audit trail shows (a kept-both merge holds both values).
         self.notes_texts: dict[str, list[str]] = {}
+        #: Every notes text a conflict record keeps (a merged text can lose as a whole).
+        self.notes_mine: dict[str, list[str]] = {}
 
     def took(self, dealer_id: str, field: str, value: Any) -> bool:
         """Whether the server took the value at some point (audit trail, conflict record,
@@ -868,7 +870,13 @@ class ServerRecord:
             or key in self.all_mine
             or (
                 field == "notes"
-                and any(str(value) in t for t in self.notes_texts.get(dealer_id, []))
+                and any(
+                    str(value) in text_
+                    for text_ in (
+                        *self.notes_texts.get(dealer_id, []),
+                        *self.notes_mine.get(dealer_id, []),
+                    )
+                )
             )
         )
 
@@ -897,6 +905,8 @@ def _server_record(world: World) -> ServerRecord:
                 conflict = row.values
                 key = (conflict["row_id"], conflict["field"], str(conflict["mine"]))
                 record.all_mine.add(key)
+                if conflict["field"] == "notes" and isinstance(conflict["mine"], str):
+                    record.notes_mine.setdefault(conflict["row_id"], []).append(conflict["mine"])
                 if conflict["status"] == "open":
                     record.open_mine.add(key)
     return record
