@@ -8,6 +8,7 @@ Error dialogs are replaced by a collector: a test that expects one reads
 from __future__ import annotations
 
 import shutil
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -31,6 +32,10 @@ from fieldrep.ui.uisettings import UiSettings
 # The offscreen platform has no window manager to pass size hints to or to raise a
 # window with; these warnings are not faults of the application.
 OFFSCREEN_NOISE = r"This plugin does not support (propagateSizeHints|raise)\(\)"
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "sync"))
+from synce2e import World, make_world  # noqa: E402
+from synctest_keyring import MemoryKeyring  # noqa: E402
 
 DEMO_DEALERS = 300
 DEMO_SEED = 1
@@ -153,3 +158,18 @@ def main_window(
     yield window
     qtbot.waitUntil(lambda: not workers.busy)
     assert not shown_errors, shown_errors
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> Iterator[World]:
+    """The real sync server in-process (tests/sync/synce2e.py), tokens in an in-memory
+    keyring; tests that sign in their own way define a world of their own."""
+    import keyring
+
+    previous = keyring.get_keyring()
+    keyring.set_keyring(MemoryKeyring())
+    world = make_world(tmp_path)
+    yield world
+    world.transport.shutdown()
+    world.database.dispose()
+    keyring.set_keyring(previous)

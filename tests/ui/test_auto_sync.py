@@ -14,15 +14,13 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
-import keyring
 import pytest
 import shiboken6
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 from shots import save_screenshot
 from tenacity import wait_none
-from uitest import make_window
+from uitest import NetworkSwitch, make_window
 
 from fieldrep.storage.enums import AbcClass
 from fieldrep.storage.models import Dealer
@@ -38,34 +36,9 @@ from fieldrep.ui.statusbar import Network
 from fieldrep.ui.uisettings import UiSettings
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "sync"))
-from synce2e import Device, World, make_world, server_rows
-from synctest_keyring import MemoryKeyring
+from synce2e import Device, World, server_rows
 
 FAST = SyncTiming(after_edit=0.3, periodic=600.0, soon=0.05, retry_first=0.2, retry_cap=0.4)
-
-
-class NetworkSwitch(httpx.BaseTransport):
-    """The road to the server: off, every request fails as with no network."""
-
-    def __init__(self, inner: httpx.BaseTransport) -> None:
-        self.inner = inner
-        self.online = True
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        if not self.online:
-            raise httpx.ConnectError("network is down", request=request)
-        return self.inner.handle_request(request)
-
-
-@pytest.fixture
-def world(tmp_path: Path) -> Iterator[World]:
-    previous = keyring.get_keyring()
-    keyring.set_keyring(MemoryKeyring())
-    world = make_world(tmp_path)
-    yield world
-    world.transport.shutdown()
-    world.database.dispose()
-    keyring.set_keyring(previous)
 
 
 @pytest.fixture

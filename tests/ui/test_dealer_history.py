@@ -10,17 +10,15 @@ the tab says so.
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from PySide6.QtWidgets import QApplication, QTreeWidgetItem
 from pytestqt.qtbot import QtBot
 from shots import english_words, save_screenshot
 from tenacity import wait_none
-from uitest import all_texts, make_window
+from uitest import NetworkSwitch, all_texts, make_window
 
 from fieldrep.storage.enums import AbcClass
 from fieldrep.storage.models import Contact, Dealer
@@ -33,36 +31,7 @@ from fieldrep.ui.uisettings import UiSettings
 from fieldrep.ui.views.dealer_card import DealerCardWindow
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "sync"))
-from synce2e import Device, World, make_world
-from synctest_keyring import MemoryKeyring
-
-
-class NetworkSwitch(httpx.BaseTransport):
-    """The road to the server: off, every request fails as with no network."""
-
-    def __init__(self, inner: httpx.BaseTransport) -> None:
-        self.inner = inner
-        self.online = True
-        self.requests = 0
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        self.requests += 1
-        if not self.online:
-            raise httpx.ConnectError("network is down", request=request)
-        return self.inner.handle_request(request)
-
-
-@pytest.fixture
-def world(tmp_path: Path) -> Iterator[World]:
-    import keyring
-
-    previous = keyring.get_keyring()
-    keyring.set_keyring(MemoryKeyring())
-    world = make_world(tmp_path)
-    yield world
-    world.transport.shutdown()
-    world.database.dispose()
-    keyring.set_keyring(previous)
+from synce2e import Device, World
 
 
 @pytest.fixture

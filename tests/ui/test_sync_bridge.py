@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import keyring
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
@@ -38,23 +37,11 @@ from fieldrep.ui.uisettings import UiSettings
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "sync"))
 from shots import save_screenshot
-from synce2e import Device, World, make_world, server_rows
-from synctest_keyring import MemoryKeyring
+from synce2e import Device, World, server_rows
 
 REAL_RUN_SYNC = api.run_sync  # before the fixture below sends every sync to the world
 UPDATE_ZH = "服务器不支持此版本的 FieldRep，请更新 FieldRep。"
 UPDATE_EN = "This version of FieldRep is not supported by the server. Please update FieldRep."
-
-
-@pytest.fixture
-def world(tmp_path: Path) -> Iterator[World]:
-    previous = keyring.get_keyring()
-    keyring.set_keyring(MemoryKeyring())
-    world = make_world(tmp_path)
-    yield world
-    world.transport.shutdown()
-    world.database.dispose()
-    keyring.set_keyring(previous)
 
 
 @pytest.fixture

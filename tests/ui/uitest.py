@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import httpx
 from PySide6.QtGui import QInputMethodEvent
 from PySide6.QtWidgets import QApplication, QWidget
 from pytestqt.qtbot import QtBot
@@ -76,3 +77,18 @@ def all_texts(root: QWidget) -> list[str]:
                 for c in range(model.columnCount())
             )
     return [text for text in texts if text]
+
+
+class NetworkSwitch(httpx.BaseTransport):
+    """The road to the server: off, every request fails as with no network."""
+
+    def __init__(self, inner: httpx.BaseTransport) -> None:
+        self.inner = inner
+        self.online = True
+        self.requests = 0
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        self.requests += 1
+        if not self.online:
+            raise httpx.ConnectError("network is down", request=request)
+        return self.inner.handle_request(request)
