@@ -162,6 +162,15 @@ def _fail(message: str, code: int) -> int:
     raise CliError(message, code)
 
 
+def _local_server_refused(db_path: Path, error: Exception) -> int:
+    """The profile's embedded server (``fieldrep.localserver``) could not start."""
+    log.warning("local sync server not available for %s: %s", db_path, error)
+    return _fail(
+        _("The local sync server of this profile could not start: {reason}").format(reason=error),
+        EXIT_REFUSED,
+    )
+
+
 def cmd_login(args: argparse.Namespace) -> int:
     if args.password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
@@ -201,13 +210,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
         with serving_for_sync(db_path):
             summary = api.run_sync(db_path, max_attempts=max(1, args.retries))
     except LocalServerRefused as error:
-        log.warning("local sync server not available for %s: %s", db_path, error)
-        return _fail(
-            _("The local sync server of this profile could not start: {reason}").format(
-                reason=error
-            ),
-            EXIT_REFUSED,
-        )
+        return _local_server_refused(db_path, error)
     except NoSecureStorage as error:
         return _fail(error.user_message(), EXIT_NO_KEYRING)
     except SyncBusy as error:
@@ -423,12 +426,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
                 db_path, dealer_id=args.dealer, user=args.user, since=since, limit=args.limit
             )
     except LocalServerRefused as error:
-        return _fail(
-            _("The local sync server of this profile could not start: {reason}").format(
-                reason=error
-            ),
-            EXIT_REFUSED,
-        )
+        return _local_server_refused(db_path, error)
     except NoSecureStorage as error:
         return _fail(error.user_message(), EXIT_NO_KEYRING)
     except api.UnknownAuditUser as error:
