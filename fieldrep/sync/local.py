@@ -452,6 +452,16 @@ def queue_op(
     )
 
 
+def has_pending_op(
+    connection: Connection, table: str, row_id: str, *, frozen: bool = False
+) -> bool:
+    """Whether the row has a change still to send (``frozen``: one already in a batch)."""
+    query = "SELECT 1 FROM outbox WHERE table_name = :t AND row_id = :r AND state = 'pending'"
+    if frozen:
+        query += " AND batch_id IS NOT NULL"
+    return connection.execute(text(query), {"t": table, "r": row_id}).first() is not None
+
+
 def open_ops(connection: Connection, table: str, row_ids: Sequence[str]) -> dict[str, OutboxOp]:
     """The open (not yet frozen) op of each of these rows that has one."""
     result: dict[str, OutboxOp] = {}

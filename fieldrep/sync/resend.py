@@ -42,19 +42,6 @@ def _local_row(connection: Connection, table: str, row_id: str) -> dict[str, Any
     return None if found is None else dict(found)
 
 
-def _has_pending_op(connection: Connection, table: str, row_id: str) -> bool:
-    query = text("SELECT 1 FROM outbox WHERE table_name = :t AND row_id = :r AND state = 'pending'")
-    return connection.execute(query, {"t": table, "r": row_id}).first() is not None
-
-
-def _has_frozen_op(connection: Connection, table: str, row_id: str) -> bool:
-    query = text(
-        "SELECT 1 FROM outbox WHERE table_name = :t AND row_id = :r AND state = 'pending' "
-        "AND batch_id IS NOT NULL"
-    )
-    return connection.execute(query, {"t": table, "r": row_id}).first() is not None
-
-
 def _refused_creations(connection: Connection) -> dict[RowKey, tuple[str, dict[str, Any]]]:
     """Refused creations a parent could lift, whose row is here and live: key -> (op, row)."""
     found: dict[RowKey, tuple[str, dict[str, Any]]] = {}
@@ -65,7 +52,11 @@ def _refused_creations(connection: Connection) -> dict[RowKey, tuple[str, dict[s
         if stored_code(op.reason) not in _LIFTED_BY_PARENT:
             continue
         row = _local_row(connection, op.table, op.row_id)
-        if row is None or row.get("deleted") or _has_frozen_op(connection, op.table, op.row_id):
+        if (
+            row is None
+            or row.get("deleted")
+            or local.has_pending_op(connection, op.table, op.row_id, frozen=True)
+        ):
             continue
         found[(op.table, op.row_id)] = (op.op_id, row)
     return found
@@ -84,7 +75,7 @@ def _live_on_server(connection: Connection, key: RowKey, territory_id: Any) -> b
     parent = _local_row(connection, *key)
     if parent is None or parent.get("deleted") or parent.get(SCOPE_FIELD) != territory_id:
         return False
-    return int(parent.get("row_version") or 0) > 0 or _has_pending_op(connection, *key)
+    return int(parent.get("row_version") or 0) > 0 or local.has_pending_op(connection, *key)
 
 
 def resend_refused_creations(connection: Connection) -> int:
