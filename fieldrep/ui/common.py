@@ -70,10 +70,12 @@ def with_aside(text: str, aside: str | None) -> str:
     return _("{text} ({aside})").format(text=text, aside=aside)
 
 
-def make_bold(label: QLabel, scale: float = 1.0) -> None:
-    """Show ``label`` in bold, its font ``scale`` times the size: titles and headings."""
+def make_bold(label: QLabel, scale: float = 1.0) -> QLabel:
+    """Show ``label`` in bold, its font ``scale`` times the size: titles and headings.
+    Returns the label, to be used where it is made."""
     font = label.font()
     font.setBold(True)
     if scale != 1.0:
         font.setPointSizeF(font.pointSizeF() * scale)
     label.setFont(font)
+    return label

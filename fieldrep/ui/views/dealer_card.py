@@ -94,7 +94,7 @@ from fieldrep.ui.child_editors import (
     may_change_field,
     may_write,
 )
-from fieldrep.ui.common import format_day, with_aside
+from fieldrep.ui.common import format_day, make_bold, with_aside
 from fieldrep.ui.forms import (
     FieldError,
     FieldGrid,
@@ -498,15 +498,6 @@ class PlanVisitDialog(QDialog):
 # ---------------------------------------------------------------- the window
 
 
-def _bold(label: QLabel, scale: float = 1.0) -> QLabel:
-    font = label.font()
-    font.setBold(True)
-    if scale != 1.0:
-        font.setPointSizeF(font.pointSizeF() * scale)
-    label.setFont(font)
-    return label
-
-
 def _status_label(event: TimelineEvent) -> str:
     enum_class = TIMELINE_STATUS.get(event.kind.code)
     if enum_class is None or event.status is None:
@@ -614,7 +605,7 @@ class CreditBox(QFrame):
             "reviewed_at",
         )
         self.labels = {name: QLabel() for name in self.names}
-        self.values = {name: _bold(QLabel()) for name in self.names}
+        self.values = {name: make_bold(QLabel()) for name in self.names}
         for name, value in self.values.items():
             value.setObjectName(f"credit_{name}")
         self.empty = QLabel()
@@ -681,7 +672,7 @@ class DealerCardWindow(QWidget):
         self.current_contact_id: str | None = None
 
         # Header
-        self.heading = _bold(QLabel(), 1.4)
+        self.heading = make_bold(QLabel(), 1.4)
         self.heading.setObjectName("card_heading")
         self.heading.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.facts = QLabel()
@@ -869,8 +860,8 @@ class DealerCardWindow(QWidget):
             )
         self.people_list.header().setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
         self.people_tree.header().setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
-        self.list_label = _bold(QLabel())
-        self.tree_label = _bold(QLabel())
+        self.list_label = make_bold(QLabel())
+        self.tree_label = make_bold(QLabel())
         left = QWidget()
         left_layout = QVBoxLayout(left)
         left_layout.setContentsMargins(0, 0, 0, 0)
@@ -883,7 +874,7 @@ class DealerCardWindow(QWidget):
         for name in CONTACT_FIELDS:
             kind = FieldKind.REFERENCE if name == "reports_to_id" else None
             self.contact_binding.make(name, long=name in LONG_CONTACT_FIELDS, kind=kind)
-        self.contact_heading = _bold(QLabel())
+        self.contact_heading = make_bold(QLabel())
         self.contact_grid = FieldGrid(self.contact_binding.editors_for(CONTACT_FIELDS))
         contact_body = QWidget()
         contact_layout = QVBoxLayout(contact_body)
@@ -925,9 +916,9 @@ class DealerCardWindow(QWidget):
         return self.timeline
 
     def _build_sales(self) -> QWidget:
-        self.chart_title = _bold(QLabel())
+        self.chart_title = make_bold(QLabel())
         self.chart = SalesChart()
-        self.credit_title = _bold(QLabel())
+        self.credit_title = make_bold(QLabel())
         self.credit_box = CreditBox()
         self.credit_history = SectionTable("card_credit_history", CREDIT_COLUMNS)
         page = QWidget()

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from fieldrep.i18n import N_, _, ngettext
-from fieldrep.ui.common import format_day, format_long_day
+from fieldrep.ui.common import format_day, format_long_day, make_bold
 from fieldrep.ui.drafts import DraftsNotice, refresh_drafts_hint
 from fieldrep.ui.qtcompat import emit
 from fieldrep.ui.rows_model import ROW_ROLE, RowColumn, RowsModel
@@ -211,9 +211,7 @@ class Panel(QWidget):
         self.empty_source = empty_text
         self.title = QLabel()
         self.title.setObjectName(f"{name}_title")
-        font = self.title.font()
-        font.setBold(True)
-        self.title.setFont(font)
+        make_bold(self.title)
         self.model = RowsModel(columns, self)
         self.table = RowsTable(self.model, f"{name}_table")
         self.empty = QLabel()
@@ -253,10 +251,7 @@ class TodayView(View):
 
         self.heading = QLabel()
         self.heading.setObjectName("today_heading")
-        font = self.heading.font()
-        font.setPointSizeF(font.pointSizeF() * 1.5)
-        font.setBold(True)
-        self.heading.setFont(font)
+        make_bold(self.heading, 1.5)
 
         # Visit records typed but not saved: said here too, not only in the status bar.
         self.drafts_notice = DraftsNotice(services)

@@ -82,7 +82,7 @@ from fieldrep.storage.screens.visit_record import (
 )
 from fieldrep.storage.services.core import Record
 from fieldrep.storage.types import new_id
-from fieldrep.ui.common import with_aside
+from fieldrep.ui.common import make_bold, with_aside
 from fieldrep.ui.drafts import DraftAutosaver, DraftKeeper, SavedDraft, refresh_drafts_hint
 from fieldrep.ui.forms import (
     Describe,
@@ -1202,10 +1202,7 @@ class VisitRecordWindow(QWidget):
         # Header
         self.heading = QLabel()
         self.heading.setObjectName("visit_heading")
-        font = self.heading.font()
-        font.setPointSizeF(font.pointSizeF() * 1.3)
-        font.setBold(True)
-        self.heading.setFont(font)
+        make_bold(self.heading, 1.3)
         self.subheading = QLabel()
         self.subheading.setObjectName("visit_subheading")
         self.subheading.setWordWrap(True)
